@@ -1,0 +1,1 @@
+print("wharf-bench: not built yet")

@@ -1,0 +1,1 @@
+// AdapterKit module.

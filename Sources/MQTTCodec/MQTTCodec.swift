@@ -1,0 +1,1 @@
+// MQTTCodec module.

@@ -1,0 +1,1 @@
+// WharfConfig module.

@@ -1,0 +1,1 @@
+print("wharfctl: not built yet")

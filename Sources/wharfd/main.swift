@@ -1,0 +1,1 @@
+print("wharfd: not built yet")

@@ -1,0 +1,4 @@
+import Testing
+@testable import Broker
+
+@Test func BrokerModuleLoads() {}

@@ -1,0 +1,4 @@
+import Testing
+@testable import MQTTCodec
+
+@Test func MQTTCodecModuleLoads() {}

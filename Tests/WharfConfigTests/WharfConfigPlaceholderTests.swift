@@ -1,0 +1,4 @@
+import Testing
+@testable import WharfConfig
+
+@Test func WharfConfigModuleLoads() {}

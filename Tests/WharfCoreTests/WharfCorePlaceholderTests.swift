@@ -1,0 +1,4 @@
+import Testing
+@testable import WharfCore
+
+@Test func WharfCoreModuleLoads() {}
