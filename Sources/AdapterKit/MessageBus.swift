@@ -1,0 +1,73 @@
+public import WharfCore
+
+/// The in-process publish/subscribe API of the broker's router. Adapters, the uplink and
+/// plugins publish and subscribe through it without a loopback socket.
+public protocol MessageBus: Sendable {
+    /// Routes `message` to every matching subscriber (devices, adapters, uplink rules).
+    /// Returns once the message is accepted; for QoS 1/2 that includes any durability the
+    /// router promises (for example a store-and-forward append).
+    func publish(_ message: Message) async throws(PublishError) -> PublishReceipt
+
+    /// Subscribes `handler` to `filter`. The handler runs on the publisher's thread and must
+    /// return quickly; hand heavier work to your own task or queue.
+    func subscribe(
+        filter: String,
+        qos: QoS,
+        handler: @escaping @Sendable (Message) -> Void
+    ) throws(SubscribeError) -> BusSubscription
+}
+
+/// What the router did with a published message.
+public struct PublishReceipt: Sendable, Hashable {
+    /// How many subscribers (sessions and in-process handlers) the message was routed to.
+    public var matchedSubscribers: Int
+
+    /// Creates a receipt.
+    public init(matchedSubscribers: Int) {
+        self.matchedSubscribers = matchedSubscribers
+    }
+}
+
+/// Why the router refused a published message.
+public struct PublishError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// A short machine-readable reason (`topic-invalid`, `quota-exceeded`, `shutting-down`).
+    public var reason: String
+    /// A sentence for logs.
+    public var message: String
+
+    /// Creates an error.
+    public init(reason: String, message: String) {
+        self.reason = reason
+        self.message = message
+    }
+
+    public var description: String { "\(reason): \(message)" }
+}
+
+/// Why a subscription was refused.
+public struct SubscribeError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// A sentence for logs, naming the filter.
+    public var message: String
+
+    /// Creates an error.
+    public init(message: String) {
+        self.message = message
+    }
+
+    public var description: String { message }
+}
+
+/// A live in-process subscription; `cancel()` removes it (idempotent).
+public struct BusSubscription: Sendable {
+    private let onCancel: @Sendable () -> Void
+
+    /// Creates a subscription handle that runs `onCancel` when cancelled.
+    public init(onCancel: @escaping @Sendable () -> Void) {
+        self.onCancel = onCancel
+    }
+
+    /// Removes the subscription.
+    public func cancel() {
+        onCancel()
+    }
+}

@@ -1,0 +1,113 @@
+public import Logging
+import MQTTCodec
+public import NIOCore
+import NIOPosix
+public import ServiceLifecycle
+import WharfConfig
+
+/// Runs the broker's MQTT listeners and its housekeeping (session expiry, delayed wills,
+/// `$SYS`) until graceful shutdown, then disconnects clients with reason 0x8B.
+public struct BrokerService: Service {
+    /// The broker the listeners feed.
+    public let broker: MQTTBroker
+    private let group: any EventLoopGroup
+    private let listeners: [ListenerConfig]
+    private let onBound: @Sendable ([SocketAddress]) -> Void
+    private let logger: Logger
+
+    /// Creates the service; `onBound` runs once every listener is bound, with their addresses.
+    public init(
+        broker: MQTTBroker,
+        listeners: [ListenerConfig],
+        group: any EventLoopGroup,
+        logger: Logger,
+        onBound: @escaping @Sendable ([SocketAddress]) -> Void = { _ in }
+    ) {
+        self.broker = broker
+        self.listeners = listeners
+        self.group = group
+        self.logger = logger
+        self.onBound = onBound
+    }
+
+    /// Binds the listeners, serves until graceful shutdown, then closes everything.
+    public func run() async throws {
+        var channels: [any Channel] = []
+        do {
+            for listener in listeners {
+                let channel = try await bind(listener)
+                channels.append(channel)
+                logger.notice(
+                    "MQTT listener ready",
+                    metadata: ["listener": "\(listener.name)", "address": "\(channel.localAddress.map { "\($0)" } ?? "?")"]
+                )
+            }
+        } catch {
+            for channel in channels { try? await channel.close() }
+            throw error
+        }
+        onBound(channels.compactMap(\.localAddress))
+
+        try? await cancelWhenGracefulShutdown {
+            try await housekeeping()
+        }
+
+        logger.notice("broker shutting down")
+        for channel in channels { try? await channel.close() }
+        broker.disconnectAll()
+    }
+
+    private func bind(_ listener: ListenerConfig) async throws -> any Channel {
+        let broker = self.broker
+        let logger = self.logger
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 4096)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: 1 << 20, high: 8 << 20))
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    var connectionLogger = logger
+                    connectionLogger[metadataKey: "mqtt.peer"] = "\(channel.remoteAddress.map { "\($0)" } ?? "?")"
+                    let handler = MQTTConnectionHandler(broker: broker, logger: connectionLogger)
+                    try channel.pipeline.syncOperations.addHandler(handler)
+                }
+            }
+        do {
+            return try await bootstrap.bind(host: listener.bind, port: listener.port).get()
+        } catch {
+            throw BrokerError(
+                "cannot listen on \(listener.bind):\(listener.port) (listener '\(listener.name)'): \(error)"
+            )
+        }
+    }
+
+    private func housekeeping() async throws {
+        var published: [String: String] = [:]
+        var sinceSys = Duration.zero
+        let interval = broker.config.sysInterval
+        if interval > .zero {
+            published = broker.publishSystemTopics(previous: published)
+        }
+        while true {
+            try await Task.sleep(for: .seconds(1))
+            broker.sweep()
+            sinceSys += .seconds(1)
+            if interval > .zero, sinceSys >= interval {
+                sinceSys = .zero
+                published = broker.publishSystemTopics(previous: published)
+            }
+        }
+    }
+}
+
+/// A broker failure an operator must act on (for example a port already in use).
+public struct BrokerError: Error, CustomStringConvertible, Sendable {
+    /// What went wrong, in a sentence that names the listener or setting.
+    public let description: String
+
+    init(_ description: String) {
+        self.description = description
+    }
+}

@@ -1,0 +1,60 @@
+import Synchronization
+
+/// Counters behind `$SYS/broker/...` and the broker's metrics. Connections add their counts
+/// once per read batch, so the atomics stay off the per-byte path.
+final class BrokerStatistics: Sendable {
+    /// MQTT packets received / sent, of any type.
+    let packetsReceived = Atomic<Int>(0)
+    let packetsSent = Atomic<Int>(0)
+    /// PUBLISH packets received from clients / sent to clients.
+    let publishReceived = Atomic<Int>(0)
+    let publishSent = Atomic<Int>(0)
+    /// Bytes read from / written to client sockets.
+    let bytesReceived = Atomic<Int>(0)
+    let bytesSent = Atomic<Int>(0)
+    /// Connected MQTT clients now, and the most seen at once.
+    let clientsConnected = Atomic<Int>(0)
+    let clientsMaximum = Atomic<Int>(0)
+    /// Sessions removed because their expiry interval passed.
+    let sessionsExpired = Atomic<Int>(0)
+    /// Open TCP connections (connected or not yet), for `max_connections`.
+    let connectionsOpen = Atomic<Int>(0)
+    /// Connections refused or closed for breaking the protocol.
+    let protocolErrors = Atomic<Int>(0)
+    private let drops: [Atomic<Int>] = DropReason.allCases.map { _ in Atomic<Int>(0) }
+
+    init() {}
+
+    func recordDrop(_ reason: DropReason) {
+        if let index = DropReason.allCases.firstIndex(of: reason) {
+            drops[index].add(1, ordering: .relaxed)
+        }
+    }
+
+    /// Messages dropped for `reason` since start.
+    func dropped(_ reason: DropReason) -> Int {
+        guard let index = DropReason.allCases.firstIndex(of: reason) else { return 0 }
+        return drops[index].load(ordering: .relaxed)
+    }
+
+    /// Messages dropped for any reason since start.
+    var droppedTotal: Int { DropReason.allCases.reduce(0) { $0 + dropped($1) } }
+
+    func clientConnected() {
+        let now = clientsConnected.add(1, ordering: .relaxed).newValue
+        var seen = clientsMaximum.load(ordering: .relaxed)
+        while now > seen {
+            let (exchanged, original) = clientsMaximum.compareExchange(
+                expected: seen,
+                desired: now,
+                ordering: .relaxed
+            )
+            if exchanged { break }
+            seen = original
+        }
+    }
+
+    func clientDisconnected() {
+        clientsConnected.subtract(1, ordering: .relaxed)
+    }
+}

@@ -1,0 +1,194 @@
+public import AdapterKit
+public import Logging
+import MQTTCodec
+import NIOCore
+import Synchronization
+public import WharfConfig
+public import WharfCore
+
+/// Wharf's embedded MQTT broker: the session registry and router that listeners, adapters and
+/// the uplink share. Listeners are started by ``BrokerService``.
+public final class MQTTBroker: Sendable {
+    /// The broker's configuration as loaded.
+    public let config: BrokerConfig
+    let logger: Logger
+    let router: Router
+    let statistics = BrokerStatistics()
+    let clock: any WharfClock
+    let startedAt: UInt64
+    /// The version string announced in `$SYS/broker/version`.
+    public let version: String
+    private let sessions = Mutex<[String: Session]>([:])
+
+    /// Creates a broker; it routes in-process publishes at once and accepts MQTT clients once
+    /// a ``BrokerService`` binds its listeners.
+    public init(config: BrokerConfig, version: String, logger: Logger, clock: any WharfClock = SystemClock()) {
+        self.config = config
+        self.version = version
+        self.logger = logger
+        self.clock = clock
+        self.router = Router(statistics: statistics, clock: clock)
+        self.startedAt = clock.now()
+    }
+
+    /// The largest packet the broker accepts, in bytes (the protocol maximum when unlimited).
+    var maximumPacketSize: Int { config.maxPacketSize == 0 ? 268_435_460 : config.maxPacketSize }
+
+    // MARK: Sessions
+
+    /// The result of taking a session for a new connection.
+    struct SessionClaim {
+        var session: Session
+        var sessionPresent: Bool
+        /// The connection that held the session (or an older session of the same client id)
+        /// and must now be disconnected with reason 0x8E.
+        var displaced: Session.Attachment?
+    }
+
+    /// Finds or creates the session for `clientIdentifier` and takes it from any connection
+    /// that holds it (MQTT §3.1.4 session takeover).
+    func claimSession(clientIdentifier: String, cleanStart: Bool) -> SessionClaim {
+        var ended: Session?
+        let claim: SessionClaim = sessions.withLock { sessions in
+            if let existing = sessions[clientIdentifier] {
+                let displaced = existing.core.withLock { $0.attachment }
+                if !cleanStart {
+                    return SessionClaim(session: existing, sessionPresent: true, displaced: displaced)
+                }
+                ended = existing
+                let fresh = makeSession(clientIdentifier)
+                sessions[clientIdentifier] = fresh
+                return SessionClaim(session: fresh, sessionPresent: false, displaced: displaced)
+            }
+            let fresh = makeSession(clientIdentifier)
+            sessions[clientIdentifier] = fresh
+            return SessionClaim(session: fresh, sessionPresent: false, displaced: nil)
+        }
+        if let ended { end(ended, publishDelayedWill: true) }
+        return claim
+    }
+
+    private func makeSession(_ clientIdentifier: String) -> Session {
+        Session(
+            clientIdentifier: clientIdentifier,
+            maxInflight: config.maxInflightMessages,
+            maxQueued: config.maxQueuedMessages,
+            statistics: statistics
+        )
+    }
+
+    /// A connection let go of `session` (generation `generation`). Applies the session
+    /// expiry: 0 ends the session now; otherwise it waits for the sweeper.
+    func release(_ session: Session, generation: UInt64, will: Message?, willDelay: UInt32) {
+        let now = clock.now()
+        var publishWillNow: Message?
+        let endNow: Bool = session.core.withLock { core in
+            guard core.attachment?.generation == generation else {
+                // A newer connection took the session; only this connection's will remains.
+                publishWillNow = willDelay == 0 ? will : nil
+                return false
+            }
+            core.attachment = nil
+            core.pending.removeAll()
+            core.flushScheduled = false
+            core.state.detach()
+            core.disconnectedAt = now
+            if let will {
+                if willDelay == 0 || core.expiryInterval == 0 {
+                    publishWillNow = will
+                } else {
+                    let delay = UInt64(min(willDelay, core.expiryInterval)) * 1_000_000_000
+                    core.delayedWill = (will, now + delay)
+                }
+            }
+            return core.expiryInterval == 0
+        }
+        if let publishWillNow { publishWill(publishWillNow) }
+        if endNow {
+            let removed = sessions.withLock { sessions in
+                if sessions[session.clientIdentifier] === session {
+                    sessions.removeValue(forKey: session.clientIdentifier)
+                    return true
+                }
+                return false
+            }
+            if removed { end(session, publishDelayedWill: true) }
+        }
+    }
+
+    /// Discards a session: its subscriptions leave the router, late deliveries are ignored, and
+    /// a will still waiting for its delay is published (the session ended first).
+    private func end(_ session: Session, publishDelayedWill: Bool) {
+        let (subscriptions, will): ([SessionSubscription], Message?) = session.core.withLock { core in
+            core.ended = true
+            let will = core.delayedWill?.will
+            core.delayedWill = nil
+            return (Array(core.subscriptions.values), will)
+        }
+        router.unsubscribeAll(session, subscriptions: subscriptions)
+        if publishDelayedWill, let will { publishWill(will) }
+    }
+
+    func publishWill(_ will: Message) {
+        var message = will
+        message.receivedAt = clock.now()
+        router.publish(message)
+    }
+
+    /// Publishes delayed wills that are due and ends sessions whose expiry has passed.
+    /// Called once a second by the broker service; public for tests with a manual clock.
+    public func sweep() {
+        let now = clock.now()
+        let candidates = sessions.withLock { Array($0.values) }
+        var expired: [Session] = []
+        for session in candidates {
+            let (will, isExpired): (Message?, Bool) = session.core.withLock { core in
+                guard core.attachment == nil, let since = core.disconnectedAt else { return (nil, false) }
+                var will: Message?
+                if let delayed = core.delayedWill, delayed.due <= now {
+                    will = delayed.will
+                    core.delayedWill = nil
+                }
+                let lifetime = UInt64(core.expiryInterval) * 1_000_000_000
+                let isExpired = core.expiryInterval != UInt32.max && now >= since + lifetime
+                return (will, isExpired)
+            }
+            if let will { publishWill(will) }
+            if isExpired { expired.append(session) }
+        }
+        guard !expired.isEmpty else { return }
+        let removed: [Session] = sessions.withLock { sessions in
+            expired.filter { session in
+                guard sessions[session.clientIdentifier] === session,
+                    session.core.withLock({ $0.attachment == nil })
+                else { return false }
+                sessions.removeValue(forKey: session.clientIdentifier)
+                return true
+            }
+        }
+        for session in removed {
+            statistics.sessionsExpired.add(1, ordering: .relaxed)
+            end(session, publishDelayedWill: true)
+        }
+    }
+
+    /// Sessions known to the broker, connected or not.
+    var sessionCount: Int { sessions.withLock { $0.count } }
+
+    // MARK: Counters for status pages
+
+    /// Clients connected now.
+    public var connectedClients: Int { statistics.clientsConnected.load(ordering: .relaxed) }
+}
+
+extension MQTTBroker {
+    /// Closes every client connection; MQTT 5 clients are told the server is shutting down.
+    func disconnectAll() {
+        let attachments = sessions.withLock { sessions in
+            sessions.values.compactMap { session in session.core.withLock { $0.attachment } }
+        }
+        for attachment in attachments {
+            attachment.disconnect(.serverShuttingDown)
+        }
+    }
+}

@@ -1,0 +1,191 @@
+import MQTTCodec
+import NIOCore
+import WharfCore
+
+extension MQTTConnectionHandler {
+    /// CONNECT: authenticate, apply limits, assign an identifier, take the session over from
+    /// any older connection, answer CONNACK and resume delivery (MQTT §3.1, §3.2).
+    func handleConnect(_ connect: ConnectPacket, context: ChannelHandlerContext) {
+        version = connect.protocolVersion
+        let config = broker.config
+        requestProblemInformation = connect.properties.requestProblemInformation != 0
+
+        if connect.properties.authenticationMethod != nil {
+            refuse(.badAuthenticationMethod, context: context)
+            return
+        }
+        if !config.allowAnonymous {
+            // No credential store is configured, so nobody can be authenticated.
+            refuse(connect.username == nil ? .notAuthorized : .badUserNameOrPassword, context: context)
+            return
+        }
+        if config.maxConnections > 0, broker.connectedClients >= config.maxConnections {
+            logger.warning("refusing client: max_connections (\(config.maxConnections)) reached")
+            refuse(.quotaExceeded, context: context)
+            return
+        }
+
+        var identifier = connect.clientIdentifier
+        var assignedIdentifier: String?
+        if identifier.isEmpty {
+            if version == .v311 && !connect.cleanStart {
+                refuse(.clientIdentifierNotValid, context: context)
+                return
+            }
+            identifier = Self.makeClientIdentifier()
+            assignedIdentifier = identifier
+        }
+        clientIdentifier = identifier
+        logger[metadataKey: "mqtt.client_id"] = "\(identifier)"
+
+        if let connectWill = connect.will {
+            if connectWill.retain && !config.retainAvailable {
+                refuse(.retainNotSupported, context: context)
+                return
+            }
+            will = Message(
+                topic: connectWill.topic,
+                payload: connectWill.payload,
+                qos: connectWill.qos,
+                retain: connectWill.retain,
+                properties: connectWill.properties.messageProperties,
+                origin: .client(id: identifier)
+            )
+            willDelay = connectWill.properties.willDelayInterval ?? 0
+        }
+
+        var keepAlive = Int(connect.keepAlive)
+        var serverKeepAlive: UInt16?
+        if version == .v5, config.maxKeepAlive > 0, keepAlive == 0 || keepAlive > config.maxKeepAlive {
+            keepAlive = config.maxKeepAlive
+            serverKeepAlive = UInt16(keepAlive)
+        }
+
+        let requestedExpiry: UInt32 =
+            version == .v5 ? (connect.properties.sessionExpiryInterval ?? 0) : (connect.cleanStart ? 0 : .max)
+        let expiry = clampedExpiry(requestedExpiry)
+        connectSessionExpiry = requestedExpiry
+
+        let claim = broker.claimSession(clientIdentifier: identifier, cleanStart: connect.cleanStart)
+        if let displaced = claim.displaced {
+            displaced.disconnect(.sessionTakenOver)
+        }
+        let session = claim.session
+        let maximumPacketSize = Int(connect.properties.maximumPacketSize ?? 268_435_460)
+        let receiveMaximum = Int(connect.properties.receiveMaximum ?? 65_535)
+        let channel = context.channel
+        let now = broker.clock.now()
+        let clientVersion = version
+
+        // CONNACK goes out before anything the session resends (it is queued first and the
+        // session's packets are flushed by a later event-loop task).
+        send(.connAck(connAck(sessionPresent: claim.sessionPresent, assignedIdentifier: assignedIdentifier,
+                              serverKeepAlive: serverKeepAlive, grantedExpiry: expiry == requestedExpiry ? nil : expiry)),
+             context: context)
+        var generation: UInt64 = 0
+        session.perform(
+            { core in
+                core.generation += 1
+                generation = core.generation
+                core.attachment = Session.Attachment(
+                    channel: channel,
+                    version: clientVersion,
+                    generation: core.generation,
+                    maximumPacketSize: maximumPacketSize
+                )
+                core.pending.removeAll()
+                core.flushScheduled = false
+                core.expiryInterval = expiry
+                core.disconnectedAt = nil
+                core.delayedWill = nil
+                return core.state.attach(
+                    version: clientVersion,
+                    receiveMaximum: receiveMaximum,
+                    maximumPacketSize: maximumPacketSize,
+                    now: now
+                )
+            }
+        )
+        state = .connected(session, generation: generation)
+        connectTimeout?.cancel()
+        broker.statistics.clientConnected()
+        if keepAlive > 0 {
+            let timeout = TimeAmount.milliseconds(Int64(keepAlive) * 1500)
+            try? context.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: timeout), position: .first)
+        }
+        logger.debug(
+            "client connected",
+            metadata: [
+                "mqtt.version": "\(version == .v5 ? "5.0" : "3.1.1")",
+                "mqtt.clean_start": "\(connect.cleanStart)",
+                "mqtt.session_present": "\(claim.sessionPresent)",
+            ]
+        )
+    }
+
+    private func connAck(
+        sessionPresent: Bool,
+        assignedIdentifier: String?,
+        serverKeepAlive: UInt16?,
+        grantedExpiry: UInt32?
+    ) -> ConnAckPacket {
+        var properties = MQTTProperties()
+        if version == .v5 {
+            let config = broker.config
+            if config.maxInflightMessages < 65_535 {
+                properties.receiveMaximum = UInt16(config.maxInflightMessages)
+            }
+            if broker.maximumPacketSize < 268_435_460 {
+                properties.maximumPacketSize = UInt32(broker.maximumPacketSize)
+            }
+            properties.topicAliasMaximum = UInt16(config.maxTopicAlias)
+            if !config.retainAvailable { properties.retainAvailable = 0 }
+            if !config.sharedSubscriptions { properties.sharedSubscriptionAvailable = 0 }
+            properties.assignedClientIdentifier = assignedIdentifier
+            properties.serverKeepAlive = serverKeepAlive
+            properties.sessionExpiryInterval = grantedExpiry
+        }
+        return ConnAckPacket(sessionPresent: sessionPresent, reasonCode: ReasonCode.success.rawValue, properties: properties)
+    }
+
+    /// Refuses a CONNECT with `reason` (mapped to a 3.1.1 return code for old clients) and closes.
+    private func refuse(_ reason: ReasonCode, context: ChannelHandlerContext) {
+        broker.statistics.protocolErrors.add(1, ordering: .relaxed)
+        let code = version == .v5 ? reason.rawValue : reason.v311ConnectReturnCode
+        logger.info("refusing CONNECT", metadata: ["mqtt.reason_code": "\(reason.rawValue)"])
+        send(.connAck(ConnAckPacket(sessionPresent: false, reasonCode: code, properties: MQTTProperties())), context: context)
+        will = nil
+        close(context: context)
+    }
+
+    /// Applies `max_session_expiry` to what the client asked for.
+    private func clampedExpiry(_ requested: UInt32) -> UInt32 {
+        guard let limit = broker.config.maxSessionExpiry else { return requested }
+        let seconds = limit.components.seconds
+        return UInt32(clamping: min(Int64(requested), seconds))
+    }
+
+    static func makeClientIdentifier() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let value = generator.next() as UInt64
+        let hex = String(value, radix: 16)
+        return "wharf-" + String(repeating: "0", count: 16 - hex.count) + hex
+    }
+
+    /// DISCONNECT from the client: a normal end discards the will unless the reason is 0x04;
+    /// MQTT 5 may change the session expiry, but not from zero (§3.14.2.2.2).
+    func handleDisconnect(_ disconnect: DisconnectPacket, session: Session, context: ChannelHandlerContext) {
+        if version == .v5, let newExpiry = disconnect.properties.sessionExpiryInterval {
+            if connectSessionExpiry == 0 && newExpiry != 0 {
+                violation(.protocolError, "session expiry raised from 0 in DISCONNECT", context: context)
+                return
+            }
+            let expiry = clampedExpiry(newExpiry)
+            session.core.withLock { $0.expiryInterval = expiry }
+        }
+        if disconnect.reasonCode != .disconnectWithWill {
+            will = nil
+        }
+        close(context: context)
+    }
+}

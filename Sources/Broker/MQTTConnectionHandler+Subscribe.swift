@@ -1,0 +1,93 @@
+import MQTTCodec
+import NIOCore
+import WharfCore
+
+extension MQTTConnectionHandler {
+    /// SUBSCRIBE: validate each filter, store it, answer SUBACK, then send matching retained
+    /// messages as the Retain Handling option says (MQTT §3.8, §3.9).
+    func handleSubscribe(_ subscribe: SubscribePacket, session: Session, context: ChannelHandlerContext) {
+        let identifier = subscribe.properties.subscriptionIdentifiers.first
+        var codes: [UInt8] = []
+        var retainedDeliveries: [OutboundMessage] = []
+        let now = broker.clock.now()
+        let failure = version == .v5 ? ReasonCode.topicFilterInvalid.rawValue : 0x80
+
+        for request in subscribe.subscriptions {
+            var filter = request.topicFilter
+            var group: String?
+            switch SharedSubscription.parse(filter) {
+            case .success(let shared)?:
+                guard broker.config.sharedSubscriptions else {
+                    codes.append(version == .v5 ? ReasonCode.sharedSubscriptionsNotSupported.rawValue : 0x80)
+                    continue
+                }
+                if request.options.noLocal {
+                    violation(.protocolError, "No Local set on shared subscription '\(filter)'", context: context)
+                    return
+                }
+                group = shared.group
+                filter = shared.filter
+            case .failure?:
+                codes.append(failure)
+                continue
+            case nil:
+                if Topic.validateFilter(filter) != nil {
+                    codes.append(failure)
+                    continue
+                }
+            }
+            let subscription = SessionSubscription(
+                filter: filter,
+                shareGroup: group,
+                options: request.options,
+                identifier: identifier
+            )
+            let existed = broker.router.subscribe(session, subscription)
+            session.core.withLock { $0.subscriptions[subscription.fullFilter] = subscription }
+            codes.append(request.options.qos.rawValue)
+
+            let handling = request.options.retainHandling
+            guard group == nil, handling == 0 || (handling == 1 && !existed) else { continue }
+            for message in broker.router.retained.matching(filter, now: now) {
+                retainedDeliveries.append(
+                    OutboundMessage(
+                        message: message,
+                        qos: min(message.qos, request.options.qos),
+                        retain: true,
+                        subscriptionIdentifiers: identifier.map { [$0] } ?? [],
+                        enqueuedAt: now
+                    )
+                )
+            }
+        }
+        send(.subAck(SubAckPacket(packetIdentifier: subscribe.packetIdentifier, reasonCodes: codes)), context: context)
+        for delivery in retainedDeliveries {
+            session.deliver(delivery, now: now)
+        }
+    }
+
+    /// UNSUBSCRIBE: remove each filter; MQTT 5 says per filter whether it existed.
+    func handleUnsubscribe(_ unsubscribe: UnsubscribePacket, session: Session, context: ChannelHandlerContext) {
+        var codes: [ReasonCode] = []
+        for full in unsubscribe.topicFilters {
+            var filter = full
+            var group: String?
+            if case .success(let shared)? = SharedSubscription.parse(full) {
+                group = shared.group
+                filter = shared.filter
+            }
+            let removed = broker.router.unsubscribe(session, filter: filter, shareGroup: group)
+            session.core.withLock { _ = $0.subscriptions.removeValue(forKey: full) }
+            codes.append(removed ? .success : .noSubscriptionExisted)
+        }
+        send(
+            .unsubAck(
+                UnsubAckPacket(
+                    packetIdentifier: unsubscribe.packetIdentifier,
+                    reasonCodes: version == .v5 ? codes : []
+                )
+            ),
+            context: context
+        )
+    }
+}

@@ -1,0 +1,232 @@
+import Logging
+import MQTTCodec
+import NIOCore
+import WharfCore
+
+/// The MQTT protocol engine of one client connection. Pinned to its channel's event loop:
+/// it frames and decodes packets, runs CONNECT, PUBLISH, SUBSCRIBE and the acknowledgement
+/// flows, and hands routed messages to the ``Router``.
+final class MQTTConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    enum State {
+        case awaitingConnect
+        case connected(Session, generation: UInt64)
+        case closed
+    }
+
+    let broker: MQTTBroker
+    var logger: Logger
+    var state: State = .awaitingConnect
+    var version: MQTTProtocolVersion = .v311
+    var clientIdentifier = ""
+    /// The will of this connection, published unless the client disconnects normally.
+    var will: Message?
+    var willDelay: UInt32 = 0
+    /// Session Expiry Interval given in CONNECT (MQTT 5 forbids raising it from 0 later).
+    var connectSessionExpiry: UInt32 = 0
+    var topicAliases: [UInt16: String] = [:]
+    var requestProblemInformation = true
+    /// Set once the connection is being closed: nothing more is read or routed.
+    var closing = false
+
+    private var inbound: ByteBuffer?
+    private var outbound: ByteBuffer?
+    private var connectTimeout: Scheduled<Void>?
+    private var counters = (packets: 0, bytes: 0, publishes: 0)
+
+    /// How long a new connection may take to send CONNECT before it is closed.
+    static let connectTimeout = TimeAmount.seconds(10)
+
+    init(broker: MQTTBroker, logger: Logger) {
+        self.broker = broker
+        self.logger = logger
+    }
+
+    // MARK: Channel events
+
+    func channelActive(context: ChannelHandlerContext) {
+        broker.statistics.connectionsOpen.add(1, ordering: .relaxed)
+        let channel = context.channel
+        connectTimeout = context.eventLoop.scheduleTask(in: Self.connectTimeout) { [weak self] in
+            guard let self, case .awaitingConnect = self.state else { return }
+            self.logger.info("closing connection that sent no CONNECT in time")
+            self.closing = true
+            channel.close(promise: nil)
+        }
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        connectTimeout?.cancel()
+        broker.statistics.connectionsOpen.subtract(1, ordering: .relaxed)
+        if case .connected(let session, let generation) = state {
+            broker.statistics.clientDisconnected()
+            broker.release(session, generation: generation, will: will, willDelay: willDelay)
+            logger.debug("client disconnected")
+        }
+        state = .closed
+        inbound = nil
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var bytes = unwrapInboundIn(data)
+        counters.bytes += bytes.readableBytes
+        if closing { return }
+        if inbound == nil || inbound?.readableBytes == 0 {
+            inbound = bytes
+        } else {
+            inbound?.writeBuffer(&bytes)
+        }
+        while var buffer = inbound {
+            let packet: MQTTPacket?
+            do {
+                packet = try MQTTPacket.decode(
+                    from: &buffer,
+                    version: version,
+                    maxPacketSize: broker.maximumPacketSize
+                )
+            } catch {
+                inbound = nil
+                violation(error.reasonCode, error.message, context: context)
+                return
+            }
+            inbound = buffer
+            guard let packet else { break }
+            counters.packets += 1
+            handle(packet, context: context)
+            if closing {
+                inbound = nil
+                return
+            }
+        }
+        if let buffer = inbound, buffer.readableBytes == 0 {
+            inbound = nil
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        flushOutbound(context: context)
+        let statistics = broker.statistics
+        if counters.packets > 0 { statistics.packetsReceived.add(counters.packets, ordering: .relaxed) }
+        if counters.bytes > 0 { statistics.bytesReceived.add(counters.bytes, ordering: .relaxed) }
+        if counters.publishes > 0 { statistics.publishReceived.add(counters.publishes, ordering: .relaxed) }
+        counters = (0, 0, 0)
+        context.fireChannelReadComplete()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
+            logger.info("keepalive expired; closing connection")
+            violation(.keepAliveTimeout, "no packet within 1.5 times the keep alive", context: context)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        logger.debug("connection error: \(error)")
+        closing = true
+        context.close(promise: nil)
+    }
+
+    // MARK: Dispatch
+
+    private func handle(_ packet: MQTTPacket, context: ChannelHandlerContext) {
+        guard case .connected(let session, _) = state else {
+            if case .connect(let connect) = packet {
+                handleConnect(connect, context: context)
+            } else {
+                violation(.protocolError, "the first packet must be CONNECT", context: context)
+            }
+            return
+        }
+        switch packet {
+        case .publish(let publish):
+            counters.publishes += 1
+            handlePublish(publish, session: session, context: context)
+        case .pubAck(let ack):
+            session.perform({ $0.state.pubAck(ack.packetIdentifier, now: broker.clock.now()) })
+        case .pubRec(let rec):
+            handlePubRec(rec, session: session)
+        case .pubRel(let rel):
+            let known = session.core.withLock { $0.state.release(rel.packetIdentifier) }
+            send(
+                .pubComp(PubAckPacket(packetIdentifier: rel.packetIdentifier, reasonCode: known ? .success : .packetIdentifierNotFound)),
+                context: context
+            )
+        case .pubComp(let comp):
+            session.perform({ $0.state.pubComp(comp.packetIdentifier, now: broker.clock.now()) })
+        case .subscribe(let subscribe):
+            handleSubscribe(subscribe, session: session, context: context)
+        case .unsubscribe(let unsubscribe):
+            handleUnsubscribe(unsubscribe, session: session, context: context)
+        case .pingReq:
+            send(.pingResp, context: context)
+        case .disconnect(let disconnect):
+            handleDisconnect(disconnect, session: session, context: context)
+        case .connect:
+            violation(.protocolError, "second CONNECT on one connection", context: context)
+        case .auth:
+            violation(.protocolError, "AUTH without an authentication method", context: context)
+        case .connAck, .subAck, .unsubAck, .pingResp:
+            violation(.protocolError, "server-to-client packet sent by a client", context: context)
+        }
+    }
+
+    private func handlePubRec(_ rec: PubAckPacket, session: Session) {
+        let now = broker.clock.now()
+        session.perform(
+            { core in
+                guard core.state.isInFlight(rec.packetIdentifier) else {
+                    return [.pubRel(rec.packetIdentifier)]
+                }
+                return core.state.pubRec(rec.packetIdentifier, reasonCode: rec.reasonCode, now: now)
+            }
+        )
+    }
+
+    // MARK: Output
+
+    /// Queues a packet for this connection; written at the end of the read batch.
+    func send(_ packet: MQTTPacket, context: ChannelHandlerContext) {
+        if outbound == nil {
+            outbound = context.channel.allocator.buffer(capacity: 64)
+        }
+        do {
+            try packet.encode(into: &outbound!, version: version)
+            broker.statistics.packetsSent.add(1, ordering: .relaxed)
+        } catch {
+            logger.warning("cannot encode \(packet): \(error)")
+        }
+    }
+
+    func flushOutbound(context: ChannelHandlerContext) {
+        guard let buffer = outbound, buffer.readableBytes > 0 else { return }
+        outbound = nil
+        broker.statistics.bytesSent.add(buffer.readableBytes, ordering: .relaxed)
+        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+    }
+
+    /// Ends the connection for a protocol violation: MQTT 5 clients get DISCONNECT with the
+    /// reason first (MQTT 5 §4.13); the will is published as for any abnormal end.
+    func violation(_ reason: ReasonCode, _ message: String, context: ChannelHandlerContext) {
+        broker.statistics.protocolErrors.add(1, ordering: .relaxed)
+        logger.info("closing connection: \(message)", metadata: ["mqtt.reason_code": "\(reason.rawValue)"])
+        if case .connected = state, version == .v5 {
+            var properties = MQTTProperties()
+            if requestProblemInformation { properties.reasonString = message }
+            send(.disconnect(DisconnectPacket(reasonCode: reason, properties: properties)), context: context)
+        }
+        close(context: context)
+    }
+
+    /// Writes what is queued and closes; the session is released in `channelInactive`.
+    func close(context: ChannelHandlerContext) {
+        flushOutbound(context: context)
+        closing = true
+        context.close(promise: nil)
+    }
+}

@@ -1,0 +1,216 @@
+import MQTTCodec
+import Synchronization
+import WharfCore
+
+/// The broker's routing core: a topic trie from filters to subscribers (sessions and
+/// in-process handlers), shared-subscription groups, and retained messages. One routing path
+/// serves devices, adapters and the uplink.
+final class Router: Sendable {
+    private struct State: Sendable {
+        var trie = TopicTrie<SubscriberKey, SubscriberEntry>()
+        var shared = TopicTrie<SubscriberKey, SubscriberEntry>()
+        /// Round-robin position per `group\0filter`.
+        var sharedCursor: [String: Int] = [:]
+        var nextLocalIdentifier: UInt64 = 1
+    }
+
+    private let state = Mutex(State())
+    let retained = RetainedStore()
+    let statistics: BrokerStatistics
+    let clock: any WharfClock
+
+    init(statistics: BrokerStatistics, clock: any WharfClock) {
+        self.statistics = statistics
+        self.clock = clock
+    }
+
+    // MARK: Subscriptions
+
+    /// Adds or replaces a session's subscription; returns whether it existed before.
+    @discardableResult
+    func subscribe(_ session: Session, _ subscription: SessionSubscription) -> Bool {
+        state.withLock { state in
+            if let group = subscription.shareGroup {
+                let key = SubscriberKey.shared(group: group, clientIdentifier: session.clientIdentifier)
+                return state.shared.insert(
+                    filter: subscription.filter,
+                    key: key,
+                    value: .session(session, subscription)
+                ) != nil
+            }
+            return state.trie.insert(
+                filter: subscription.filter,
+                key: .session(session.clientIdentifier),
+                value: .session(session, subscription)
+            ) != nil
+        }
+    }
+
+    /// Removes a session's subscription; returns whether it existed.
+    @discardableResult
+    func unsubscribe(_ session: Session, filter: String, shareGroup: String?) -> Bool {
+        state.withLock { state in
+            if let shareGroup {
+                let key = SubscriberKey.shared(group: shareGroup, clientIdentifier: session.clientIdentifier)
+                return state.shared.remove(filter: filter, key: key) != nil
+            }
+            return state.trie.remove(filter: filter, key: .session(session.clientIdentifier)) != nil
+        }
+    }
+
+    /// Removes every subscription of `session` (the session ended).
+    func unsubscribeAll(_ session: Session, subscriptions: [SessionSubscription]) {
+        state.withLock { state in
+            for subscription in subscriptions {
+                if let group = subscription.shareGroup {
+                    let key = SubscriberKey.shared(group: group, clientIdentifier: session.clientIdentifier)
+                    if case .session(let owner, _)? = state.shared.values(forFilter: subscription.filter)[key],
+                        owner === session
+                    {
+                        state.shared.remove(filter: subscription.filter, key: key)
+                    }
+                } else {
+                    let key = SubscriberKey.session(session.clientIdentifier)
+                    if case .session(let owner, _)? = state.trie.values(forFilter: subscription.filter)[key],
+                        owner === session
+                    {
+                        state.trie.remove(filter: subscription.filter, key: key)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Adds an in-process subscriber; returns its identifier for removal.
+    func subscribeLocal(
+        filter: String,
+        qos: QoS,
+        handler: @escaping @Sendable (Message) -> Void
+    ) -> UInt64 {
+        state.withLock { state in
+            let identifier = state.nextLocalIdentifier
+            state.nextLocalIdentifier += 1
+            state.trie.insert(
+                filter: filter,
+                key: .local(identifier),
+                value: .local(LocalSubscriber(identifier: identifier, qos: qos, handler: handler))
+            )
+            return identifier
+        }
+    }
+
+    /// Removes an in-process subscriber.
+    func unsubscribeLocal(filter: String, identifier: UInt64) {
+        state.withLock { state in
+            _ = state.trie.remove(filter: filter, key: .local(identifier))
+        }
+    }
+
+    /// Subscriptions in the trie (ordinary and shared), for `$SYS`.
+    var subscriptionCount: Int { state.withLock { $0.trie.count + $0.shared.count } }
+
+    // MARK: Publishing
+
+    /// Routes `message` to every matching subscriber and updates the retained store.
+    /// `publisher` is the publishing session, for the No Local option. Returns how many
+    /// subscribers the message reached.
+    @discardableResult
+    func publish(_ message: Message, from publisher: Session? = nil) -> Int {
+        if message.retain {
+            retained.update(with: message)
+        }
+        let now = clock.now()
+        var targets: [(Session, OutboundMessage)] = []
+        var locals: [LocalSubscriber] = []
+        state.withLock { state in
+            state.trie.forEachMatch(topic: message.topic) { _, entry in
+                switch entry {
+                case .session(let session, let subscription):
+                    if subscription.options.noLocal, session === publisher { return }
+                    Router.merge(message, into: &targets, session: session, subscription: subscription, now: now)
+                case .local(let local):
+                    locals.append(local)
+                }
+            }
+            if !state.shared.isEmpty {
+                Router.pickShared(message, state: &state, into: &targets, now: now)
+            }
+        }
+        for (session, outbound) in targets {
+            session.deliver(outbound, now: now)
+        }
+        for local in locals {
+            var copy = message
+            copy.qos = min(message.qos, local.qos)
+            local.handler(copy)
+        }
+        return targets.count + locals.count
+    }
+
+    /// One delivery per session even when several of its filters match: the highest QoS and
+    /// every subscription identifier (MQTT 5 §3.3.4).
+    private static func merge(
+        _ message: Message,
+        into targets: inout [(Session, OutboundMessage)],
+        session: Session,
+        subscription: SessionSubscription,
+        now: UInt64
+    ) {
+        let qos = min(message.qos, subscription.options.qos)
+        let retain = subscription.options.retainAsPublished ? message.retain : false
+        if let index = targets.firstIndex(where: { $0.0 === session }) {
+            if qos > targets[index].1.qos { targets[index].1.qos = qos }
+            if retain { targets[index].1.retain = true }
+            if let identifier = subscription.identifier {
+                targets[index].1.subscriptionIdentifiers.append(identifier)
+            }
+            return
+        }
+        let outbound = OutboundMessage(
+            message: message,
+            qos: qos,
+            retain: retain,
+            subscriptionIdentifiers: subscription.identifier.map { [$0] } ?? [],
+            enqueuedAt: now
+        )
+        targets.append((session, outbound))
+    }
+
+    /// For each share group with a matching filter, one member receives the message: the next
+    /// connected member in round-robin order, or any member when none is connected.
+    private static func pickShared(
+        _ message: Message,
+        state: inout State,
+        into targets: inout [(Session, OutboundMessage)],
+        now: UInt64
+    ) {
+        var groups: [String: [(Session, SessionSubscription)]] = [:]
+        state.shared.forEachMatch(topic: message.topic) { key, entry in
+            guard case .shared(let group, _) = key, case .session(let session, let subscription) = entry else {
+                return
+            }
+            groups["\(group)\u{0}\(subscription.filter)", default: []].append((session, subscription))
+        }
+        for (groupKey, var members) in groups {
+            members.sort { $0.0.clientIdentifier < $1.0.clientIdentifier }
+            let cursor = state.sharedCursor[groupKey, default: 0]
+            var chosen = members[cursor % members.count]
+            for offset in 0..<members.count {
+                let candidate = members[(cursor + offset) % members.count]
+                if candidate.0.core.withLock({ $0.attachment != nil }) {
+                    chosen = candidate
+                    break
+                }
+            }
+            state.sharedCursor[groupKey] = cursor &+ 1
+            let outbound = OutboundMessage(
+                message: message,
+                qos: min(message.qos, chosen.1.options.qos),
+                retain: chosen.1.options.retainAsPublished ? message.retain : false,
+                subscriptionIdentifiers: chosen.1.identifier.map { [$0] } ?? [],
+                enqueuedAt: now
+            )
+            targets.append((chosen.0, outbound))
+        }
+    }
+}

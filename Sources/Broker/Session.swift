@@ -1,0 +1,181 @@
+import MQTTCodec
+import NIOCore
+import Synchronization
+import WharfCore
+
+/// One MQTT session: its subscriptions, its delivery state and the connection that holds it
+/// now, if any. Messages reach it from any thread; they are batched under the session's lock
+/// and written by a single flush task on the connection's event loop.
+final class Session: Sendable {
+    /// The client identifier this session belongs to.
+    let clientIdentifier: String
+    let core: Mutex<Core>
+    let statistics: BrokerStatistics
+
+    /// The attached connection, as the session sees it.
+    struct Attachment: Sendable {
+        var channel: any Channel
+        var version: MQTTProtocolVersion
+        /// Distinguishes this attachment from earlier ones of the same session.
+        var generation: UInt64
+        var maximumPacketSize: Int
+    }
+
+    struct Core: Sendable {
+        var state: SessionState
+        var subscriptions: [String: SessionSubscription] = [:]
+        var attachment: Attachment?
+        var generation: UInt64 = 0
+        /// Packets waiting for the next flush on the connection's event loop.
+        var pending: [MQTTPacket] = []
+        var flushScheduled = false
+        /// MQTT 5 Session Expiry Interval in seconds; `UInt32.max` never expires.
+        var expiryInterval: UInt32 = 0
+        /// When the last connection went away; nil while connected.
+        var disconnectedAt: UInt64?
+        /// A will waiting for its MQTT 5 Will Delay Interval.
+        var delayedWill: (will: Message, due: UInt64)?
+        /// Set once the session is discarded, so late deliveries go nowhere.
+        var ended = false
+    }
+
+    init(clientIdentifier: String, maxInflight: Int, maxQueued: Int, statistics: BrokerStatistics) {
+        self.clientIdentifier = clientIdentifier
+        self.statistics = statistics
+        self.core = Mutex(Core(state: SessionState(maxInflight: maxInflight, maxQueued: maxQueued)))
+    }
+
+    /// Offers a routed message; returns the drop reason if the session did not take it.
+    @discardableResult
+    func deliver(_ message: OutboundMessage, now: UInt64) -> Bool {
+        let (channel, dropped): ((any Channel)?, Int) = core.withLock { core in
+            guard !core.ended else { return (nil, 0) }
+            let actions = core.state.enqueue(message, now: now)
+            return (Session.stage(actions, in: &core), dropCount(actions))
+        }
+        if let channel { scheduleFlush(on: channel) }
+        return dropped == 0
+    }
+
+    /// Runs `body` on the state under the lock and stages the packets it returns.
+    func perform(_ body: (inout Core) -> [SessionState.Action]) {
+        let channel: (any Channel)? = core.withLock { core in
+            let actions = body(&core)
+            _ = dropCount(actions)
+            return Session.stage(actions, in: &core)
+        }
+        if let channel { scheduleFlush(on: channel) }
+    }
+
+    /// Writes everything staged to the attached connection. Runs on its event loop.
+    func flush() {
+        let (packets, attachment): ([MQTTPacket], Attachment?) = core.withLock { core in
+            core.flushScheduled = false
+            let packets = core.pending
+            core.pending.removeAll(keepingCapacity: true)
+            return (packets, core.attachment)
+        }
+        guard let attachment, !packets.isEmpty else { return }
+        let channel = attachment.channel
+        guard channel.eventLoop.inEventLoop else {
+            // The session moved to a connection on another loop between scheduling and now.
+            channel.eventLoop.execute { self.requeue(packets) }
+            return
+        }
+        var buffer = channel.allocator.buffer(capacity: 256 * packets.count)
+        var publishes = 0
+        var written = 0
+        let writable = channel.isWritable
+        for packet in packets {
+            if case .publish(let publish) = packet {
+                if publish.qos == .atMostOnce && !writable {
+                    // The client reads slower than messages arrive; QoS 0 is what gives way.
+                    statistics.recordDrop(.queueFull)
+                    continue
+                }
+                if attachment.maximumPacketSize < 268_435_460,
+                    packet.encodedSize(version: attachment.version) > attachment.maximumPacketSize
+                {
+                    // QoS 0 larger than the client accepts: discarded (MQTT 5 §3.1.2.11.4).
+                    statistics.recordDrop(.tooLargeForClient)
+                    continue
+                }
+                publishes += 1
+            }
+            do {
+                try packet.encode(into: &buffer, version: attachment.version)
+                written += 1
+            } catch {
+                continue  // unrepresentable packets cannot be sent; nothing else to do with them
+            }
+        }
+        statistics.packetsSent.add(written, ordering: .relaxed)
+        statistics.publishSent.add(publishes, ordering: .relaxed)
+        statistics.bytesSent.add(buffer.readableBytes, ordering: .relaxed)
+        channel.writeAndFlush(buffer, promise: nil)
+    }
+
+    private func requeue(_ packets: [MQTTPacket]) {
+        let channel: (any Channel)? = core.withLock { core in
+            core.pending.insert(contentsOf: packets, at: 0)
+            guard let attachment = core.attachment, !core.flushScheduled else { return nil }
+            core.flushScheduled = true
+            return attachment.channel
+        }
+        if let channel { channel.eventLoop.execute { self.flush() } }
+    }
+
+    private func scheduleFlush(on channel: any Channel) {
+        channel.eventLoop.execute { self.flush() }
+    }
+
+    /// Appends the actions' packets to `pending`; returns the channel to schedule a flush on
+    /// when one is not already scheduled.
+    static func stage(_ actions: [SessionState.Action], in core: inout Core) -> (any Channel)? {
+        guard let attachment = core.attachment else { return nil }
+        var staged = false
+        for action in actions {
+            switch action {
+            case .publish(let packet):
+                core.pending.append(.publish(packet))
+                staged = true
+            case .pubRel(let identifier):
+                core.pending.append(.pubRel(PubAckPacket(packetIdentifier: identifier)))
+                staged = true
+            case .drop:
+                break
+            }
+        }
+        guard staged, !core.flushScheduled else { return nil }
+        core.flushScheduled = true
+        return attachment.channel
+    }
+
+    private func dropCount(_ actions: [SessionState.Action]) -> Int {
+        var count = 0
+        for case .drop(let reason) in actions {
+            statistics.recordDrop(reason)
+            count += 1
+        }
+        return count
+    }
+}
+
+extension Session.Attachment {
+    /// Tells an MQTT 5 client why with DISCONNECT, then closes the connection; the handler
+    /// releases the session when the channel goes inactive.
+    func disconnect(_ reason: ReasonCode) {
+        let channel = self.channel
+        let version = self.version
+        channel.eventLoop.execute {
+            if version == .v5 {
+                var buffer = channel.allocator.buffer(capacity: 4)
+                let packet = MQTTPacket.disconnect(DisconnectPacket(reasonCode: reason))
+                if (try? packet.encode(into: &buffer, version: .v5)) != nil {
+                    channel.writeAndFlush(buffer, promise: nil)
+                }
+            }
+            channel.close(promise: nil)
+        }
+    }
+}

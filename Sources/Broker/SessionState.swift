@@ -1,0 +1,220 @@
+import DequeModule
+import MQTTCodec
+import WharfCore
+
+/// The delivery state of one MQTT session, free of I/O: packet identifiers, the window of
+/// in-flight QoS 1/2 publishes, the queue behind it, and inbound QoS 2 identifiers awaiting
+/// PUBREL. Every method takes the current time and returns the packets to send; the caller
+/// owns the socket.
+struct SessionState: Sendable {
+    /// A packet the session wants written to its connection.
+    enum Action: Sendable {
+        case publish(PublishPacket)
+        case pubRel(UInt16)
+        case drop(DropReason)
+    }
+
+    /// Where an outbound QoS 1/2 publish stands in its handshake.
+    enum Phase: Sendable, Equatable {
+        /// QoS 1 sent, waiting for PUBACK.
+        case awaitingPubAck
+        /// QoS 2 sent, waiting for PUBREC.
+        case awaitingPubRec
+        /// PUBREL sent, waiting for PUBCOMP.
+        case awaitingPubComp
+    }
+
+    struct InFlight: Sendable {
+        var packetIdentifier: UInt16
+        var message: OutboundMessage
+        var phase: Phase
+    }
+
+    /// Configured window (`max_inflight_messages`).
+    let configuredWindow: Int
+    /// Configured queue bound (`max_queued_messages`, 0 = unbounded).
+    let maxQueued: Int
+
+    private(set) var isConnected = false
+    /// min(configured window, the client's MQTT 5 Receive Maximum).
+    private(set) var window: Int
+    /// The client's Maximum Packet Size (MQTT 5), or the protocol maximum.
+    private(set) var clientMaximumPacketSize: Int = 268_435_460
+    private(set) var version: MQTTProtocolVersion = .v311
+
+    private(set) var inFlight: [InFlight] = []
+    private(set) var queue: Deque<OutboundMessage> = []
+    private var lastPacketIdentifier: UInt16 = 0
+
+    /// Inbound QoS 2 packet identifiers that got PUBREC and wait for PUBREL.
+    private(set) var awaitingRelease: Set<UInt16> = []
+
+    /// Creates an empty, disconnected session state.
+    init(maxInflight: Int, maxQueued: Int) {
+        self.configuredWindow = max(1, maxInflight)
+        self.window = max(1, maxInflight)
+        self.maxQueued = maxQueued
+    }
+
+    // MARK: Connection
+
+    /// A connection took the session: resend what is in flight (PUBLISH with DUP, or PUBREL),
+    /// then fill the window from the queue.
+    mutating func attach(
+        version: MQTTProtocolVersion,
+        receiveMaximum: Int,
+        maximumPacketSize: Int,
+        now: UInt64
+    ) -> [Action] {
+        self.isConnected = true
+        self.version = version
+        self.window = max(1, min(configuredWindow, receiveMaximum))
+        self.clientMaximumPacketSize = maximumPacketSize
+        var actions: [Action] = []
+        var kept: [InFlight] = []
+        for entry in inFlight {
+            switch entry.phase {
+            case .awaitingPubComp:
+                actions.append(.pubRel(entry.packetIdentifier))
+                kept.append(entry)
+            case .awaitingPubAck, .awaitingPubRec:
+                // A message in flight was already announced to the client; MQTT 5 §4.3 says
+                // message expiry does not apply once it is sent, so resend it as is.
+                actions.append(
+                    .publish(entry.message.publishPacket(packetIdentifier: entry.packetIdentifier, dup: true, now: now))
+                )
+                kept.append(entry)
+            }
+        }
+        inFlight = kept
+        fillWindow(now: now, into: &actions)
+        return actions
+    }
+
+    /// The connection went away; in-flight and queued messages stay for the next one.
+    mutating func detach() {
+        isConnected = false
+    }
+
+    // MARK: Outbound
+
+    /// Offers a message to the session. QoS 0 is sent at once when connected; QoS 1/2 takes
+    /// a window slot or waits in the queue.
+    mutating func enqueue(_ message: OutboundMessage, now: UInt64) -> [Action] {
+        if message.remainingExpiry(at: now) == 0 {
+            return [.drop(.expired)]
+        }
+        if message.qos == .atMostOnce {
+            guard isConnected else { return [.drop(.offlineQoS0)] }
+            let packet = message.publishPacket(packetIdentifier: nil, dup: false, now: now)
+            return [.publish(packet)]
+        }
+        if isConnected && queue.isEmpty && inFlight.count < window {
+            var actions: [Action] = []
+            send(message, now: now, into: &actions)
+            return actions
+        }
+        if maxQueued > 0 && queue.count >= maxQueued {
+            return [.drop(.queueFull)]
+        }
+        queue.append(message)
+        return []
+    }
+
+    /// PUBACK for an outbound QoS 1 publish.
+    mutating func pubAck(_ packetIdentifier: UInt16, now: UInt64) -> [Action] {
+        guard let index = inFlight.firstIndex(where: { $0.packetIdentifier == packetIdentifier }),
+            inFlight[index].phase == .awaitingPubAck
+        else { return [] }
+        inFlight.remove(at: index)
+        var actions: [Action] = []
+        fillWindow(now: now, into: &actions)
+        return actions
+    }
+
+    /// PUBREC for an outbound QoS 2 publish: answer PUBREL, or end the flow on an error code.
+    mutating func pubRec(_ packetIdentifier: UInt16, reasonCode: ReasonCode, now: UInt64) -> [Action] {
+        guard let index = inFlight.firstIndex(where: { $0.packetIdentifier == packetIdentifier }) else {
+            // Unknown identifier: MQTT 5 wants PUBREL with 0x92, which the caller sends.
+            return []
+        }
+        if reasonCode.rawValue >= 0x80 {
+            inFlight.remove(at: index)
+            var actions: [Action] = []
+            fillWindow(now: now, into: &actions)
+            return actions
+        }
+        inFlight[index].phase = .awaitingPubComp
+        return [.pubRel(packetIdentifier)]
+    }
+
+    /// Whether `packetIdentifier` is an outbound QoS 2 flow (for PUBREL/PUBCOMP answers).
+    func isInFlight(_ packetIdentifier: UInt16) -> Bool {
+        inFlight.contains { $0.packetIdentifier == packetIdentifier }
+    }
+
+    /// PUBCOMP ends an outbound QoS 2 flow.
+    mutating func pubComp(_ packetIdentifier: UInt16, now: UInt64) -> [Action] {
+        guard let index = inFlight.firstIndex(where: { $0.packetIdentifier == packetIdentifier }),
+            inFlight[index].phase == .awaitingPubComp
+        else { return [] }
+        inFlight.remove(at: index)
+        var actions: [Action] = []
+        fillWindow(now: now, into: &actions)
+        return actions
+    }
+
+    // MARK: Inbound QoS 2
+
+    /// An inbound QoS 2 PUBLISH: returns true when it is new (route it), false when it is a
+    /// retransmission of one already received and not yet released (do not route again).
+    mutating func receiveQoS2(_ packetIdentifier: UInt16) -> Bool {
+        awaitingRelease.insert(packetIdentifier).inserted
+    }
+
+    /// PUBREL from the client: returns whether the identifier was known.
+    mutating func release(_ packetIdentifier: UInt16) -> Bool {
+        awaitingRelease.remove(packetIdentifier) != nil
+    }
+
+    // MARK: Internals
+
+    private mutating func fillWindow(now: UInt64, into actions: inout [Action]) {
+        guard isConnected else { return }
+        while inFlight.count < window, let next = queue.popFirst() {
+            if next.remainingExpiry(at: now) == 0 {
+                actions.append(.drop(.expired))
+                continue
+            }
+            send(next, now: now, into: &actions)
+        }
+    }
+
+    private mutating func send(_ message: OutboundMessage, now: UInt64, into actions: inout [Action]) {
+        let identifier = nextPacketIdentifier()
+        let packet = message.publishPacket(packetIdentifier: identifier, dup: false, now: now)
+        if version == .v5, clientMaximumPacketSize < 268_435_460,
+            MQTTPacket.publish(packet).encodedSize(version: version) > clientMaximumPacketSize
+        {
+            // MQTT 5 §3.1.2.11.4: a packet the client cannot take is discarded as if delivered.
+            actions.append(.drop(.tooLargeForClient))
+            return
+        }
+        inFlight.append(
+            InFlight(
+                packetIdentifier: identifier,
+                message: message,
+                phase: message.qos == .exactlyOnce ? .awaitingPubRec : .awaitingPubAck
+            )
+        )
+        actions.append(.publish(packet))
+    }
+
+    private mutating func nextPacketIdentifier() -> UInt16 {
+        // The window is far smaller than the identifier space, so this loop ends quickly.
+        repeat {
+            lastPacketIdentifier = lastPacketIdentifier == UInt16.max ? 1 : lastPacketIdentifier + 1
+        } while inFlight.contains(where: { $0.packetIdentifier == lastPacketIdentifier })
+        return lastPacketIdentifier
+    }
+}

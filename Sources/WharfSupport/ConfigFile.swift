@@ -1,0 +1,70 @@
+public import WharfConfig
+import WharfCore
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Reads and validates a configuration file the same way for `wharfd` and `wharfctl`, and
+/// applies the daemon's command-line overrides.
+public enum ConfigFile {
+    /// Reads `path` and validates it; the error lists every problem, one per line.
+    public static func load(path: String) throws(StartupError) -> WharfConfiguration {
+        let text: String
+        do {
+            let data = try Data(contentsOf: URL(filePath: path))
+            guard let decoded = String(data: data, encoding: .utf8) else {
+                throw StartupError("\(path): the file is not UTF-8 text", exitCode: 2)
+            }
+            text = decoded
+        } catch let error as StartupError {
+            throw error
+        } catch {
+            throw StartupError("\(path): cannot read the configuration file (\(error.localizedDescription))", exitCode: 2)
+        }
+        switch ConfigLoader.load(yaml: text, file: path) {
+        case .success(let configuration):
+            return configuration
+        case .failure(let error):
+            let count = error.issues.count
+            let lines = error.issues.map(\.description).joined(separator: "\n")
+            throw StartupError("\(lines)\n\(path): \(count) problem\(count == 1 ? "" : "s") found", exitCode: 1)
+        }
+    }
+
+    /// Parses `HOST:PORT` (or `[IPv6]:PORT`) as given to `--listen`.
+    public static func parseListen(_ text: String) -> ListenerConfig? {
+        guard let colon = text.lastIndex(of: ":") else { return nil }
+        var host = String(text[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") {
+            host = String(host.dropFirst().dropLast())
+        }
+        guard !host.isEmpty, let port = Int(text[text.index(after: colon)...]), (0...65_535).contains(port) else {
+            return nil
+        }
+        return ListenerConfig(name: "command-line", bind: host, port: port)
+    }
+}
+
+/// A problem that stops a command before it does its work, with the exit code it maps to.
+public struct StartupError: Error, CustomStringConvertible {
+    /// What went wrong, naming the file, line and key where there is one.
+    public var description: String
+    /// 1 for an invalid configuration, 2 for an unusable command line or file.
+    public var exitCode: Int32
+
+    /// Creates an error.
+    public init(_ description: String, exitCode: Int32) {
+        self.description = description
+        self.exitCode = exitCode
+    }
+}
+
+/// Writes a line to standard error.
+public func printError(_ text: String) {
+    var line = text
+    if !line.hasSuffix("\n") { line += "\n" }
+    fputs(line, stderr)
+}

@@ -1,1 +1,0 @@
-print("wharfctl: not built yet")

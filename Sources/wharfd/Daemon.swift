@@ -1,0 +1,122 @@
+import AdapterKit
+import ArgumentParser
+import Broker
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import WharfConfig
+import WharfCore
+import WharfSupport
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Builds Wharf's services from the configuration and runs them until SIGTERM or SIGINT.
+struct Daemon {
+    var configuration: WharfConfiguration
+    var configPath: String
+
+    func run() async throws {
+        let log = configuration.log
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            let component = label.split(separator: ".").last.map(String.init) ?? label
+            handler.logLevel = (log.components[component] ?? log.level).swiftLogLevel
+            return handler
+        }
+        let logger = Logger(label: "wharf.main")
+        let gatewayID = configuration.gateway.id.isEmpty ? Self.hostName() : configuration.gateway.id
+
+        try Self.prepareDataDirectory(configuration.storage.dataDirectory)
+
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let broker = MQTTBroker(
+            config: configuration.broker,
+            version: wharfVersion,
+            logger: Logger(label: "wharf.broker")
+        )
+        let brokerService = BrokerService(
+            broker: broker,
+            listeners: configuration.broker.listeners,
+            group: group,
+            logger: Logger(label: "wharf.broker")
+        ) { addresses in
+            logger.notice(
+                "wharfd ready",
+                metadata: [
+                    "gateway": "\(gatewayID)",
+                    "version": "\(wharfVersion)",
+                    "listeners": "\(addresses.map { "\($0)" }.joined(separator: ","))",
+                ]
+            )
+        }
+
+        // Built-in adapter types register here as they are added.
+        let registry = AdapterRegistry()
+        var services: [any Service] = [brokerService]
+        for adapterConfig in configuration.adapters where adapterConfig.enabled {
+            let context = AdapterContext(
+                name: adapterConfig.name,
+                bus: broker,
+                logger: Logger(label: "wharf.adapter.\(adapterConfig.name)"),
+                clock: SystemClock()
+            )
+            do {
+                services.append(try registry.makeAdapter(config: adapterConfig, context: context, file: configPath))
+            } catch {
+                try? await group.shutdownGracefully()
+                throw StartupError(error.description, exitCode: 1)
+            }
+        }
+
+        let serviceGroup = ServiceGroup(
+            configuration: .init(
+                services: services.map { .init(service: $0) },
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                cancellationSignals: [],
+                logger: logger
+            )
+        )
+        do {
+            try await serviceGroup.run()
+        } catch {
+            logger.error("wharfd stopped: \(error)")
+            try? await group.shutdownGracefully()
+            throw ExitCode.failure
+        }
+        try? await group.shutdownGracefully()
+        logger.notice("wharfd stopped")
+    }
+
+    static func prepareDataDirectory(_ path: String) throws(StartupError) {
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            throw StartupError("storage.data_dir: cannot create '\(path)': \(error.localizedDescription)", exitCode: 1)
+        }
+    }
+
+    static func hostName() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count) == 0 else { return "wharf" }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
+extension LogLevel {
+    var swiftLogLevel: Logger.Level {
+        switch self {
+        case .trace: .trace
+        case .debug: .debug
+        case .info: .info
+        case .notice: .notice
+        case .warning: .warning
+        case .error: .error
+        case .critical: .critical
+        }
+    }
+}

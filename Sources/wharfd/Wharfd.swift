@@ -1,0 +1,61 @@
+import ArgumentParser
+import Logging
+import WharfCore
+import WharfSupport
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// `wharfd`: the Wharf edge gateway daemon.
+@main
+struct Wharfd: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "wharfd",
+        abstract: "Wharf edge gateway: embedded MQTT broker, protocol adapters and uplink."
+    )
+
+    @Option(name: [.short, .long], help: "The configuration file.")
+    var config: String = "/etc/wharf/wharf.yaml"
+
+    @Flag(help: "Validate the configuration file, print every problem, and exit.")
+    var check = false
+
+    @Option(help: "Serve MQTT on HOST:PORT only, instead of the configured listeners.")
+    var listen: String?
+
+    @Option(name: .customLong("data-dir"), help: "The state directory (overrides storage.data_dir).")
+    var dataDir: String?
+
+    @Flag(help: "Print the version and exit.")
+    var version = false
+
+    func run() async throws {
+        if version {
+            print("wharfd \(wharfVersion)")
+            return
+        }
+        do {
+            var configuration = try ConfigFile.load(path: config)
+            if let listen {
+                guard let listener = ConfigFile.parseListen(listen) else {
+                    throw StartupError("--listen \(listen): expected HOST:PORT, for example 127.0.0.1:1883", exitCode: 2)
+                }
+                configuration.broker.listeners = [listener]
+            }
+            if let dataDir {
+                configuration.storage.dataDirectory = dataDir
+            }
+            if check {
+                print("\(config): OK")
+                return
+            }
+            try await Daemon(configuration: configuration, configPath: config).run()
+        } catch let error as StartupError {
+            printError(error.description)
+            throw ExitCode(error.exitCode)
+        }
+    }
+}

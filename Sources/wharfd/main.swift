@@ -1,1 +1,0 @@
-print("wharfd: not built yet")

@@ -1,0 +1,202 @@
+import MQTTCodec
+import NIOCore
+import Testing
+import WharfCore
+
+@testable import Broker
+
+private let second: UInt64 = 1_000_000_000
+
+private func outbound(
+    _ topic: String = "t",
+    qos: QoS = .atLeastOnce,
+    expiry: UInt32? = nil,
+    receivedAt: UInt64 = 0
+) -> OutboundMessage {
+    var properties = MessageProperties()
+    properties.messageExpiryInterval = expiry
+    let message = Message(
+        topic: topic,
+        payload: ByteBuffer(string: topic),
+        qos: qos,
+        properties: properties,
+        receivedAt: receivedAt
+    )
+    return OutboundMessage(message: message, qos: qos, retain: false, subscriptionIdentifiers: [], enqueuedAt: receivedAt)
+}
+
+private func publishes(_ actions: [SessionState.Action]) -> [PublishPacket] {
+    actions.compactMap { if case .publish(let packet) = $0 { packet } else { nil } }
+}
+
+private func drops(_ actions: [SessionState.Action]) -> [DropReason] {
+    actions.compactMap { if case .drop(let reason) = $0 { reason } else { nil } }
+}
+
+private func connected(window: Int = 20, queue: Int = 100, receiveMaximum: Int = 65_535) -> SessionState {
+    var state = SessionState(maxInflight: window, maxQueued: queue)
+    _ = state.attach(version: .v5, receiveMaximum: receiveMaximum, maximumPacketSize: 268_435_460, now: 0)
+    return state
+}
+
+@Suite struct SessionStateTests {
+    @Test func qos1FillsTheWindowAndQueuesTheRest() {
+        var state = connected(window: 2)
+        var sent: [PublishPacket] = []
+        for index in 0..<5 {
+            sent += publishes(state.enqueue(outbound("m\(index)"), now: 0))
+        }
+        #expect(sent.map(\.topic) == ["m0", "m1"])
+        #expect(state.queue.count == 3)
+        let next = publishes(state.pubAck(sent[0].packetIdentifier ?? 0, now: 0))
+        #expect(next.map(\.topic) == ["m2"])
+        #expect(state.inFlight.count == 2)
+    }
+
+    @Test func clientReceiveMaximumNarrowsTheWindow() {
+        var state = connected(window: 20, receiveMaximum: 1)
+        let first = publishes(state.enqueue(outbound("a"), now: 0))
+        let second = publishes(state.enqueue(outbound("b"), now: 0))
+        #expect(first.count == 1)
+        #expect(second.isEmpty)
+    }
+
+    @Test func packetIdentifiersAreUniqueAmongInFlight() {
+        var state = connected(window: 50)
+        var identifiers: Set<UInt16> = []
+        for index in 0..<50 {
+            for packet in publishes(state.enqueue(outbound("m\(index)"), now: 0)) {
+                let identifier = packet.packetIdentifier ?? 0
+                #expect(identifier != 0)
+                #expect(identifiers.insert(identifier).inserted)
+            }
+        }
+        #expect(identifiers.count == 50)
+    }
+
+    @Test func acknowledgingAnUnknownIdentifierChangesNothing() {
+        var state = connected(window: 1)
+        _ = state.enqueue(outbound("a"), now: 0)
+        #expect(state.pubAck(999, now: 0).isEmpty)
+        #expect(state.inFlight.count == 1)
+    }
+
+    @Test func qos0IsSentAtOnceWhenConnectedAndDroppedWhenNot() {
+        var state = connected(window: 1)
+        _ = state.enqueue(outbound("held", qos: .atLeastOnce), now: 0)
+        let sent = publishes(state.enqueue(outbound("fast", qos: .atMostOnce), now: 0))
+        #expect(sent.map(\.topic) == ["fast"])
+        #expect(sent.first?.packetIdentifier == nil)
+
+        state.detach()
+        #expect(drops(state.enqueue(outbound("lost", qos: .atMostOnce), now: 0)) == [.offlineQoS0])
+    }
+
+    @Test func offlineQoS1IsQueuedAndSentOnAttach() {
+        var state = SessionState(maxInflight: 10, maxQueued: 10)
+        #expect(state.enqueue(outbound("a"), now: 0).isEmpty)
+        #expect(state.enqueue(outbound("b"), now: 0).isEmpty)
+        let resent = publishes(state.attach(version: .v311, receiveMaximum: 65_535, maximumPacketSize: 268_435_460, now: 0))
+        #expect(resent.map(\.topic) == ["a", "b"])
+        #expect(resent.allSatisfy { !$0.dup })
+    }
+
+    @Test func unacknowledgedMessagesAreResentWithDupAfterReconnect() {
+        var state = connected(window: 5)
+        let first = publishes(state.enqueue(outbound("a"), now: 0))
+        state.detach()
+        let again = publishes(state.attach(version: .v5, receiveMaximum: 65_535, maximumPacketSize: 268_435_460, now: 0))
+        #expect(again.count == 1)
+        #expect(again.first?.dup == true)
+        #expect(again.first?.packetIdentifier == first.first?.packetIdentifier)
+    }
+
+    @Test func queueBoundDropsAndCounts() {
+        var state = SessionState(maxInflight: 1, maxQueued: 2)
+        _ = state.enqueue(outbound("a"), now: 0)
+        _ = state.enqueue(outbound("b"), now: 0)
+        #expect(drops(state.enqueue(outbound("c"), now: 0)) == [.queueFull])
+        #expect(state.queue.count == 2)
+    }
+
+    @Test func zeroMaxQueuedMeansUnbounded() {
+        var state = SessionState(maxInflight: 1, maxQueued: 0)
+        for index in 0..<5000 {
+            #expect(state.enqueue(outbound("m\(index)"), now: 0).isEmpty)
+        }
+        #expect(state.queue.count == 5000)
+    }
+
+    @Test func expiredMessagesAreDroppedAndRemainingExpiryIsSent() {
+        var state = SessionState(maxInflight: 10, maxQueued: 10)
+        _ = state.enqueue(outbound("short", expiry: 5, receivedAt: 0), now: 0)
+        _ = state.enqueue(outbound("long", expiry: 60, receivedAt: 0), now: 0)
+        let actions = state.attach(version: .v5, receiveMaximum: 65_535, maximumPacketSize: 268_435_460, now: 6 * second)
+        #expect(drops(actions) == [.expired])
+        let sent = publishes(actions)
+        #expect(sent.map(\.topic) == ["long"])
+        #expect(sent.first?.properties.messageExpiryInterval == 54)
+    }
+
+    @Test func alreadyExpiredMessageIsNotQueued() {
+        var state = connected()
+        #expect(drops(state.enqueue(outbound("x", expiry: 1, receivedAt: 0), now: 2 * second)) == [.expired])
+    }
+
+    @Test func qos2HandshakeReleasesTheSlotOnPubComp() {
+        var state = connected(window: 1)
+        let sent = publishes(state.enqueue(outbound("a", qos: .exactlyOnce), now: 0))
+        let identifier = sent.first?.packetIdentifier ?? 0
+        _ = state.enqueue(outbound("b", qos: .exactlyOnce), now: 0)
+        let rel = state.pubRec(identifier, reasonCode: .success, now: 0)
+        guard case .pubRel(let released)? = rel.first else {
+            Issue.record("expected PUBREL")
+            return
+        }
+        #expect(released == identifier)
+        #expect(state.pubAck(identifier, now: 0).isEmpty)  // wrong ack type for QoS 2
+        let next = publishes(state.pubComp(identifier, now: 0))
+        #expect(next.map(\.topic) == ["b"])
+    }
+
+    @Test func pubRelIsResentAfterReconnect() {
+        var state = connected(window: 1)
+        let identifier = publishes(state.enqueue(outbound("a", qos: .exactlyOnce), now: 0)).first?.packetIdentifier ?? 0
+        _ = state.pubRec(identifier, reasonCode: .success, now: 0)
+        state.detach()
+        let actions = state.attach(version: .v5, receiveMaximum: 65_535, maximumPacketSize: 268_435_460, now: 0)
+        guard case .pubRel(let again)? = actions.first else {
+            Issue.record("expected PUBREL on reconnect")
+            return
+        }
+        #expect(again == identifier)
+        #expect(publishes(actions).isEmpty)
+    }
+
+    @Test func pubRecWithErrorEndsTheFlow() {
+        var state = connected(window: 1)
+        let identifier = publishes(state.enqueue(outbound("a", qos: .exactlyOnce), now: 0)).first?.packetIdentifier ?? 0
+        _ = state.enqueue(outbound("b", qos: .exactlyOnce), now: 0)
+        let next = publishes(state.pubRec(identifier, reasonCode: .quotaExceeded, now: 0))
+        #expect(next.map(\.topic) == ["b"])
+    }
+
+    @Test func inboundQoS2DuplicatesAreDetectedUntilReleased() {
+        var state = connected()
+        #expect(state.receiveQoS2(7))
+        #expect(!state.receiveQoS2(7))
+        #expect(state.release(7))
+        #expect(!state.release(7))
+        #expect(state.receiveQoS2(7))
+    }
+
+    @Test func messagesTooLargeForTheClientAreDiscarded() {
+        var state = SessionState(maxInflight: 5, maxQueued: 5)
+        _ = state.attach(version: .v5, receiveMaximum: 65_535, maximumPacketSize: 64, now: 0)
+        var big = outbound("big")
+        big.message.payload = ByteBuffer(repeating: 0x41, count: 200)
+        #expect(drops(state.enqueue(big, now: 0)) == [.tooLargeForClient])
+        #expect(state.inFlight.isEmpty)
+        #expect(publishes(state.enqueue(outbound("small"), now: 0)).count == 1)
+    }
+}

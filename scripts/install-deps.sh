@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Wharf needs for a purpose, only those missing.
+#   scripts/install-deps.sh run    what building and running wharfd needs
+#   scripts/install-deps.sh test   plus the test peers (Mosquitto, its clients, Python venv)
+#   scripts/install-deps.sh bench  plus what the benchmark script needs
+set -euo pipefail
+
+purpose="${1:-run}"
+packages=(pkg-config)
+case "$purpose" in
+    run) ;;
+    test | bench) packages+=(mosquitto mosquitto-clients python3 python3-venv procps) ;;
+    *) echo "usage: $0 run|test|bench" >&2; exit 2 ;;
+esac
+
+if ! command -v swift >/dev/null 2>&1; then
+    echo "install-deps: the Swift toolchain is not on PATH (see README.md, Requirements)" >&2
+    exit 1
+fi
+
+missing=()
+for package in "${packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$package")
+    fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then sudo="sudo"; else
+        echo "install-deps: need root or sudo to install: ${missing[*]}" >&2
+        exit 1
+    fi
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Debian starts the packaged Mosquitto on port 1883; the tests start their own brokers.
+if [[ " ${missing[*]} " == *" mosquitto "* ]] && command -v systemctl >/dev/null 2>&1; then
+    $sudo systemctl disable --now mosquitto >/dev/null 2>&1 || true
+fi
