@@ -1,4 +1,0 @@
-import Testing
-@testable import WharfCore
-
-@Test func WharfCoreModuleLoads() {}
