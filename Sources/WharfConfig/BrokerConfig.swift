@@ -1,0 +1,87 @@
+/// The embedded MQTT broker (`broker:` section).
+public struct BrokerConfig: Sendable, Equatable {
+    /// TCP listeners for MQTT clients; an empty list runs the broker for adapters and the uplink only.
+    public var listeners: [ListenerConfig]
+    /// Whether clients may connect without a user name (`allow_anonymous`).
+    public var allowAnonymous: Bool
+    /// Most concurrent client connections, 0 for no limit (`max_connections`).
+    public var maxConnections: Int
+    /// Largest MQTT packet accepted, in bytes, 0 for the protocol maximum (`max_packet_size`).
+    public var maxPacketSize: Int
+    /// Outgoing QoS 1/2 window per client, also announced as MQTT 5 Receive Maximum (`max_inflight_messages`).
+    public var maxInflightMessages: Int
+    /// Messages queued per session beyond the in-flight window, 0 for no limit; excess is dropped
+    /// and counted (`max_queued_messages`).
+    public var maxQueuedMessages: Int
+    /// Longest keep-alive granted, in seconds; MQTT 5 clients asking for more get Server Keep Alive (`max_keepalive`).
+    public var maxKeepAlive: Int
+    /// Whether retained messages are supported (`retain_available`).
+    public var retainAvailable: Bool
+    /// Topic Alias Maximum announced to MQTT 5 clients, 0 to disable aliases (`max_topic_alias`).
+    public var maxTopicAlias: Int
+    /// Clamp on MQTT 5 session expiry and on the lifetime of 3.1.1 persistent sessions; `nil` for
+    /// no clamp (`max_session_expiry`).
+    public var maxSessionExpiry: Duration?
+    /// How often `$SYS` statistics are published, zero to disable them (`sys_interval`).
+    public var sysInterval: Duration
+    /// Whether `$share/{group}/{filter}` subscriptions are supported (`shared_subscriptions`).
+    public var sharedSubscriptions: Bool
+
+    /// The largest packet size MQTT can express (a 4-byte Remaining Length).
+    public static let protocolMaximumPacketSize = 268_435_455
+    /// The smallest non-zero `max_packet_size` accepted: enough for a CONNECT with a short client id.
+    public static let minimumPacketSize = 64
+    /// The listener used when the file names none.
+    public static let defaultListener = ListenerConfig(name: "default", bind: "127.0.0.1", port: 1883)
+
+    /// Creates the section.
+    public init(
+        listeners: [ListenerConfig] = [BrokerConfig.defaultListener],
+        allowAnonymous: Bool = true,
+        maxConnections: Int = 10000,
+        maxPacketSize: Int = 1_048_576,
+        maxInflightMessages: Int = 20,
+        maxQueuedMessages: Int = 1000,
+        maxKeepAlive: Int = 65535,
+        retainAvailable: Bool = true,
+        maxTopicAlias: Int = 10,
+        maxSessionExpiry: Duration? = nil,
+        sysInterval: Duration = .seconds(10),
+        sharedSubscriptions: Bool = true
+    ) {
+        self.listeners = listeners
+        self.allowAnonymous = allowAnonymous
+        self.maxConnections = maxConnections
+        self.maxPacketSize = maxPacketSize
+        self.maxInflightMessages = maxInflightMessages
+        self.maxQueuedMessages = maxQueuedMessages
+        self.maxKeepAlive = maxKeepAlive
+        self.retainAvailable = retainAvailable
+        self.maxTopicAlias = maxTopicAlias
+        self.maxSessionExpiry = maxSessionExpiry
+        self.sysInterval = sysInterval
+        self.sharedSubscriptions = sharedSubscriptions
+    }
+
+    /// `maxPacketSize` with 0 replaced by the protocol maximum.
+    public var effectiveMaxPacketSize: Int {
+        maxPacketSize == 0 ? Self.protocolMaximumPacketSize : maxPacketSize
+    }
+}
+
+/// One TCP listener for MQTT clients (an element of `broker.listeners`).
+public struct ListenerConfig: Sendable, Equatable {
+    /// Name used in logs and metrics; when the file gives none it is `bind:port`.
+    public var name: String
+    /// Address to listen on: `127.0.0.1` (this machine only), `0.0.0.0` (all IPv4), `::` (all), or a host name.
+    public var bind: String
+    /// TCP port, 1 to 65535.
+    public var port: Int
+
+    /// Creates a listener.
+    public init(name: String, bind: String = "127.0.0.1", port: Int = 1883) {
+        self.name = name
+        self.bind = bind
+        self.port = port
+    }
+}

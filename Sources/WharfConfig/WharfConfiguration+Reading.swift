@@ -1,0 +1,73 @@
+/// Decoding of the top level and the small sections.
+extension WharfConfiguration {
+    /// The sections a document may have, in the order the shipped file lists them.
+    static let sections = ["gateway", "log", "storage", "broker", "adapters"]
+
+    /// Reads every section, recording issues in `reader` and using defaults where values are wrong.
+    init(reading reader: ConfigReader) {
+        switch reader.node.content {
+        case .null, .object:
+            break
+        default:
+            reader.report(
+                "expected a mapping of sections (\(Self.sections.joined(separator: ", "))), got \(reader.node.quoted)",
+                at: reader.node
+            )
+        }
+        self.init(
+            gateway: GatewayConfig(reading: reader.section("gateway")),
+            log: LogConfig(reading: reader.section("log")),
+            storage: StorageConfig(reading: reader.section("storage")),
+            broker: BrokerConfig(reading: reader.section("broker")),
+            adapters: AdapterConfig.readList(from: reader)
+        )
+        // Top-level `x-...` keys are free, as in Compose files: a place for YAML anchors to share.
+        reader.finish(ignoring: { $0.hasPrefix("x-") })
+    }
+}
+
+extension GatewayConfig {
+    init(reading reader: ConfigReader) {
+        self.init()
+        if let node = reader.value("id"), let id = reader.string(node) {
+            if id.isEmpty || NameRules.isGatewayID(id) {
+                self.id = id
+            } else {
+                reader.report(
+                    "expected up to 64 letters, digits, '.', '_' or '-' (the id is one level of the cloud topics "
+                        + "wharf/{gateway}/...), got \(node.quoted)",
+                    at: node
+                )
+            }
+        }
+        reader.finish()
+    }
+}
+
+extension LogConfig {
+    init(reading reader: ConfigReader) {
+        self.init(level: reader.choice("level", default: .info))
+        let overrides = reader.section("components")
+        for member in overrides.members {
+            if let level = overrides.choice(member.value, as: LogLevel.self) {
+                components[member.key] = level
+            }
+        }
+        reader.finish()
+    }
+}
+
+extension StorageConfig {
+    init(reading reader: ConfigReader) {
+        self.init()
+        if let node = reader.value("data_dir"), let path = reader.string(node) {
+            if path.hasPrefix("/") && !path.contains("\0") {
+                dataDirectory = path
+            } else {
+                reader.report(
+                    "expected an absolute directory path such as /var/lib/wharf, got \(node.quoted)", at: node)
+            }
+        }
+        reader.finish()
+    }
+}

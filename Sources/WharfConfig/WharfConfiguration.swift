@@ -1,0 +1,55 @@
+/// The whole configuration of `wharfd`, as read from `/etc/wharf/wharf.yaml` or a remote push.
+///
+/// Every setting has a default, so an empty document is a valid configuration.
+public struct WharfConfiguration: Sendable, Equatable {
+    /// Identity of this gateway towards the cloud.
+    public var gateway: GatewayConfig
+    /// Log verbosity, overall and per component.
+    public var log: LogConfig
+    /// Where state is kept on disk.
+    public var storage: StorageConfig
+    /// The embedded MQTT broker.
+    public var broker: BrokerConfig
+    /// Adapter instances (Modbus, CoAP, plugins), in file order.
+    public var adapters: [AdapterConfig]
+
+    /// Creates a configuration; every part defaults to its documented default.
+    public init(
+        gateway: GatewayConfig = GatewayConfig(),
+        log: LogConfig = LogConfig(),
+        storage: StorageConfig = StorageConfig(),
+        broker: BrokerConfig = BrokerConfig(),
+        adapters: [AdapterConfig] = []
+    ) {
+        self.gateway = gateway
+        self.log = log
+        self.storage = storage
+        self.broker = broker
+        self.adapters = adapters
+    }
+
+    /// The configuration an empty file gives.
+    public static let `default` = WharfConfiguration()
+}
+
+/// Identity of this gateway towards the cloud (`gateway:` section).
+public struct GatewayConfig: Sendable, Equatable {
+    /// Gateway id used in cloud topics such as `wharf/{gateway}/status`; empty means the host name.
+    public var id: String
+
+    /// Creates the section.
+    public init(id: String = "") {
+        self.id = id
+    }
+}
+
+/// Where state is kept on disk (`storage:` section).
+public struct StorageConfig: Sendable, Equatable {
+    /// Directory for the store-and-forward queue, broker persistence and staged configs (`data_dir`).
+    public var dataDirectory: String
+
+    /// Creates the section.
+    public init(dataDirectory: String = "/var/lib/wharf") {
+        self.dataDirectory = dataDirectory
+    }
+}

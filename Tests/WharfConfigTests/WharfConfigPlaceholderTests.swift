@@ -1,4 +1,0 @@
-import Testing
-@testable import WharfConfig
-
-@Test func WharfConfigModuleLoads() {}
