@@ -151,7 +151,7 @@ extension MQTTConnectionHandler {
     /// Refuses a CONNECT with `reason` (mapped to a 3.1.1 return code for old clients) and closes.
     private func refuse(_ reason: ReasonCode, context: ChannelHandlerContext) {
         broker.statistics.protocolErrors.add(1, ordering: .relaxed)
-        let code = version == .v5 ? reason.rawValue : reason.v311ConnectReturnCode
+        let code = version == .v5 ? reason.rawValue : reason.connectReturnCode
         logger.info("refusing CONNECT", metadata: ["mqtt.reason_code": "\(reason.rawValue)"])
         send(.connAck(ConnAckPacket(sessionPresent: false, reasonCode: code, properties: MQTTProperties())), context: context)
         will = nil

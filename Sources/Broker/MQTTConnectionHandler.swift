@@ -215,10 +215,17 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
     func violation(_ reason: ReasonCode, _ message: String, context: ChannelHandlerContext) {
         broker.statistics.protocolErrors.add(1, ordering: .relaxed)
         logger.info("closing connection: \(message)", metadata: ["mqtt.reason_code": "\(reason.rawValue)"])
-        if case .connected = state, version == .v5 {
+        switch state {
+        case .connected where version == .v5:
             var properties = MQTTProperties()
             if requestProblemInformation { properties.reasonString = message }
             send(.disconnect(DisconnectPacket(reasonCode: reason, properties: properties)), context: context)
+        case .awaitingConnect where reason == .unsupportedProtocolVersion:
+            // The client's level is unknown, so answer in the 3.1.1 form every version reads
+            // (MQTT 3.1.1 §3.1.2.2: return code 1, unacceptable protocol version).
+            send(.connAck(ConnAckPacket(sessionPresent: false, reasonCode: 1)), context: context)
+        default:
+            break
         }
         close(context: context)
     }

@@ -1,10 +1,10 @@
 public import WharfConfig
 import WharfCore
 
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// Reads and validates a configuration file the same way for `wharfd` and `wharfctl`, and
@@ -12,18 +12,7 @@ import Foundation
 public enum ConfigFile {
     /// Reads `path` and validates it; the error lists every problem, one per line.
     public static func load(path: String) throws(StartupError) -> WharfConfiguration {
-        let text: String
-        do {
-            let data = try Data(contentsOf: URL(filePath: path))
-            guard let decoded = String(data: data, encoding: .utf8) else {
-                throw StartupError("\(path): the file is not UTF-8 text", exitCode: 2)
-            }
-            text = decoded
-        } catch let error as StartupError {
-            throw error
-        } catch {
-            throw StartupError("\(path): cannot read the configuration file (\(error.localizedDescription))", exitCode: 2)
-        }
+        let text = try readText(path: path)
         switch ConfigLoader.load(yaml: text, file: path) {
         case .success(let configuration):
             return configuration
@@ -32,6 +21,31 @@ public enum ConfigFile {
             let lines = error.issues.map(\.description).joined(separator: "\n")
             throw StartupError("\(lines)\n\(path): \(count) problem\(count == 1 ? "" : "s") found", exitCode: 1)
         }
+    }
+
+    /// Reads a whole UTF-8 text file; errors name the file and the system's reason.
+    public static func readText(path: String) throws(StartupError) -> String {
+        guard let file = fopen(path, "rb") else {
+            let reason = String(cString: strerror(errno))
+            throw StartupError("\(path): cannot read the configuration file: \(reason)", exitCode: 2)
+        }
+        defer { fclose(file) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let count = fread(&chunk, 1, chunk.count, file)
+            if count > 0 { bytes.append(contentsOf: chunk[0..<count]) }
+            if count < chunk.count {
+                if ferror(file) != 0 {
+                    throw StartupError("\(path): cannot read the configuration file: read error", exitCode: 2)
+                }
+                break
+            }
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw StartupError("\(path): the file is not UTF-8 text", exitCode: 2)
+        }
+        return text
     }
 
     /// Parses `HOST:PORT` (or `[IPv6]:PORT`) as given to `--listen`.
@@ -66,5 +80,10 @@ public struct StartupError: Error, CustomStringConvertible {
 public func printError(_ text: String) {
     var line = text
     if !line.hasSuffix("\n") { line += "\n" }
-    fputs(line, stderr)
+    var bytes = Array(line.utf8)[...]
+    while !bytes.isEmpty {
+        let written = bytes.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
+        guard written > 0 else { return }
+        bytes = bytes.dropFirst(written)
+    }
 }
