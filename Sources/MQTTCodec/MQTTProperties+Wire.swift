@@ -18,10 +18,16 @@ enum PropertyContext: UInt8, Sendable {
         case 0x17, 0x19: return PropertyContext.connect.mask
         case 0x18: return PropertyContext.will.mask
         case 0x1C: return PropertyContext.connAck.mask | PropertyContext.disconnect.mask
-        case 0x1F: return PropertyContext.connAck.mask | PropertyContext.pubAck.mask | PropertyContext.subAck.mask | PropertyContext.unsubAck.mask | PropertyContext.disconnect.mask | PropertyContext.auth.mask
+        case 0x1F:
+            return PropertyContext.connAck.mask | PropertyContext.pubAck.mask | PropertyContext.subAck.mask
+                | PropertyContext.unsubAck.mask | PropertyContext.disconnect.mask | PropertyContext.auth.mask
         case 0x21, 0x22, 0x27: return PropertyContext.connect.mask | PropertyContext.connAck.mask
         case 0x23: return PropertyContext.publish.mask
-        case 0x26: return PropertyContext.connect.mask | PropertyContext.connAck.mask | PropertyContext.publish.mask | PropertyContext.pubAck.mask | PropertyContext.subscribe.mask | PropertyContext.subAck.mask | PropertyContext.unsubscribe.mask | PropertyContext.unsubAck.mask | PropertyContext.disconnect.mask | PropertyContext.auth.mask | PropertyContext.will.mask
+        case 0x26:
+            return PropertyContext.connect.mask | PropertyContext.connAck.mask | PropertyContext.publish.mask
+                | PropertyContext.pubAck.mask | PropertyContext.subscribe.mask | PropertyContext.subAck.mask
+                | PropertyContext.unsubscribe.mask | PropertyContext.unsubAck.mask | PropertyContext.disconnect.mask
+                | PropertyContext.auth.mask | PropertyContext.will.mask
         default: return 0
         }
     }
@@ -30,7 +36,9 @@ enum PropertyContext: UInt8, Sendable {
 extension MQTTProperties {
     /// Reads a property length and the properties it covers, enforcing where each may appear,
     /// that only User Property (and Subscription Identifier in PUBLISH) repeat, and value ranges.
-    static func decode(from body: inout ByteBuffer, in context: PropertyContext) throws(MQTTDecodeError) -> MQTTProperties {
+    static func decode(from body: inout ByteBuffer, in context: PropertyContext) throws(MQTTDecodeError)
+        -> MQTTProperties
+    {
         let length = try body.readMQTTVariableByteInteger("property length")
         if length == 0 { return MQTTProperties() }
         guard var bytes = body.readSlice(length: length) else {
@@ -88,7 +96,9 @@ extension MQTTProperties {
                 fields.willDelayInterval = value
             case 0x19:
                 let value = try bytes.readMQTTByte("requestResponseInformation")
-                guard value <= 1 else { throw .protocolError("requestResponseInformation must be 0 or 1, not \(value)") }
+                guard value <= 1 else {
+                    throw .protocolError("requestResponseInformation must be 0 or 1, not \(value)")
+                }
                 fields.requestResponseInformation = value
             case 0x1A:
                 fields.responseInformation = try bytes.readMQTTString("responseInformation")
@@ -125,15 +135,21 @@ extension MQTTProperties {
                 fields.maximumPacketSize = value
             case 0x28:
                 let value = try bytes.readMQTTByte("wildcardSubscriptionAvailable")
-                guard value <= 1 else { throw .protocolError("wildcardSubscriptionAvailable must be 0 or 1, not \(value)") }
+                guard value <= 1 else {
+                    throw .protocolError("wildcardSubscriptionAvailable must be 0 or 1, not \(value)")
+                }
                 fields.wildcardSubscriptionAvailable = value
             case 0x29:
                 let value = try bytes.readMQTTByte("subscriptionIdentifiersAvailable")
-                guard value <= 1 else { throw .protocolError("subscriptionIdentifiersAvailable must be 0 or 1, not \(value)") }
+                guard value <= 1 else {
+                    throw .protocolError("subscriptionIdentifiersAvailable must be 0 or 1, not \(value)")
+                }
                 fields.subscriptionIdentifiersAvailable = value
             case 0x2A:
                 let value = try bytes.readMQTTByte("sharedSubscriptionAvailable")
-                guard value <= 1 else { throw .protocolError("sharedSubscriptionAvailable must be 0 or 1, not \(value)") }
+                guard value <= 1 else {
+                    throw .protocolError("sharedSubscriptionAvailable must be 0 or 1, not \(value)")
+                }
                 fields.sharedSubscriptionAvailable = value
             default:
                 throw .malformed("unknown property identifier \(hex(identifier))")

@@ -9,7 +9,8 @@ public struct MQTTProperties: Sendable, Hashable {
     private var box: Box?
 
     /// Creates a set of properties; all absent by default.
-    public init(payloadFormatIndicator: UInt8? = nil,
+    public init(
+        payloadFormatIndicator: UInt8? = nil,
         messageExpiryInterval: UInt32? = nil,
         contentType: String? = nil,
         responseTopic: String? = nil,
@@ -35,7 +36,8 @@ public struct MQTTProperties: Sendable, Hashable {
         maximumPacketSize: UInt32? = nil,
         wildcardSubscriptionAvailable: UInt8? = nil,
         subscriptionIdentifiersAvailable: UInt8? = nil,
-        sharedSubscriptionAvailable: UInt8? = nil    ) {
+        sharedSubscriptionAvailable: UInt8? = nil
+    ) {
         var fields = Fields()
         fields.payloadFormatIndicator = payloadFormatIndicator
         fields.messageExpiryInterval = messageExpiryInterval

@@ -15,7 +15,8 @@ public struct DisconnectPacket: Sendable, Hashable {
 }
 
 extension DisconnectPacket {
-    static func decode(body: inout ByteBuffer, version: MQTTProtocolVersion) throws(MQTTDecodeError) -> DisconnectPacket {
+    static func decode(body: inout ByteBuffer, version: MQTTProtocolVersion) throws(MQTTDecodeError) -> DisconnectPacket
+    {
         // 3.1.1 has no body; the caller reports any bytes. 5.0 may omit reason and properties.
         guard version == .v5, let raw = body.readInteger(as: UInt8.self) else { return DisconnectPacket() }
         guard let reasonCode = ReasonCode(rawValue: raw), reasonCode.isValidDisconnect else {

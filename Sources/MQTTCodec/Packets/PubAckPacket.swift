@@ -10,7 +10,9 @@ public struct PubAckPacket: Sendable, Hashable {
     public var properties: MQTTProperties
 
     /// Creates an acknowledgment.
-    public init(packetIdentifier: UInt16, reasonCode: ReasonCode = .success, properties: MQTTProperties = MQTTProperties()) {
+    public init(
+        packetIdentifier: UInt16, reasonCode: ReasonCode = .success, properties: MQTTProperties = MQTTProperties()
+    ) {
         self.packetIdentifier = packetIdentifier
         self.reasonCode = reasonCode
         self.properties = properties

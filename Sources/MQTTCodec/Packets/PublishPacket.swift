@@ -93,7 +93,9 @@ extension PublishPacket {
         buffer.writeImmutableBuffer(payload)
     }
 
-    private func writeVariableHeader(into buffer: inout ByteBuffer, version: MQTTProtocolVersion) throws(MQTTEncodeError) {
+    private func writeVariableHeader(into buffer: inout ByteBuffer, version: MQTTProtocolVersion)
+        throws(MQTTEncodeError)
+    {
         try buffer.writeMQTTString(topic, "topic name")
         if qos != .atMostOnce {
             guard let packetIdentifier else {

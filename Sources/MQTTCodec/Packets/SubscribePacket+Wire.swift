@@ -2,7 +2,8 @@ import NIOCore
 import WharfCore
 
 extension SubscribePacket {
-    static func decode(body: inout ByteBuffer, version: MQTTProtocolVersion) throws(MQTTDecodeError) -> SubscribePacket {
+    static func decode(body: inout ByteBuffer, version: MQTTProtocolVersion) throws(MQTTDecodeError) -> SubscribePacket
+    {
         let packetIdentifier = try body.readMQTTPacketIdentifier()
         let properties = version == .v5 ? try MQTTProperties.decode(from: &body, in: .subscribe) : MQTTProperties()
         var subscriptions: [TopicSubscription] = []
@@ -67,7 +68,9 @@ extension SubscriptionOptions {
     /// The options byte for `version`; 3.1.1 carries only the QoS.
     func encoded(version: MQTTProtocolVersion) throws(MQTTEncodeError) -> UInt8 {
         guard version == .v5 else { return qos.rawValue }
-        guard retainHandling <= 2 else { throw MQTTEncodeError(message: "retain handling \(retainHandling) is not 0, 1 or 2") }
+        guard retainHandling <= 2 else {
+            throw MQTTEncodeError(message: "retain handling \(retainHandling) is not 0, 1 or 2")
+        }
         var byte = qos.rawValue | retainHandling << 4
         if noLocal { byte |= 0x04 }
         if retainAsPublished { byte |= 0x08 }

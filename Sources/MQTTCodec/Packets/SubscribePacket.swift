@@ -12,7 +12,9 @@ public struct SubscriptionOptions: Sendable, Hashable {
     public var retainHandling: UInt8
 
     /// Creates subscription options.
-    public init(qos: QoS = .atMostOnce, noLocal: Bool = false, retainAsPublished: Bool = false, retainHandling: UInt8 = 0) {
+    public init(
+        qos: QoS = .atMostOnce, noLocal: Bool = false, retainAsPublished: Bool = false, retainHandling: UInt8 = 0
+    ) {
         self.qos = qos
         self.noLocal = noLocal
         self.retainAsPublished = retainAsPublished

@@ -10,7 +10,8 @@ public struct UnsubAckPacket: Sendable, Hashable {
     public var properties: MQTTProperties
 
     /// Creates an UNSUBACK packet.
-    public init(packetIdentifier: UInt16, reasonCodes: [ReasonCode] = [], properties: MQTTProperties = MQTTProperties()) {
+    public init(packetIdentifier: UInt16, reasonCodes: [ReasonCode] = [], properties: MQTTProperties = MQTTProperties())
+    {
         self.packetIdentifier = packetIdentifier
         self.reasonCodes = reasonCodes
         self.properties = properties

@@ -18,7 +18,9 @@ public struct UnsubscribePacket: Sendable, Hashable {
 }
 
 extension UnsubscribePacket {
-    static func decode(body: inout ByteBuffer, version: MQTTProtocolVersion) throws(MQTTDecodeError) -> UnsubscribePacket {
+    static func decode(body: inout ByteBuffer, version: MQTTProtocolVersion) throws(MQTTDecodeError)
+        -> UnsubscribePacket
+    {
         let packetIdentifier = try body.readMQTTPacketIdentifier()
         let properties = version == .v5 ? try MQTTProperties.decode(from: &body, in: .unsubscribe) : MQTTProperties()
         var topicFilters: [String] = []
