@@ -19,11 +19,51 @@ func variableByteIntegerSize(_ value: Int) -> Int {
 @inline(__always)
 func stringFieldSize(_ string: String) -> Int { 2 + string.utf8.count }
 
-/// The outcome of checking the bytes of a UTF-8 Encoded String.
+/// The outcome of reading a UTF-8 Encoded String.
 private enum StringCheck {
     case valid(String, hasWildcard: Bool)
+    case truncatedLength
+    case tooLong(Int, available: Int)
     case containsNull
     case invalidUTF8
+}
+
+/// What a string's bytes contain, found eight bytes at a time.
+private struct ByteScan {
+    var hasNull = false
+    var hasWildcard = false
+    var isASCII = true
+
+    @inline(__always)
+    init(_ bytes: UnsafeRawBufferPointer) {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let plus = ones &* UInt64(UInt8(ascii: "+"))
+        let hash = ones &* UInt64(UInt8(ascii: "#"))
+        // A word has a zero byte iff (w - 0x01..) & ~w & 0x80.. is non-zero; XOR first to look for other bytes.
+        @inline(__always) func zeroBytes(_ word: UInt64) -> UInt64 { (word &- ones) & ~word & highs }
+        var nulls: UInt64 = 0
+        var wildcards: UInt64 = 0
+        var seen: UInt64 = 0
+        var index = 0
+        while index + 8 <= bytes.count {
+            let word = bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            seen |= word
+            nulls |= zeroBytes(word)
+            wildcards |= zeroBytes(word ^ plus) | zeroBytes(word ^ hash)
+            index += 8
+        }
+        while index < bytes.count {
+            let byte = bytes[index]
+            seen |= UInt64(byte)
+            if byte == 0 { nulls = 1 }
+            if byte == UInt8(ascii: "+") || byte == UInt8(ascii: "#") { wildcards = 1 }
+            index += 1
+        }
+        hasNull = nulls != 0
+        hasWildcard = wildcards != 0
+        isASCII = seen & highs == 0
+    }
 }
 
 // MARK: Reading (bodies are complete: running out of bytes is a malformed packet)
@@ -77,32 +117,29 @@ extension ByteBuffer {
     mutating func readMQTTStringScanningWildcards(
         _ field: String
     ) throws(MQTTDecodeError) -> (string: String, hasWildcard: Bool) {
-        guard let length = readInteger(as: UInt16.self) else { throw .malformed("\(field) length is truncated") }
-        let count = Int(length)
-        if count == 0 { return ("", false) }
-        guard count <= readableBytes else {
-            throw .malformed("\(field) declares \(count) bytes but only \(readableBytes) remain")
-        }
+        // Length and content in one buffer access: each access costs an exclusivity check.
         let check = withUnsafeReadableBytes { raw -> StringCheck in
-            guard let base = raw.baseAddress else { return .invalidUTF8 }
-            let bytes = UnsafeBufferPointer(start: base.assumingMemoryBound(to: UInt8.self), count: count)
-            var hasWildcard = false
-            var highBits: UInt8 = 0
-            for byte in bytes {
-                if byte == 0 { return .containsNull }
-                if byte == UInt8(ascii: "+") || byte == UInt8(ascii: "#") { hasWildcard = true }
-                highBits |= byte
-            }
-            if highBits & 0x80 == 0 {
-                return .valid(String(decoding: bytes, as: UTF8.self), hasWildcard: hasWildcard)
+            guard raw.count >= 2 else { return .truncatedLength }
+            let count = Int(raw[0]) << 8 | Int(raw[1])
+            guard count <= raw.count - 2 else { return .tooLong(count, available: raw.count - 2) }
+            if count == 0 { return .valid("", hasWildcard: false) }
+            let bytes = UnsafeRawBufferPointer(rebasing: raw[2..<2 + count])
+            let scan = ByteScan(bytes)
+            if scan.hasNull { return .containsNull }
+            if scan.isASCII {
+                return .valid(String(decoding: bytes, as: UTF8.self), hasWildcard: scan.hasWildcard)
             }
             guard let string = String(validating: bytes, as: UTF8.self) else { return .invalidUTF8 }
-            return .valid(string, hasWildcard: hasWildcard)
+            return .valid(string, hasWildcard: scan.hasWildcard)
         }
         switch check {
         case .valid(let string, let hasWildcard):
-            moveReaderIndex(forwardBy: count)
+            moveReaderIndex(forwardBy: 2 + string.utf8.count)
             return (string, hasWildcard)
+        case .truncatedLength:
+            throw .malformed("\(field) length is truncated")
+        case .tooLong(let count, let available):
+            throw .malformed("\(field) declares \(count) bytes but only \(available) remain")
         case .containsNull:
             throw .malformed("\(field) contains U+0000")
         case .invalidUTF8:

@@ -15,7 +15,24 @@ extension MQTTPacket {
         maxPacketSize: Int
     ) throws(MQTTDecodeError) -> MQTTPacket? {
         let start = buffer.readerIndex
-        guard let first = buffer.getInteger(at: start, as: UInt8.self) else { return nil }
+        // The whole fixed header in one buffer access (each access costs an exclusivity check).
+        // headerLength: 0 = more bytes needed, -1 = not minimal, -2 = over 4 bytes, -3 = no byte at all.
+        let (first, remainingLength, headerLength) = buffer.withUnsafeReadableBytes { raw -> (UInt8, Int, Int) in
+            guard let first = raw.first else { return (0, 0, -3) }
+            var value = 0
+            var index = 1
+            while index < raw.count && index < 5 {
+                let byte = raw[index]
+                value |= Int(byte & 0x7F) << (7 * (index - 1))
+                if byte & 0x80 == 0 {
+                    // A final zero after continuation bytes marks an encoding longer than needed.
+                    return byte == 0 && index > 1 ? (first, 0, -1) : (first, value, index + 1)
+                }
+                index += 1
+            }
+            return (first, 0, index == 5 ? -2 : 0)
+        }
+        if headerLength == -3 { return nil }
         guard let type = MQTTPacketType(rawValue: first >> 4) else {
             throw .malformed("packet type 0 is reserved")
         }
@@ -24,18 +41,11 @@ extension MQTTPacket {
             throw .malformed("\(type) fixed header flags are \(flags), must be \(type.requiredFlags)")
         }
         if type == .auth && version == .v311 { throw .malformed("packet type 15 is reserved in MQTT 3.1.1") }
-
-        var remainingLength = 0
-        var headerLength = 1
-        while true {
-            guard let byte = buffer.getInteger(at: start + headerLength, as: UInt8.self) else { return nil }
-            remainingLength |= Int(byte & 0x7F) << (7 * (headerLength - 1))
-            headerLength += 1
-            if byte & 0x80 == 0 {
-                if byte == 0 && headerLength > 2 { throw .malformed("remaining length is not minimally encoded") }
-                break
-            }
-            if headerLength == 5 { throw .malformed("remaining length is longer than 4 bytes") }
+        switch headerLength {
+        case 0: return nil
+        case -1: throw .malformed("remaining length is not minimally encoded")
+        case -2: throw .malformed("remaining length is longer than 4 bytes")
+        default: break
         }
         let packetSize = headerLength + remainingLength
         if packetSize > maxPacketSize {

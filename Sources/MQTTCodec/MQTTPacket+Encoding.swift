@@ -9,6 +9,22 @@ extension MQTTPacket {
     /// 3.1.1, MQTT 5 properties and reason codes are left out (failure codes in CONNACK and SUBACK
     /// become their 3.1.1 equivalents).
     public func encode(into buffer: inout ByteBuffer, version: MQTTProtocolVersion) throws(MQTTEncodeError) {
+        // The packets a busy server sends most take shortcuts.
+        switch self {
+        case .publish(let packet):
+            return try packet.encode(into: &buffer, version: version)
+        case .pubAck(let packet), .pubRec(let packet), .pubRel(let packet), .pubComp(let packet):
+            if packet.remainingLength(version: version) == 2 {
+                let first = UInt32(packetType.rawValue << 4 | packetType.requiredFlags)
+                buffer.writeInteger(first << 24 | 2 << 16 | UInt32(packet.packetIdentifier))
+                return
+            }
+        case .pingReq, .pingResp:
+            buffer.writeInteger(UInt16(packetType.rawValue) << 12)
+            return
+        default:
+            break
+        }
         let remainingLength = try checkedRemainingLength(version: version)
         buffer.reserveCapacity(minimumWritableBytes: 1 + variableByteIntegerSize(remainingLength) + remainingLength)
         let start = buffer.writerIndex
@@ -64,7 +80,7 @@ extension MQTTPacket {
 
     private func writeBody(into buffer: inout ByteBuffer, version: MQTTProtocolVersion) throws(MQTTEncodeError) {
         switch self {
-        case .publish(let packet): try packet.writeBody(into: &buffer, version: version)
+        case .publish(let packet): try packet.encode(into: &buffer, version: version)
         case .pubAck(let packet), .pubRec(let packet), .pubRel(let packet), .pubComp(let packet):
             try packet.writeBody(into: &buffer, version: version)
         case .connect(let packet): try packet.writeBody(into: &buffer)

@@ -1,7 +1,7 @@
 /// Any MQTT control packet, as decoded from or encoded to the wire.
 public enum MQTTPacket: Sendable, Hashable {
-    /// CONNECT.
-    case connect(ConnectPacket)
+    /// CONNECT; boxed because it is the largest and rarest payload, which keeps every other case small.
+    indirect case connect(ConnectPacket)
     /// CONNACK.
     case connAck(ConnAckPacket)
     /// PUBLISH.

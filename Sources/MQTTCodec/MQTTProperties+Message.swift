@@ -6,14 +6,14 @@ extension MQTTProperties {
     /// Setting it replaces those six and leaves every other property as it was.
     public var messageProperties: MessageProperties {
         get {
-            guard let fields = fieldsIfPresent else { return MessageProperties() }
+            guard let box = storage else { return MessageProperties() }
             return MessageProperties(
-                payloadFormatIndicator: fields.payloadFormatIndicator,
-                messageExpiryInterval: fields.messageExpiryInterval,
-                contentType: fields.contentType,
-                responseTopic: fields.responseTopic,
-                correlationData: fields.correlationData,
-                userProperties: fields.userProperties
+                payloadFormatIndicator: box.fields.payloadFormatIndicator,
+                messageExpiryInterval: box.fields.messageExpiryInterval,
+                contentType: box.fields.contentType,
+                responseTopic: box.fields.responseTopic,
+                correlationData: box.fields.correlationData,
+                userProperties: box.fields.userProperties
             )
         }
         set {

@@ -158,40 +158,43 @@ extension MQTTProperties {
         if fields.authenticationData != nil && fields.authenticationMethod == nil {
             throw .protocolError("authentication data without an authentication method")
         }
-        return MQTTProperties(fields: fields)
+        // A non-zero length held at least one property.
+        return MQTTProperties(storage: Box(fields))
     }
 
     /// Size of the properties without their length prefix.
     var encodedContentSize: Int {
-        guard let fields = fieldsIfPresent else { return 0 }
+        guard let box = storage else { return 0 }
         var size = 0
-        if fields.payloadFormatIndicator != nil { size += 2 }
-        if fields.messageExpiryInterval != nil { size += 5 }
-        if let value = fields.contentType { size += 1 + stringFieldSize(value) }
-        if let value = fields.responseTopic { size += 1 + stringFieldSize(value) }
-        if let value = fields.correlationData { size += 3 + value.count }
-        for value in fields.subscriptionIdentifiers { size += 1 + variableByteIntegerSize(Int(value)) }
-        if fields.sessionExpiryInterval != nil { size += 5 }
-        if let value = fields.assignedClientIdentifier { size += 1 + stringFieldSize(value) }
-        if fields.serverKeepAlive != nil { size += 3 }
-        if let value = fields.authenticationMethod { size += 1 + stringFieldSize(value) }
-        if let value = fields.authenticationData { size += 3 + value.count }
-        if fields.requestProblemInformation != nil { size += 2 }
-        if fields.willDelayInterval != nil { size += 5 }
-        if fields.requestResponseInformation != nil { size += 2 }
-        if let value = fields.responseInformation { size += 1 + stringFieldSize(value) }
-        if let value = fields.serverReference { size += 1 + stringFieldSize(value) }
-        if let value = fields.reasonString { size += 1 + stringFieldSize(value) }
-        if fields.receiveMaximum != nil { size += 3 }
-        if fields.topicAliasMaximum != nil { size += 3 }
-        if fields.topicAlias != nil { size += 3 }
-        if fields.maximumQoS != nil { size += 2 }
-        if fields.retainAvailable != nil { size += 2 }
-        for pair in fields.userProperties { size += 1 + stringFieldSize(pair.name) + stringFieldSize(pair.value) }
-        if fields.maximumPacketSize != nil { size += 5 }
-        if fields.wildcardSubscriptionAvailable != nil { size += 2 }
-        if fields.subscriptionIdentifiersAvailable != nil { size += 2 }
-        if fields.sharedSubscriptionAvailable != nil { size += 2 }
+        if box.fields.payloadFormatIndicator != nil { size += 2 }
+        if box.fields.messageExpiryInterval != nil { size += 5 }
+        if let value = box.fields.contentType { size += 1 + stringFieldSize(value) }
+        if let value = box.fields.responseTopic { size += 1 + stringFieldSize(value) }
+        if let value = box.fields.correlationData { size += 3 + value.count }
+        for value in box.fields.subscriptionIdentifiers { size += 1 + variableByteIntegerSize(Int(value)) }
+        if box.fields.sessionExpiryInterval != nil { size += 5 }
+        if let value = box.fields.assignedClientIdentifier { size += 1 + stringFieldSize(value) }
+        if box.fields.serverKeepAlive != nil { size += 3 }
+        if let value = box.fields.authenticationMethod { size += 1 + stringFieldSize(value) }
+        if let value = box.fields.authenticationData { size += 3 + value.count }
+        if box.fields.requestProblemInformation != nil { size += 2 }
+        if box.fields.willDelayInterval != nil { size += 5 }
+        if box.fields.requestResponseInformation != nil { size += 2 }
+        if let value = box.fields.responseInformation { size += 1 + stringFieldSize(value) }
+        if let value = box.fields.serverReference { size += 1 + stringFieldSize(value) }
+        if let value = box.fields.reasonString { size += 1 + stringFieldSize(value) }
+        if box.fields.receiveMaximum != nil { size += 3 }
+        if box.fields.topicAliasMaximum != nil { size += 3 }
+        if box.fields.topicAlias != nil { size += 3 }
+        if box.fields.maximumQoS != nil { size += 2 }
+        if box.fields.retainAvailable != nil { size += 2 }
+        for pair in box.fields.userProperties {
+            size += 1 + stringFieldSize(pair.name) + stringFieldSize(pair.value)
+        }
+        if box.fields.maximumPacketSize != nil { size += 5 }
+        if box.fields.wildcardSubscriptionAvailable != nil { size += 2 }
+        if box.fields.subscriptionIdentifiersAvailable != nil { size += 2 }
+        if box.fields.sharedSubscriptionAvailable != nil { size += 2 }
         return size
     }
 
@@ -201,77 +204,165 @@ extension MQTTProperties {
         return variableByteIntegerSize(content) + content
     }
 
+    /// Throws if a field cannot be represented: strings and binary data over 65535 bytes,
+    /// subscription identifiers over 268435455.
+    private func validateForEncoding() throws(MQTTEncodeError) {
+        guard let box = storage else { return }
+        func check(_ length: Int, _ field: String) throws(MQTTEncodeError) {
+            guard length <= mqttMaximumFieldLength else {
+                throw MQTTEncodeError(message: "\(field) is \(length) bytes; at most 65535 fit")
+            }
+        }
+        if let value = box.fields.contentType { try check(value.utf8.count, "contentType") }
+        if let value = box.fields.responseTopic { try check(value.utf8.count, "responseTopic") }
+        if let value = box.fields.correlationData { try check(value.count, "correlationData") }
+        for value in box.fields.subscriptionIdentifiers where value > mqttMaximumVariableByteInteger {
+            throw MQTTEncodeError(message: "subscription identifier \(value) exceeds 268435455")
+        }
+        if let value = box.fields.assignedClientIdentifier { try check(value.utf8.count, "assignedClientIdentifier") }
+        if let value = box.fields.authenticationMethod { try check(value.utf8.count, "authenticationMethod") }
+        if let value = box.fields.authenticationData { try check(value.count, "authenticationData") }
+        if let value = box.fields.responseInformation { try check(value.utf8.count, "responseInformation") }
+        if let value = box.fields.serverReference { try check(value.utf8.count, "serverReference") }
+        if let value = box.fields.reasonString { try check(value.utf8.count, "reasonString") }
+        for pair in box.fields.userProperties {
+            try check(pair.name.utf8.count, "user property name")
+            try check(pair.value.utf8.count, "user property value")
+        }
+    }
+
     /// Writes the property length and the properties, in identifier order.
     func write(into buffer: inout ByteBuffer) throws(MQTTEncodeError) {
-        guard let fields = fieldsIfPresent else {
+        guard let box = storage else {
             buffer.writeInteger(UInt8(0))
             return
         }
-        buffer.writeMQTTVariableByteInteger(encodedContentSize)
-        if let value = fields.payloadFormatIndicator { buffer.writeMultipleIntegers(UInt8(0x01), value) }
-        if let value = fields.messageExpiryInterval { buffer.writeMultipleIntegers(UInt8(0x02), value) }
-        if let value = fields.contentType {
-            buffer.writeInteger(UInt8(0x03))
-            try buffer.writeMQTTString(value, "contentType")
+        try validateForEncoding()
+        let content = encodedContentSize
+        let size = variableByteIntegerSize(content) + content
+        let written = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { out in
+            var writer = RawWriter(out)
+            writer.variableByteInteger(content)
+            box.fields.write(to: &writer)
+            return writer.count
         }
-        if let value = fields.responseTopic {
-            buffer.writeInteger(UInt8(0x08))
-            try buffer.writeMQTTString(value, "responseTopic")
+        assert(written == size, "properties wrote \(written) bytes, expected \(size)")
+    }
+}
+
+extension MQTTProperties.Fields {
+    /// Writes every present property; sizes and limits were checked by the caller.
+    @inline(__always)
+    fileprivate func write(to writer: inout RawWriter) {
+        if let value = payloadFormatIndicator {
+            writer.byte(0x01)
+            writer.byte(value)
         }
-        if let value = fields.correlationData {
-            buffer.writeInteger(UInt8(0x09))
-            try buffer.writeMQTTBinary(value, "correlationData")
+        if let value = messageExpiryInterval {
+            writer.byte(0x02)
+            writer.uint32(value)
         }
-        for value in fields.subscriptionIdentifiers {
-            guard value <= mqttMaximumVariableByteInteger else {
-                throw MQTTEncodeError(message: "subscription identifier \(value) exceeds 268435455")
-            }
-            buffer.writeInteger(UInt8(0x0B))
-            buffer.writeMQTTVariableByteInteger(Int(value))
+        if let value = contentType {
+            writer.byte(0x03)
+            writer.string(value)
         }
-        if let value = fields.sessionExpiryInterval { buffer.writeMultipleIntegers(UInt8(0x11), value) }
-        if let value = fields.assignedClientIdentifier {
-            buffer.writeInteger(UInt8(0x12))
-            try buffer.writeMQTTString(value, "assignedClientIdentifier")
+        if let value = responseTopic {
+            writer.byte(0x08)
+            writer.string(value)
         }
-        if let value = fields.serverKeepAlive { buffer.writeMultipleIntegers(UInt8(0x13), value) }
-        if let value = fields.authenticationMethod {
-            buffer.writeInteger(UInt8(0x15))
-            try buffer.writeMQTTString(value, "authenticationMethod")
+        if let value = correlationData {
+            writer.byte(0x09)
+            writer.binary(value)
         }
-        if let value = fields.authenticationData {
-            buffer.writeInteger(UInt8(0x16))
-            try buffer.writeMQTTBinary(value, "authenticationData")
+        for value in subscriptionIdentifiers {
+            writer.byte(0x0B)
+            writer.variableByteInteger(Int(value))
         }
-        if let value = fields.requestProblemInformation { buffer.writeMultipleIntegers(UInt8(0x17), value) }
-        if let value = fields.willDelayInterval { buffer.writeMultipleIntegers(UInt8(0x18), value) }
-        if let value = fields.requestResponseInformation { buffer.writeMultipleIntegers(UInt8(0x19), value) }
-        if let value = fields.responseInformation {
-            buffer.writeInteger(UInt8(0x1A))
-            try buffer.writeMQTTString(value, "responseInformation")
+        if let value = sessionExpiryInterval {
+            writer.byte(0x11)
+            writer.uint32(value)
         }
-        if let value = fields.serverReference {
-            buffer.writeInteger(UInt8(0x1C))
-            try buffer.writeMQTTString(value, "serverReference")
+        if let value = assignedClientIdentifier {
+            writer.byte(0x12)
+            writer.string(value)
         }
-        if let value = fields.reasonString {
-            buffer.writeInteger(UInt8(0x1F))
-            try buffer.writeMQTTString(value, "reasonString")
+        if let value = serverKeepAlive {
+            writer.byte(0x13)
+            writer.uint16(value)
         }
-        if let value = fields.receiveMaximum { buffer.writeMultipleIntegers(UInt8(0x21), value) }
-        if let value = fields.topicAliasMaximum { buffer.writeMultipleIntegers(UInt8(0x22), value) }
-        if let value = fields.topicAlias { buffer.writeMultipleIntegers(UInt8(0x23), value) }
-        if let value = fields.maximumQoS { buffer.writeMultipleIntegers(UInt8(0x24), value) }
-        if let value = fields.retainAvailable { buffer.writeMultipleIntegers(UInt8(0x25), value) }
-        for pair in fields.userProperties {
-            buffer.writeInteger(UInt8(0x26))
-            try buffer.writeMQTTString(pair.name, "user property name")
-            try buffer.writeMQTTString(pair.value, "user property value")
+        if let value = authenticationMethod {
+            writer.byte(0x15)
+            writer.string(value)
         }
-        if let value = fields.maximumPacketSize { buffer.writeMultipleIntegers(UInt8(0x27), value) }
-        if let value = fields.wildcardSubscriptionAvailable { buffer.writeMultipleIntegers(UInt8(0x28), value) }
-        if let value = fields.subscriptionIdentifiersAvailable { buffer.writeMultipleIntegers(UInt8(0x29), value) }
-        if let value = fields.sharedSubscriptionAvailable { buffer.writeMultipleIntegers(UInt8(0x2A), value) }
+        if let value = authenticationData {
+            writer.byte(0x16)
+            writer.binary(value)
+        }
+        if let value = requestProblemInformation {
+            writer.byte(0x17)
+            writer.byte(value)
+        }
+        if let value = willDelayInterval {
+            writer.byte(0x18)
+            writer.uint32(value)
+        }
+        if let value = requestResponseInformation {
+            writer.byte(0x19)
+            writer.byte(value)
+        }
+        if let value = responseInformation {
+            writer.byte(0x1A)
+            writer.string(value)
+        }
+        if let value = serverReference {
+            writer.byte(0x1C)
+            writer.string(value)
+        }
+        if let value = reasonString {
+            writer.byte(0x1F)
+            writer.string(value)
+        }
+        if let value = receiveMaximum {
+            writer.byte(0x21)
+            writer.uint16(value)
+        }
+        if let value = topicAliasMaximum {
+            writer.byte(0x22)
+            writer.uint16(value)
+        }
+        if let value = topicAlias {
+            writer.byte(0x23)
+            writer.uint16(value)
+        }
+        if let value = maximumQoS {
+            writer.byte(0x24)
+            writer.byte(value)
+        }
+        if let value = retainAvailable {
+            writer.byte(0x25)
+            writer.byte(value)
+        }
+        for pair in userProperties {
+            writer.byte(0x26)
+            writer.string(pair.name)
+            writer.string(pair.value)
+        }
+        if let value = maximumPacketSize {
+            writer.byte(0x27)
+            writer.uint32(value)
+        }
+        if let value = wildcardSubscriptionAvailable {
+            writer.byte(0x28)
+            writer.byte(value)
+        }
+        if let value = subscriptionIdentifiersAvailable {
+            writer.byte(0x29)
+            writer.byte(value)
+        }
+        if let value = sharedSubscriptionAvailable {
+            writer.byte(0x2A)
+            writer.byte(value)
+        }
     }
 }
 

@@ -8,6 +8,11 @@ public struct MQTTProperties: Sendable, Hashable {
     /// The properties themselves; `box` is nil exactly when all of them are absent.
     private var box: Box?
 
+    /// Creates an empty set of properties.
+    public init() {
+        box = nil
+    }
+
     /// Creates a set of properties; all absent by default.
     public init(
         payloadFormatIndicator: UInt8? = nil,
@@ -76,8 +81,12 @@ public struct MQTTProperties: Sendable, Hashable {
     /// The fields, read-only; empty when no property is present.
     var fields: Fields { box?.fields ?? Fields() }
 
-    /// The fields, or nil when no property is present.
-    var fieldsIfPresent: Fields? { box?.fields }
+    /// The shared storage, nil when no property is present (read fields through it without copying them all).
+    var storage: Box? { box }
+
+    init(storage: Box?) {
+        box = storage
+    }
 
     /// Whether no property is present.
     public var isEmpty: Bool { box == nil }
@@ -88,10 +97,12 @@ public struct MQTTProperties: Sendable, Hashable {
         self = MQTTProperties(fields: fields)
     }
 
+    /// Whether both hold the same properties (user properties and subscription identifiers in order).
     public static func == (lhs: MQTTProperties, rhs: MQTTProperties) -> Bool {
         lhs.box === rhs.box || lhs.box?.fields == rhs.box?.fields
     }
 
+    /// Hashes the properties' values.
     public func hash(into hasher: inout Hasher) {
         hasher.combine(box?.fields)
     }

@@ -87,44 +87,4 @@ extension PublishPacket {
         if version == .v5 { size += properties.encodedSize }
         return size
     }
-
-    func writeBody(into buffer: inout ByteBuffer, version: MQTTProtocolVersion) throws(MQTTEncodeError) {
-        try writeVariableHeader(into: &buffer, version: version)
-        buffer.writeImmutableBuffer(payload)
-    }
-
-    private func writeVariableHeader(into buffer: inout ByteBuffer, version: MQTTProtocolVersion)
-        throws(MQTTEncodeError)
-    {
-        try buffer.writeMQTTString(topic, "topic name")
-        if qos != .atMostOnce {
-            guard let packetIdentifier else {
-                throw MQTTEncodeError(message: "a QoS \(qos.rawValue) PUBLISH needs a packet identifier")
-            }
-            buffer.writeInteger(packetIdentifier)
-        }
-        if version == .v5 { try properties.write(into: &buffer) }
-    }
-}
-
-extension PublishPacket {
-    /// Writes the packet without its payload, which the caller sends next as its own buffer.
-    ///
-    /// Lets a server fan one payload out to many subscribers with vectored writes instead of
-    /// copying it into every packet. The bytes written plus `payload` equal what `encode` writes.
-    public func encodeHeader(into buffer: inout ByteBuffer, version: MQTTProtocolVersion) throws(MQTTEncodeError) {
-        let remainingLength = remainingLength(version: version)
-        guard remainingLength <= MQTTPacket.maximumRemainingLength else {
-            throw MQTTEncodeError(message: "PUBLISH remaining length \(remainingLength) exceeds 268435455")
-        }
-        let start = buffer.writerIndex
-        buffer.writeInteger(MQTTPacketType.publish.rawValue << 4 | flags)
-        buffer.writeMQTTVariableByteInteger(remainingLength)
-        do {
-            try writeVariableHeader(into: &buffer, version: version)
-        } catch {
-            buffer.moveWriterIndex(to: start)
-            throw error
-        }
-    }
 }
