@@ -1,1 +1,0 @@
-// MQTTCodec module.

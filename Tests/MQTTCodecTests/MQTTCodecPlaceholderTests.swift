@@ -1,4 +1,0 @@
-import Testing
-@testable import MQTTCodec
-
-@Test func MQTTCodecModuleLoads() {}
