@@ -3,7 +3,7 @@ public import WharfConfig
 /// Maps the config's adapter `type:` to the code that builds that adapter.
 public struct AdapterRegistry: Sendable {
     /// Builds one adapter from its config section.
-    public typealias Factory = @Sendable (AdapterConfig, AdapterContext) throws(ConfigError) -> any Adapter
+    public typealias Factory = @Sendable (AdapterConfig, AdapterContext) throws -> any Adapter
 
     private var factories: [String: Factory] = [:]
 
@@ -12,7 +12,7 @@ public struct AdapterRegistry: Sendable {
 
     /// Registers an adapter type under its ``Adapter/typeName``.
     public mutating func register<A: Adapter>(_ type: A.Type) {
-        factories[A.typeName] = { (config, context) throws(ConfigError) in
+        factories[A.typeName] = { config, context in
             try A(config: config, context: context)
         }
     }
@@ -36,6 +36,14 @@ public struct AdapterRegistry: Sendable {
                 )
             ])
         }
-        return try factory(config, context)
+        do {
+            return try factory(config, context)
+        } catch let error as ConfigError {
+            throw error
+        } catch {
+            throw ConfigError(issues: [
+                ConfigIssue(file: file, path: "adapters.\(config.name)", message: "\(error)")
+            ])
+        }
     }
 }

@@ -21,20 +21,30 @@ final class BrokerStatistics: Sendable {
     let connectionsOpen = Atomic<Int>(0)
     /// Connections refused or closed for breaking the protocol.
     let protocolErrors = Atomic<Int>(0)
-    private let drops: [Atomic<Int>] = DropReason.allCases.map { _ in Atomic<Int>(0) }
+    private let droppedQueueFull = Atomic<Int>(0)
+    private let droppedExpired = Atomic<Int>(0)
+    private let droppedTooLarge = Atomic<Int>(0)
+    private let droppedOffline = Atomic<Int>(0)
 
     init() {}
 
     func recordDrop(_ reason: DropReason) {
-        if let index = DropReason.allCases.firstIndex(of: reason) {
-            drops[index].add(1, ordering: .relaxed)
+        switch reason {
+        case .queueFull: droppedQueueFull.add(1, ordering: .relaxed)
+        case .expired: droppedExpired.add(1, ordering: .relaxed)
+        case .tooLargeForClient: droppedTooLarge.add(1, ordering: .relaxed)
+        case .offlineQoS0: droppedOffline.add(1, ordering: .relaxed)
         }
     }
 
     /// Messages dropped for `reason` since start.
     func dropped(_ reason: DropReason) -> Int {
-        guard let index = DropReason.allCases.firstIndex(of: reason) else { return 0 }
-        return drops[index].load(ordering: .relaxed)
+        switch reason {
+        case .queueFull: droppedQueueFull.load(ordering: .relaxed)
+        case .expired: droppedExpired.load(ordering: .relaxed)
+        case .tooLargeForClient: droppedTooLarge.load(ordering: .relaxed)
+        case .offlineQoS0: droppedOffline.load(ordering: .relaxed)
+        }
     }
 
     /// Messages dropped for any reason since start.

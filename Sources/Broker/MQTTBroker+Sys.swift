@@ -1,5 +1,6 @@
 import NIOCore
 import WharfCore
+import Synchronization
 
 extension MQTTBroker {
     /// The `$SYS/broker/...` values as Mosquitto names them, at this moment.

@@ -1,6 +1,9 @@
 import MQTTCodec
 import NIOCore
 import WharfCore
+import WharfConfig
+import Synchronization
+import Logging
 
 extension MQTTConnectionHandler {
     /// CONNECT: authenticate, apply limits, assign an identifier, take the session over from
@@ -107,7 +110,7 @@ extension MQTTConnectionHandler {
             }
         )
         state = .connected(session, generation: generation)
-        connectTimeout?.cancel()
+        connectTimer?.cancel()
         broker.statistics.clientConnected()
         if keepAlive > 0 {
             let timeout = TimeAmount.milliseconds(Int64(keepAlive) * 1500)

@@ -1,6 +1,8 @@
 import MQTTCodec
 import NIOCore
 import WharfCore
+import WharfConfig
+import Synchronization
 
 extension MQTTConnectionHandler {
     /// PUBLISH from the client: resolve a topic alias, check limits, route, acknowledge

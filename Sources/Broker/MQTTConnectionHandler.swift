@@ -2,6 +2,7 @@ import Logging
 import MQTTCodec
 import NIOCore
 import WharfCore
+import Synchronization
 
 /// The MQTT protocol engine of one client connection. Pinned to its channel's event loop:
 /// it frames and decodes packets, runs CONNECT, PUBLISH, SUBSCRIBE and the acknowledgement
@@ -33,7 +34,7 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
 
     private var inbound: ByteBuffer?
     private var outbound: ByteBuffer?
-    private var connectTimeout: Scheduled<Void>?
+    var connectTimer: Scheduled<Void>?
     private var counters = (packets: 0, bytes: 0, publishes: 0)
 
     /// How long a new connection may take to send CONNECT before it is closed.
@@ -49,7 +50,7 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
     func channelActive(context: ChannelHandlerContext) {
         broker.statistics.connectionsOpen.add(1, ordering: .relaxed)
         let channel = context.channel
-        connectTimeout = context.eventLoop.scheduleTask(in: Self.connectTimeout) { [weak self] in
+        connectTimer = context.eventLoop.scheduleTask(in: Self.connectTimeout) { [weak self] in
             guard let self, case .awaitingConnect = self.state else { return }
             self.logger.info("closing connection that sent no CONNECT in time")
             self.closing = true
@@ -59,7 +60,7 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        connectTimeout?.cancel()
+        connectTimer?.cancel()
         broker.statistics.connectionsOpen.subtract(1, ordering: .relaxed)
         if case .connected(let session, let generation) = state {
             broker.statistics.clientDisconnected()

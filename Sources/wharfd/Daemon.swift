@@ -5,14 +5,13 @@ import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
+import UnixSignals
 import WharfConfig
 import WharfCore
 import WharfSupport
 
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
+#if canImport(Glibc)
+import Glibc
 #endif
 
 /// Builds Wharf's services from the configuration and runs them until SIGTERM or SIGINT.
@@ -93,10 +92,8 @@ struct Daemon {
     }
 
     static func prepareDataDirectory(_ path: String) throws(StartupError) {
-        do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        } catch {
-            throw StartupError("storage.data_dir: cannot create '\(path)': \(error.localizedDescription)", exitCode: 1)
+        if let reason = Directory.create(path) {
+            throw StartupError("storage.data_dir: cannot create '\(path)': \(reason)", exitCode: 1)
         }
     }
 

@@ -1,13 +1,8 @@
 import ArgumentParser
 import Logging
+import WharfConfig
 import WharfCore
 import WharfSupport
-
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 
 /// `wharfd`: the Wharf edge gateway daemon.
 @main

@@ -77,7 +77,8 @@ private func connected(window: Int = 20, queue: Int = 100, receiveMaximum: Int =
     @Test func acknowledgingAnUnknownIdentifierChangesNothing() {
         var state = connected(window: 1)
         _ = state.enqueue(outbound("a"), now: 0)
-        #expect(state.pubAck(999, now: 0).isEmpty)
+        let result1 = state.pubAck(999, now: 0)
+        #expect(result1.isEmpty)
         #expect(state.inFlight.count == 1)
     }
 
@@ -89,13 +90,16 @@ private func connected(window: Int = 20, queue: Int = 100, receiveMaximum: Int =
         #expect(sent.first?.packetIdentifier == nil)
 
         state.detach()
-        #expect(drops(state.enqueue(outbound("lost", qos: .atMostOnce), now: 0)) == [.offlineQoS0])
+        let result2 = state.enqueue(outbound("lost", qos: .atMostOnce), now: 0)
+        #expect(drops(result2) == [.offlineQoS0])
     }
 
     @Test func offlineQoS1IsQueuedAndSentOnAttach() {
         var state = SessionState(maxInflight: 10, maxQueued: 10)
-        #expect(state.enqueue(outbound("a"), now: 0).isEmpty)
-        #expect(state.enqueue(outbound("b"), now: 0).isEmpty)
+        let result3 = state.enqueue(outbound("a"), now: 0)
+        #expect(result3.isEmpty)
+        let result4 = state.enqueue(outbound("b"), now: 0)
+        #expect(result4.isEmpty)
         let resent = publishes(state.attach(version: .v311, receiveMaximum: 65_535, maximumPacketSize: 268_435_460, now: 0))
         #expect(resent.map(\.topic) == ["a", "b"])
         #expect(resent.allSatisfy { !$0.dup })
@@ -115,14 +119,16 @@ private func connected(window: Int = 20, queue: Int = 100, receiveMaximum: Int =
         var state = SessionState(maxInflight: 1, maxQueued: 2)
         _ = state.enqueue(outbound("a"), now: 0)
         _ = state.enqueue(outbound("b"), now: 0)
-        #expect(drops(state.enqueue(outbound("c"), now: 0)) == [.queueFull])
+        let result5 = state.enqueue(outbound("c"), now: 0)
+        #expect(drops(result5) == [.queueFull])
         #expect(state.queue.count == 2)
     }
 
     @Test func zeroMaxQueuedMeansUnbounded() {
         var state = SessionState(maxInflight: 1, maxQueued: 0)
         for index in 0..<5000 {
-            #expect(state.enqueue(outbound("m\(index)"), now: 0).isEmpty)
+            let result6 = state.enqueue(outbound("m\(index)"), now: 0)
+            #expect(result6.isEmpty)
         }
         #expect(state.queue.count == 5000)
     }
@@ -140,7 +146,8 @@ private func connected(window: Int = 20, queue: Int = 100, receiveMaximum: Int =
 
     @Test func alreadyExpiredMessageIsNotQueued() {
         var state = connected()
-        #expect(drops(state.enqueue(outbound("x", expiry: 1, receivedAt: 0), now: 2 * second)) == [.expired])
+        let result7 = state.enqueue(outbound("x", expiry: 1, receivedAt: 0), now: 2 * second)
+        #expect(drops(result7) == [.expired])
     }
 
     @Test func qos2HandshakeReleasesTheSlotOnPubComp() {
@@ -183,11 +190,16 @@ private func connected(window: Int = 20, queue: Int = 100, receiveMaximum: Int =
 
     @Test func inboundQoS2DuplicatesAreDetectedUntilReleased() {
         var state = connected()
-        #expect(state.receiveQoS2(7))
-        #expect(!state.receiveQoS2(7))
-        #expect(state.release(7))
-        #expect(!state.release(7))
-        #expect(state.receiveQoS2(7))
+        let first = state.receiveQoS2(7)
+        let retransmission = state.receiveQoS2(7)
+        let released = state.release(7)
+        let releasedAgain = state.release(7)
+        let reused = state.receiveQoS2(7)
+        #expect(first)
+        #expect(!retransmission)
+        #expect(released)
+        #expect(!releasedAgain)
+        #expect(reused)
     }
 
     @Test func messagesTooLargeForTheClientAreDiscarded() {
@@ -195,8 +207,10 @@ private func connected(window: Int = 20, queue: Int = 100, receiveMaximum: Int =
         _ = state.attach(version: .v5, receiveMaximum: 65_535, maximumPacketSize: 64, now: 0)
         var big = outbound("big")
         big.message.payload = ByteBuffer(repeating: 0x41, count: 200)
-        #expect(drops(state.enqueue(big, now: 0)) == [.tooLargeForClient])
+        let result8 = state.enqueue(big, now: 0)
+        #expect(drops(result8) == [.tooLargeForClient])
         #expect(state.inFlight.isEmpty)
-        #expect(publishes(state.enqueue(outbound("small"), now: 0)).count == 1)
+        let result9 = state.enqueue(outbound("small"), now: 0)
+        #expect(publishes(result9).count == 1)
     }
 }
