@@ -112,10 +112,7 @@ extension MQTTConnectionHandler {
         state = .connected(session, generation: generation)
         connectTimer?.cancel()
         broker.statistics.clientConnected()
-        if keepAlive > 0 {
-            let timeout = TimeAmount.milliseconds(Int64(keepAlive) * 1500)
-            try? context.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: timeout), position: .first)
-        }
+        startKeepAlive(seconds: keepAlive, context: context)
         logger.debug(
             "client connected",
             metadata: [

@@ -35,6 +35,10 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
     private var inbound: ByteBuffer?
     private var outbound: ByteBuffer?
     var connectTimer: Scheduled<Void>?
+    /// 1.5 times the negotiated keep alive; nil when keep alive is off.
+    var keepAliveTimeout: TimeAmount?
+    var lastActivity = NIODeadline.uptimeNanoseconds(0)
+    var keepAliveTimer: Scheduled<Void>?
     private var counters = (packets: 0, bytes: 0, publishes: 0)
 
     /// How long a new connection may take to send CONNECT before it is closed.
@@ -61,6 +65,7 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         connectTimer?.cancel()
+        keepAliveTimer?.cancel()
         broker.statistics.connectionsOpen.subtract(1, ordering: .relaxed)
         if case .connected(let session, let generation) = state {
             broker.statistics.clientDisconnected()
@@ -76,6 +81,7 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
         var bytes = unwrapInboundIn(data)
         counters.bytes += bytes.readableBytes
         if closing { return }
+        if keepAliveTimeout != nil { lastActivity = context.eventLoop.now }
         if inbound == nil || inbound?.readableBytes == 0 {
             inbound = bytes
         } else {
@@ -118,13 +124,34 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
         context.fireChannelReadComplete()
     }
 
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
-            logger.info("keepalive expired; closing connection")
-            violation(.keepAliveTimeout, "no packet within 1.5 times the keep alive", context: context)
-            return
+    /// Starts keep-alive supervision: the connection is closed when no packet arrives within
+    /// 1.5 times the keep alive (MQTT §3.1.2.10). Time comes from the event loop, so tests
+    /// drive it with an embedded loop.
+    func startKeepAlive(seconds: Int, context: ChannelHandlerContext) {
+        guard seconds > 0 else { return }
+        let timeout = TimeAmount.milliseconds(Int64(seconds) * 1500)
+        keepAliveTimeout = timeout
+        lastActivity = context.eventLoop.now
+        scheduleKeepAliveCheck(at: lastActivity + timeout, context: context)
+    }
+
+    private func scheduleKeepAliveCheck(at deadline: NIODeadline, context: ChannelHandlerContext) {
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        keepAliveTimer = context.eventLoop.scheduleTask(deadline: deadline) {
+            let (handler, context) = loopBound.value
+            handler.checkKeepAlive(context: context)
         }
-        context.fireUserInboundEventTriggered(event)
+    }
+
+    private func checkKeepAlive(context: ChannelHandlerContext) {
+        guard let timeout = keepAliveTimeout, !closing else { return }
+        let deadline = lastActivity + timeout
+        if context.eventLoop.now >= deadline {
+            logger.info("keep alive expired; closing connection")
+            violation(.keepAliveTimeout, "no packet within 1.5 times the keep alive", context: context)
+        } else {
+            scheduleKeepAliveCheck(at: deadline, context: context)
+        }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
