@@ -9,6 +9,9 @@ final class BrokerStatistics: Sendable {
     /// PUBLISH packets received from clients / sent to clients.
     let publishReceived = Atomic<Int>(0)
     let publishSent = Atomic<Int>(0)
+    /// Payload bytes of PUBLISH packets received / sent (Mosquitto's `publish/bytes/...`).
+    let publishBytesReceived = Atomic<Int>(0)
+    let publishBytesSent = Atomic<Int>(0)
     /// Bytes read from / written to client sockets.
     let bytesReceived = Atomic<Int>(0)
     let bytesSent = Atomic<Int>(0)

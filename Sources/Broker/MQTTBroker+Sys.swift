@@ -24,6 +24,8 @@ extension MQTTBroker {
             ("$SYS/broker/publish/messages/received", "\(s.publishReceived.load(ordering: .relaxed))"),
             ("$SYS/broker/publish/messages/sent", "\(s.publishSent.load(ordering: .relaxed))"),
             ("$SYS/broker/publish/messages/dropped", "\(s.droppedTotal)"),
+            ("$SYS/broker/publish/bytes/received", "\(s.publishBytesReceived.load(ordering: .relaxed))"),
+            ("$SYS/broker/publish/bytes/sent", "\(s.publishBytesSent.load(ordering: .relaxed))"),
             ("$SYS/broker/bytes/received", "\(s.bytesReceived.load(ordering: .relaxed))"),
             ("$SYS/broker/bytes/sent", "\(s.bytesSent.load(ordering: .relaxed))"),
             ("$SYS/broker/subscriptions/count", "\(router.subscriptionCount)"),

@@ -39,7 +39,7 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
     var keepAliveTimeout: TimeAmount?
     var lastActivity = NIODeadline.uptimeNanoseconds(0)
     var keepAliveTimer: Scheduled<Void>?
-    private var counters = (packets: 0, bytes: 0, publishes: 0)
+    private var counters = (packets: 0, bytes: 0, publishes: 0, publishBytes: 0)
 
     /// How long a new connection may take to send CONNECT before it is closed.
     static let connectTimeout = TimeAmount.seconds(10)
@@ -119,8 +119,11 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
         let statistics = broker.statistics
         if counters.packets > 0 { statistics.packetsReceived.add(counters.packets, ordering: .relaxed) }
         if counters.bytes > 0 { statistics.bytesReceived.add(counters.bytes, ordering: .relaxed) }
-        if counters.publishes > 0 { statistics.publishReceived.add(counters.publishes, ordering: .relaxed) }
-        counters = (0, 0, 0)
+        if counters.publishes > 0 {
+            statistics.publishReceived.add(counters.publishes, ordering: .relaxed)
+            statistics.publishBytesReceived.add(counters.publishBytes, ordering: .relaxed)
+        }
+        counters = (0, 0, 0, 0)
         context.fireChannelReadComplete()
     }
 
@@ -174,6 +177,7 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
         switch packet {
         case .publish(let publish):
             counters.publishes += 1
+            counters.publishBytes += publish.payload.readableBytes
             handlePublish(publish, session: session, context: context)
         case .pubAck(let ack):
             session.perform({ $0.state.pubAck(ack.packetIdentifier, now: broker.clock.now()) })

@@ -84,6 +84,7 @@ final class Session: Sendable {
         }
         var buffer = channel.allocator.buffer(capacity: 256 * packets.count)
         var publishes = 0
+        var publishBytes = 0
         var written = 0
         let writable = channel.isWritable
         for packet in packets {
@@ -101,6 +102,7 @@ final class Session: Sendable {
                     continue
                 }
                 publishes += 1
+                publishBytes += publish.payload.readableBytes
             }
             do {
                 try packet.encode(into: &buffer, version: attachment.version)
@@ -111,6 +113,7 @@ final class Session: Sendable {
         }
         statistics.packetsSent.add(written, ordering: .relaxed)
         statistics.publishSent.add(publishes, ordering: .relaxed)
+        statistics.publishBytesSent.add(publishBytes, ordering: .relaxed)
         statistics.bytesSent.add(buffer.readableBytes, ordering: .relaxed)
         channel.writeAndFlush(buffer, promise: nil)
     }
