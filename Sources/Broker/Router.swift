@@ -121,13 +121,21 @@ final class Router: Sendable {
         }
         let now = clock.now()
         var targets: [(Session, OutboundMessage)] = []
+        var positions: [ObjectIdentifier: Int] = [:]
         var locals: [LocalSubscriber] = []
         state.withLock { state in
             state.trie.forEachMatch(topic: message.topic) { _, entry in
                 switch entry {
                 case .session(let session, let subscription):
                     if subscription.options.noLocal, session === publisher { return }
-                    Router.merge(message, into: &targets, session: session, subscription: subscription, now: now)
+                    Router.merge(
+                        message,
+                        into: &targets,
+                        positions: &positions,
+                        session: session,
+                        subscription: subscription,
+                        now: now
+                    )
                 case .local(let local):
                     locals.append(local)
                 }
@@ -149,16 +157,28 @@ final class Router: Sendable {
 
     /// One delivery per session even when several of its filters match: the highest QoS and
     /// every subscription identifier (MQTT 5 §3.3.4).
+    /// Small fan-outs scan `targets`; from 16 targets on, `positions` indexes them so a large
+    /// fan-out stays linear.
     private static func merge(
         _ message: Message,
         into targets: inout [(Session, OutboundMessage)],
+        positions: inout [ObjectIdentifier: Int],
         session: Session,
         subscription: SessionSubscription,
         now: UInt64
     ) {
         let qos = min(message.qos, subscription.options.qos)
         let retain = subscription.options.retainAsPublished ? message.retain : false
-        if let index = targets.firstIndex(where: { $0.0 === session }) {
+        let existing: Int?
+        if targets.count < 16 {
+            existing = targets.firstIndex { $0.0 === session }
+        } else {
+            if positions.isEmpty {
+                for (index, target) in targets.enumerated() { positions[ObjectIdentifier(target.0)] = index }
+            }
+            existing = positions[ObjectIdentifier(session)]
+        }
+        if let index = existing {
             if qos > targets[index].1.qos { targets[index].1.qos = qos }
             if retain { targets[index].1.retain = true }
             if let identifier = subscription.identifier {
@@ -173,6 +193,7 @@ final class Router: Sendable {
             subscriptionIdentifiers: subscription.identifier.map { [$0] } ?? [],
             enqueuedAt: now
         )
+        if !positions.isEmpty { positions[ObjectIdentifier(session)] = targets.count }
         targets.append((session, outbound))
     }
 
