@@ -8,8 +8,8 @@ set -euo pipefail
 purpose="${1:-run}"
 packages=(pkg-config)
 case "$purpose" in
-    run) ;;
-    test | bench) packages+=(mosquitto mosquitto-clients python3 python3-venv procps) ;;
+    run) packages+=(libsqlite3-dev) ;;
+    test | bench) packages+=(libsqlite3-dev openssl mosquitto mosquitto-clients python3 python3-venv procps) ;;
     *) echo "usage: $0 run|test|bench" >&2; exit 2 ;;
 esac
 

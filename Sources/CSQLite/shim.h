@@ -1,0 +1,11 @@
+#ifndef WHARF_CSQLITE_SHIM_H
+#define WHARF_CSQLITE_SHIM_H
+
+#include <sqlite3.h>
+
+/// SQLITE_TRANSIENT is a cast macro Swift cannot import: it tells SQLite to copy bound data.
+static inline sqlite3_destructor_type wharf_sqlite_transient(void) {
+    return SQLITE_TRANSIENT;
+}
+
+#endif

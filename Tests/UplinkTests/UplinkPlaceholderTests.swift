@@ -1,0 +1,4 @@
+import Testing
+@testable import Uplink
+
+@Test func UplinkModuleLoads() {}
