@@ -1,7 +1,7 @@
 /// Decoding of the top level and the small sections.
 extension WharfConfiguration {
     /// The sections a document may have, in the order the shipped file lists them.
-    static let sections = ["gateway", "log", "storage", "broker", "adapters"]
+    static let sections = ["gateway", "log", "storage", "broker", "uplink", "adapters"]
 
     /// Reads every section, recording issues in `reader` and using defaults where values are wrong.
     init(reading reader: ConfigReader) {
@@ -19,6 +19,7 @@ extension WharfConfiguration {
             log: LogConfig(reading: reader.section("log")),
             storage: StorageConfig(reading: reader.section("storage")),
             broker: BrokerConfig(reading: reader.section("broker")),
+            uplink: UplinkConfig(reading: reader.section("uplink")),
             adapters: AdapterConfig.readList(from: reader)
         )
         // Top-level `x-...` keys are free, as in Compose files: a place for YAML anchors to share.
@@ -68,6 +69,7 @@ extension StorageConfig {
                     "expected an absolute directory path such as /var/lib/wharf, got \(node.quoted)", at: node)
             }
         }
+        queue = QueueConfig(reading: reader.section("queue"))
         reader.finish()
     }
 }

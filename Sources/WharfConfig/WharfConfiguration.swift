@@ -10,6 +10,8 @@ public struct WharfConfiguration: Sendable, Equatable {
     public var storage: StorageConfig
     /// The embedded MQTT broker.
     public var broker: BrokerConfig
+    /// The bridge to the cloud broker.
+    public var uplink: UplinkConfig
     /// Adapter instances (Modbus, CoAP, plugins), in file order.
     public var adapters: [AdapterConfig]
 
@@ -19,12 +21,14 @@ public struct WharfConfiguration: Sendable, Equatable {
         log: LogConfig = LogConfig(),
         storage: StorageConfig = StorageConfig(),
         broker: BrokerConfig = BrokerConfig(),
+        uplink: UplinkConfig = UplinkConfig(),
         adapters: [AdapterConfig] = []
     ) {
         self.gateway = gateway
         self.log = log
         self.storage = storage
         self.broker = broker
+        self.uplink = uplink
         self.adapters = adapters
     }
 
@@ -47,9 +51,12 @@ public struct GatewayConfig: Sendable, Equatable {
 public struct StorageConfig: Sendable, Equatable {
     /// Directory for the store-and-forward queue, broker persistence and staged configs (`data_dir`).
     public var dataDirectory: String
+    /// Bounds and durability of the store-and-forward queue.
+    public var queue: QueueConfig
 
     /// Creates the section.
-    public init(dataDirectory: String = "/var/lib/wharf") {
+    public init(dataDirectory: String = "/var/lib/wharf", queue: QueueConfig = QueueConfig()) {
         self.dataDirectory = dataDirectory
+        self.queue = queue
     }
 }

@@ -165,10 +165,10 @@ struct InvalidCase: Sendable, CustomTestStringConvertible {
                 + "(0.0.0.0 includes 192.168.1.2) at broker.listeners[0] (line 3)"
         ),
         .init(
-            yaml: "broker:\n  listeners:\n    - port: 1883\n      tls: true\n", path: "broker.listeners[0].tls",
+            yaml: "broker:\n  listeners:\n    - port: 1883\n      certificate: x\n", path: "broker.listeners[0].certificate",
             line: 4,
             column: 7,
-            message: "unknown key 'tls' in 'broker.listeners[0]'; the keys here are 'name', 'bind', 'port'"
+            message: "unknown key 'certificate' in 'broker.listeners[0]'; the keys here are 'name', 'bind', 'port'"
         ),
         // adapters
         .init(
@@ -204,7 +204,7 @@ struct InvalidCase: Sendable, CustomTestStringConvertible {
         // document shape
         .init(
             yaml: "- broker\n", path: "", line: 1, column: 1,
-            message: "expected a mapping of sections (gateway, log, storage, broker, adapters), got a list"
+            message: "expected a mapping of sections (gateway, log, storage, broker, uplink, adapters), got a list"
         ),
         .init(
             yaml: "broker: 5\n", path: "broker", line: 1, column: 9,
