@@ -1,10 +1,56 @@
 public import AdapterKit
+import Synchronization
 public import WharfCore
 
 extension MQTTBroker: MessageBus {
     /// Routes a message published in-process (by an adapter or the uplink).
+    /// QoS 1/2 messages taken by an uplink forward rule return once they are on disk.
     public func publish(_ message: Message) async throws(PublishError) -> PublishReceipt {
-        try publishNow(message)
+        if let problem = Topic.validateName(message.topic) {
+            throw PublishError(reason: "topic-invalid", message: "cannot publish to '\(message.topic)': \(problem)")
+        }
+        var routed = message
+        routed.receivedAt = clock.now()
+        let router = self.router
+        let (matched, outcome): (Int, DurableOutcome) = await withCheckedContinuation { continuation in
+            guard routed.qos != .atMostOnce else {
+                continuation.resume(returning: (router.publish(routed), .stored))
+                return
+            }
+            // The outcome may arrive before `publish` returns the match count, on another
+            // thread; whichever of the two comes second resumes.
+            let join = Mutex<(matched: Int?, outcome: DurableOutcome?)>((nil, nil))
+            let result = router.publish(routed, from: nil) { outcome in
+                let matched = join.withLock { state in
+                    state.outcome = outcome
+                    return state.matched
+                }
+                if let matched { continuation.resume(returning: (matched, outcome)) }
+            }
+            guard result.awaitsDurability else {
+                continuation.resume(returning: (result.matched, .stored))
+                return
+            }
+            let outcome = join.withLock { state in
+                state.matched = result.matched
+                return state.outcome
+            }
+            if let outcome { continuation.resume(returning: (result.matched, outcome)) }
+        }
+        switch outcome {
+        case .stored:
+            return PublishReceipt(matchedSubscribers: matched)
+        case .rejectedQueueFull:
+            throw PublishError(reason: "quota-exceeded", message: "the store-and-forward queue is full")
+        case .failed(let reason):
+            throw PublishError(reason: "store-failed", message: reason)
+        }
+    }
+
+    /// Adds an uplink forward rule: matching messages go to `route.sink`, and QoS 1/2
+    /// publishers are acknowledged only once the sink has them on disk.
+    public func addForwardRoute(_ route: DurableRoute) {
+        router.addDurableRoute(route)
     }
 
     /// The synchronous form of ``publish(_:)`` for callers already on a thread of their own.

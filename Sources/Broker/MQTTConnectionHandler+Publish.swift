@@ -1,3 +1,5 @@
+import DequeModule
+import Logging
 import MQTTCodec
 import NIOCore
 import WharfCore
@@ -46,32 +48,115 @@ extension MQTTConnectionHandler {
 
         switch publish.qos {
         case .atMostOnce:
-            route(message, session: session)
+            if !isSystemTopic(topic) {
+                _ = broker.router.publish(message, from: session, whenDurable: nil)
+            }
         case .atLeastOnce:
-            let matched = route(message, session: session)
             guard let identifier = publish.packetIdentifier else { return }
-            send(.pubAck(PubAckPacket(packetIdentifier: identifier, reasonCode: ackReason(matched))), context: context)
+            routeAndAcknowledge(message, session: session, identifier: identifier, isNew: true, context: context)
         case .exactlyOnce:
             guard let identifier = publish.packetIdentifier else { return }
             let (isNew, outstanding) = session.core.withLock { core in
                 (core.state.receiveQoS2(identifier), core.state.awaitingRelease.count)
             }
             if isNew && outstanding > broker.config.maxInflightMessages {
-                violation(.receiveMaximumExceeded, "more than \(broker.config.maxInflightMessages) QoS 2 messages unreleased", context: context)
+                violation(
+                    .receiveMaximumExceeded,
+                    "more than \(broker.config.maxInflightMessages) QoS 2 messages unreleased",
+                    context: context
+                )
                 return
             }
             // A retransmission of an unreleased identifier is acknowledged but not routed again:
             // that is what makes QoS 2 exactly once.
-            let matched = isNew ? route(message, session: session) : 1
-            send(.pubRec(PubAckPacket(packetIdentifier: identifier, reasonCode: ackReason(matched))), context: context)
+            routeAndAcknowledge(message, session: session, identifier: identifier, isNew: isNew, context: context)
         }
     }
 
-    @discardableResult
-    private func route(_ message: Message, session: Session) -> Int {
+    /// Routes a QoS 1/2 message and queues its PUBACK/PUBREC. When an uplink forward rule took
+    /// the message, the acknowledgement waits until it is on disk; acknowledgements leave in
+    /// the order the PUBLISH packets came (MQTT §4.6).
+    private func routeAndAcknowledge(
+        _ message: Message,
+        session: Session,
+        identifier: UInt16,
+        isNew: Bool,
+        context: ChannelHandlerContext
+    ) {
+        let qos = message.qos
+        guard isNew, !isSystemTopic(message.topic) else {
+            acknowledge(qos: qos, identifier: identifier, reason: .success, context: context)
+            return
+        }
+        let ticket = nextAckTicket
+        nextAckTicket &+= 1
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let eventLoop = context.eventLoop
+        let result = broker.router.publish(message, from: session) { outcome in
+            eventLoop.execute {
+                let (handler, context) = loopBound.value
+                handler.durabilityDecided(ticket: ticket, outcome: outcome, session: session, context: context)
+            }
+        }
+        if result.awaitsDurability {
+            pendingAcks.append(PendingAck(ticket: ticket, qos: qos, identifier: identifier, reason: nil))
+        } else {
+            acknowledge(qos: qos, identifier: identifier, reason: ackReason(result.matched), context: context)
+        }
+    }
+
+    /// A forward rule's store answered: fill in that acknowledgement and send every one that
+    /// is now at the front of the queue.
+    private func durabilityDecided(
+        ticket: UInt64,
+        outcome: DurableOutcome,
+        session: Session,
+        context: ChannelHandlerContext
+    ) {
+        guard !closing, let index = pendingAcks.firstIndex(where: { $0.ticket == ticket }) else { return }
+        switch outcome {
+        case .stored:
+            pendingAcks[index].reason = .success
+        case .rejectedQueueFull, .failed:
+            let reason: ReasonCode = outcome == .rejectedQueueFull ? .quotaExceeded : .implementationSpecificError
+            guard version == .v5 else {
+                // MQTT 3.1.1 cannot refuse a message; closing without acknowledging leaves it
+                // with the client, which sends it again after reconnecting.
+                logger.warning("closing MQTT 3.1.1 client: its message could not be queued (\(outcome))")
+                close(context: context)
+                return
+            }
+            pendingAcks[index].reason = reason
+            if pendingAcks[index].qos == .exactlyOnce {
+                // A refused PUBREC ends the QoS 2 flow; the identifier is free again.
+                _ = session.core.withLock { $0.state.release(pendingAcks[index].identifier) }
+            }
+        }
+        var sent = false
+        while let first = pendingAcks.first, let reason = first.reason {
+            pendingAcks.removeFirst()
+            send(ackPacket(qos: first.qos, identifier: first.identifier, reason: reason), context: context)
+            sent = true
+        }
+        if sent { flushOutbound(context: context) }
+    }
+
+    private func acknowledge(qos: QoS, identifier: UInt16, reason: ReasonCode, context: ChannelHandlerContext) {
+        if pendingAcks.isEmpty {
+            send(ackPacket(qos: qos, identifier: identifier, reason: reason), context: context)
+        } else {
+            pendingAcks.append(PendingAck(ticket: 0, qos: qos, identifier: identifier, reason: reason))
+        }
+    }
+
+    private func ackPacket(qos: QoS, identifier: UInt16, reason: ReasonCode) -> MQTTPacket {
+        let ack = PubAckPacket(packetIdentifier: identifier, reasonCode: reason)
+        return qos == .exactlyOnce ? .pubRec(ack) : .pubAck(ack)
+    }
+
+    private func isSystemTopic(_ topic: String) -> Bool {
         // Clients may not inject broker statistics.
-        if message.topic.utf8.starts(with: "$SYS".utf8) { return 0 }
-        return broker.router.publish(message, from: session)
+        topic.utf8.starts(with: "$SYS".utf8)
     }
 
     private func ackReason(_ matched: Int) -> ReasonCode {

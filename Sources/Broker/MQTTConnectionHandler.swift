@@ -1,3 +1,4 @@
+import DequeModule
 import Logging
 import MQTTCodec
 import NIOCore
@@ -10,6 +11,13 @@ import Synchronization
 final class MQTTConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
+
+    struct PendingAck {
+        var ticket: UInt64
+        var qos: QoS
+        var identifier: UInt16
+        var reason: ReasonCode?
+    }
 
     enum State {
         case awaitingConnect
@@ -31,6 +39,10 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
     var requestProblemInformation = true
     /// Set once the connection is being closed: nothing more is read or routed.
     var closing = false
+    /// PUBACK/PUBREC not yet sent, in PUBLISH order; `reason` is nil while the message is
+    /// still being written to the store-and-forward queue.
+    var pendingAcks: Deque<PendingAck> = []
+    var nextAckTicket: UInt64 = 1
 
     private var inbound: ByteBuffer?
     private var outbound: ByteBuffer?

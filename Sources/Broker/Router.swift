@@ -106,6 +106,13 @@ final class Router: Sendable {
         }
     }
 
+    /// Adds an uplink forward rule: matching messages are handed to its durable sink.
+    func addDurableRoute(_ route: DurableRoute) {
+        state.withLock { state in
+            _ = state.trie.insert(filter: route.filter, key: .durable(route.name), value: .durable(route))
+        }
+    }
+
     /// Subscriptions in the trie (ordinary and shared), for `$SYS`.
     var subscriptionCount: Int { state.withLock { $0.trie.count + $0.shared.count } }
 
@@ -116,6 +123,25 @@ final class Router: Sendable {
     /// subscribers the message reached.
     @discardableResult
     func publish(_ message: Message, from publisher: Session? = nil) -> Int {
+        publish(message, from: publisher, whenDurable: nil).matched
+    }
+
+    /// What routing did with a message.
+    struct RouteResult {
+        /// Sessions, in-process subscribers and durable routes the message reached.
+        var matched: Int
+        /// Whether `whenDurable` will be called: a forward rule took the message.
+        var awaitsDurability: Bool
+    }
+
+    /// Routes `message`; when uplink forward rules take it, `whenDurable` runs (on any thread)
+    /// once every one of them has it on disk, with the worst outcome. Subscribers receive the
+    /// message at once either way.
+    func publish(
+        _ message: Message,
+        from publisher: Session?,
+        whenDurable: (@Sendable (DurableOutcome) -> Void)?
+    ) -> RouteResult {
         if message.retain {
             retained.update(with: message)
         }
@@ -123,6 +149,7 @@ final class Router: Sendable {
         var targets: [(Session, OutboundMessage)] = []
         var positions: [ObjectIdentifier: Int] = [:]
         var locals: [LocalSubscriber] = []
+        var durables: [DurableRoute] = []
         state.withLock { state in
             state.trie.forEachMatch(topic: message.topic) { _, entry in
                 switch entry {
@@ -138,6 +165,8 @@ final class Router: Sendable {
                     )
                 case .local(let local):
                     locals.append(local)
+                case .durable(let route):
+                    durables.append(route)
                 }
             }
             if !state.shared.isEmpty {
@@ -152,7 +181,39 @@ final class Router: Sendable {
             copy.qos = min(message.qos, local.qos)
             local.handler(copy)
         }
-        return targets.count + locals.count
+        Router.store(message, in: durables, whenDurable: whenDurable)
+        return RouteResult(
+            matched: targets.count + locals.count + durables.count,
+            awaitsDurability: !durables.isEmpty && whenDurable != nil
+        )
+    }
+
+    /// Hands the message to every durable route; reports once all of them answered.
+    private static func store(
+        _ message: Message,
+        in routes: [DurableRoute],
+        whenDurable: (@Sendable (DurableOutcome) -> Void)?
+    ) {
+        guard !routes.isEmpty else { return }
+        guard let whenDurable else {
+            for route in routes { route.sink.accept(message) { _ in } }
+            return
+        }
+        if routes.count == 1 {
+            routes[0].sink.accept(message, completion: whenDurable)
+            return
+        }
+        let join = Mutex((remaining: routes.count, outcome: DurableOutcome.stored))
+        for route in routes {
+            route.sink.accept(message) { outcome in
+                let finished: DurableOutcome? = join.withLock { state in
+                    state.outcome = state.outcome.worse(outcome)
+                    state.remaining -= 1
+                    return state.remaining == 0 ? state.outcome : nil
+                }
+                if let finished { whenDurable(finished) }
+            }
+        }
     }
 
     /// One delivery per session even when several of its filters match: the highest QoS and

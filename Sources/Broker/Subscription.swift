@@ -30,10 +30,12 @@ enum SubscriberKey: Hashable, Sendable {
     case session(String)
     case local(UInt64)
     case shared(group: String, clientIdentifier: String)
+    case durable(String)
 }
 
 /// The value stored in the router's trie for a subscriber.
 enum SubscriberEntry: Sendable {
     case session(Session, SessionSubscription)
     case local(LocalSubscriber)
+    case durable(DurableRoute)
 }
