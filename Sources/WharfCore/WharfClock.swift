@@ -10,11 +10,10 @@ public struct SystemClock: WharfClock {
     /// Creates the clock.
     public init() {}
 
-    /// Nanoseconds of `ContinuousClock` since an arbitrary fixed point.
+    /// Nanoseconds of `ContinuousClock` since the first reading in this process.
     public func now() -> UInt64 {
-        let d = ContinuousClock.now.duration(to: SystemClock.epoch)
-        let (s, atto) = (-d).components
-        return UInt64(max(0, s)) &* 1_000_000_000 &+ UInt64(max(0, atto / 1_000_000_000))
+        let (seconds, attoseconds) = SystemClock.epoch.duration(to: .now).components
+        return UInt64(max(0, seconds)) &* 1_000_000_000 &+ UInt64(max(0, attoseconds / 1_000_000_000))
     }
 
     private static let epoch = ContinuousClock.now
