@@ -60,6 +60,80 @@ def test_username_and_password_accepted_with_anonymous_allowed(raw):
 
 
 # --------------------------------------------------------------------------- #
+# CONNACK properties (MQTT 5)
+# --------------------------------------------------------------------------- #
+
+# Absent CONNACK properties mean the spec's default value.
+SPEC_DEFAULTS = {
+    codec.RECEIVE_MAXIMUM: 65535,
+    codec.MAXIMUM_PACKET_SIZE: None,  # no limit
+    codec.TOPIC_ALIAS_MAXIMUM: 0,
+    codec.RETAIN_AVAILABLE: 1,
+    codec.MAXIMUM_QOS: 2,
+    codec.WILDCARD_SUBSCRIPTION_AVAILABLE: 1,
+    codec.SUBSCRIPTION_IDENTIFIER_AVAILABLE: 1,
+    codec.SHARED_SUBSCRIPTION_AVAILABLE: 1,
+}
+
+
+def _effective(connack, ident):
+    values = connack.props(ident)
+    assert len(values) <= 1, f"property 0x{ident:02x} sent twice: {connack!r}"
+    return values[0] if values else SPEC_DEFAULTS[ident]
+
+
+def test_v5_connack_properties_reflect_defaults(raw):
+    connack = raw().connect("props-default")
+    assert _effective(connack, codec.RECEIVE_MAXIMUM) == 20
+    assert _effective(connack, codec.MAXIMUM_PACKET_SIZE) == 1048576
+    assert _effective(connack, codec.TOPIC_ALIAS_MAXIMUM) == 10
+    assert _effective(connack, codec.RETAIN_AVAILABLE) == 1
+    assert _effective(connack, codec.MAXIMUM_QOS) == 2
+    assert _effective(connack, codec.WILDCARD_SUBSCRIPTION_AVAILABLE) == 1
+    assert _effective(connack, codec.SUBSCRIPTION_IDENTIFIER_AVAILABLE) == 1
+    assert _effective(connack, codec.SHARED_SUBSCRIPTION_AVAILABLE) == 1
+    assert connack.prop(codec.ASSIGNED_CLIENT_IDENTIFIER) is None, "only for an empty client id"
+
+
+@pytest.mark.broker_config(max_inflight_messages=7, max_packet_size=5000, max_topic_alias=5, retain_available=False)
+def test_v5_connack_properties_reflect_configuration(raw):
+    connack = raw().connect("props-configured")
+    assert _effective(connack, codec.RECEIVE_MAXIMUM) == 7
+    assert _effective(connack, codec.MAXIMUM_PACKET_SIZE) == 5000
+    assert _effective(connack, codec.TOPIC_ALIAS_MAXIMUM) == 5
+    assert _effective(connack, codec.RETAIN_AVAILABLE) == 0
+
+
+@pytest.mark.broker_config(max_topic_alias=0)
+def test_v5_connack_topic_alias_maximum_zero_when_disabled(raw):
+    connack = raw().connect("props-no-alias")
+    assert _effective(connack, codec.TOPIC_ALIAS_MAXIMUM) == 0
+
+
+def test_v311_connack_has_no_properties(raw):
+    client = raw(version=codec.MQTT311)
+    assert client.connect("props-v311").raw == b"\x20\x02\x00\x00"
+
+
+@pytest.mark.broker_config(max_keepalive=10)
+def test_v5_keepalive_above_maximum_gets_server_keep_alive(raw):
+    connack = raw().connect("keepalive-capped", keepalive=100)
+    assert connack.prop(codec.SERVER_KEEP_ALIVE) == 10
+
+
+@pytest.mark.broker_config(max_keepalive=10)
+def test_v5_keepalive_zero_capped_when_maximum_set(raw):
+    connack = raw().connect("keepalive-zero", keepalive=0)
+    assert connack.prop(codec.SERVER_KEEP_ALIVE) == 10
+
+
+@pytest.mark.broker_config(max_keepalive=10)
+def test_v5_keepalive_within_maximum_not_overridden(raw):
+    connack = raw().connect("keepalive-ok", keepalive=5)
+    assert connack.prop(codec.SERVER_KEEP_ALIVE) in (None, 5)
+
+
+# --------------------------------------------------------------------------- #
 # Client identifiers
 # --------------------------------------------------------------------------- #
 
