@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import itertools
 import socket
 import struct
@@ -26,6 +27,7 @@ class RawClient:
         self.sock = socket.create_connection((host, port), timeout=timeout)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._buffer = b""
+        self._pending: collections.deque[Packet] = collections.deque()
         self._closed = False
         self._ids = itertools.count(1)
         self.received: list[Packet] = []
@@ -51,6 +53,8 @@ class RawClient:
 
     def recv(self, timeout: float | None = None) -> Packet:
         """Returns the next packet; raises Closed at EOF and TimeoutError when none arrives."""
+        if self._pending:
+            return self._pending.popleft()
         deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
         while True:
             frame = codec.split_frame(self._buffer)
@@ -79,16 +83,30 @@ class RawClient:
                 raise Closed("connection closed by broker")
             self._buffer += chunk
 
-    def expect(self, kind: int, timeout: float | None = None) -> Packet:
-        """Receives the next packet and asserts its type."""
+    def expect(self, kind: int, timeout: float | None = None, *, hold: tuple[int, ...] = ()) -> Packet:
+        """Receives the next packet and asserts its type.
+
+        Packets whose type is in `hold` (e.g. new PUBLISHes while a QoS 2 flow
+        completes) are kept back and returned by later calls, in order.
+        """
+        held: list[Packet] = []
         try:
-            pkt = self.recv(timeout)
-        except Closed:
-            raise AssertionError(f"expected {codec.PACKET_NAMES[kind]}, but the broker closed the connection") from None
-        except TimeoutError:
-            raise AssertionError(f"expected {codec.PACKET_NAMES[kind]}, but nothing arrived") from None
-        assert pkt.type == kind, f"expected {codec.PACKET_NAMES[kind]}, got {pkt!r}"
-        return pkt
+            while True:
+                try:
+                    pkt = self.recv(timeout)
+                except Closed:
+                    raise AssertionError(
+                        f"expected {codec.PACKET_NAMES[kind]}, but the broker closed the connection"
+                    ) from None
+                except TimeoutError:
+                    raise AssertionError(f"expected {codec.PACKET_NAMES[kind]}, but nothing arrived") from None
+                if pkt.type != kind and pkt.type in hold:
+                    held.append(pkt)
+                    continue
+                assert pkt.type == kind, f"expected {codec.PACKET_NAMES[kind]}, got {pkt!r}"
+                return pkt
+        finally:
+            self._pending.extendleft(reversed(held))
 
     def expect_nothing(self, duration: float) -> None:
         """Asserts that no packet arrives (and the connection stays open) for `duration` seconds."""
@@ -222,7 +240,7 @@ class RawClient:
             self.send(codec.ack(codec.PUBACK, pkt.packet_id, version=self.version))
         elif pkt.qos == 2:
             self.send(codec.ack(codec.PUBREC, pkt.packet_id, version=self.version))
-            pubrel = self.expect(codec.PUBREL)
+            pubrel = self.expect(codec.PUBREL, hold=(codec.PUBLISH,))
             assert pubrel.packet_id == pkt.packet_id
             self.send(codec.ack(codec.PUBCOMP, pkt.packet_id, version=self.version))
 
