@@ -97,6 +97,26 @@ def render_mosquitto_conf(options: BrokerOptions, port: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _listening(host: str, port: int) -> bool:
+    """True once a socket listens on host:port.
+
+    Read from /proc/net/tcp rather than by connecting: a probe connection that
+    closes before CONNECT would be counted by the broker (Mosquitto 2.0.11 even
+    miscounts it against max_connections).
+    """
+    wanted = f"{socket.htonl(int.from_bytes(socket.inet_aton(host), 'big')):08X}:{port:04X}"
+    try:
+        with open("/proc/net/tcp") as table:
+            next(table)
+            return any(line.split()[1] == wanted and line.split()[3] == "0A" for line in table)
+    except OSError:
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return True
+        except OSError:
+            return False
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind((HOST, 0))
@@ -169,11 +189,8 @@ class Broker:
             status = self.proc.poll()
             if status is not None:
                 raise BrokerError(f"{self.kind} exited with status {status} during start-up:\n{self.log()}")
-            try:
-                with socket.create_connection(self.address, timeout=0.5):
-                    return
-            except OSError:
-                pass
+            if _listening(self.host, self.port):
+                return
             if time.monotonic() > deadline:
                 self._terminate()
                 raise BrokerError(f"{self.kind} did not accept TCP connections within {START_TIMEOUT} s:\n{self.log()}")

@@ -196,14 +196,15 @@ class RawClient:
             filters = [(filters, qos)]
         packet_id = self.next_id()
         self.send(codec.subscribe(packet_id, filters, properties=properties, version=self.version))
-        suback = self.expect(codec.SUBACK)
+        # PUBLISHes (retained messages) may come before the SUBACK [MQTT-3.8.4-4].
+        suback = self.expect(codec.SUBACK, hold=(codec.PUBLISH,))
         assert suback.packet_id == packet_id
         return suback
 
     def unsubscribe(self, filters: list[str], *, properties: codec.Properties | None = None) -> Packet:
         packet_id = self.next_id()
         self.send(codec.unsubscribe(packet_id, filters, properties=properties, version=self.version))
-        unsuback = self.expect(codec.UNSUBACK)
+        unsuback = self.expect(codec.UNSUBACK, hold=(codec.PUBLISH,))
         assert unsuback.packet_id == packet_id
         return unsuback
 
@@ -225,13 +226,14 @@ class RawClient:
                 topic, payload, qos=qos, retain=retain, packet_id=packet_id, properties=properties, version=self.version
             )
         )
+        # Deliveries to this very client may overtake the acknowledgements.
         if qos == 1:
-            return self.expect(codec.PUBACK)
+            return self.expect(codec.PUBACK, hold=(codec.PUBLISH,))
         if qos == 2:
-            pubrec = self.expect(codec.PUBREC)
+            pubrec = self.expect(codec.PUBREC, hold=(codec.PUBLISH,))
             assert pubrec.packet_id == packet_id
             self.send(codec.ack(codec.PUBREL, packet_id or 0, version=self.version))
-            return self.expect(codec.PUBCOMP)
+            return self.expect(codec.PUBCOMP, hold=(codec.PUBLISH,))
         return None
 
     def ack(self, pkt: Packet) -> None:
@@ -246,7 +248,7 @@ class RawClient:
 
     def ping(self) -> None:
         self.send(codec.pingreq())
-        self.expect(codec.PINGRESP)
+        self.expect(codec.PINGRESP, hold=(codec.PUBLISH,))
 
     def disconnect(self, reason: int = 0, *, properties: codec.Properties | None = None) -> None:
         self.send_quietly(codec.disconnect(reason, properties=properties, version=self.version))
