@@ -90,11 +90,6 @@ def broker(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Broker]:
 
 
 @pytest.fixture
-def is_mosquitto() -> bool:
-    return broker_kind() == "mosquitto"
-
-
-@pytest.fixture
 def mqtt(broker: Broker) -> Iterator[Callable[..., MqttClient]]:
     """Factory for paho clients: mqtt(version=5|4, connect=True, **MqttClient kwargs)."""
     made: list[MqttClient] = []

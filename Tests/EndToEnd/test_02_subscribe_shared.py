@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from wharf_e2e import codec
@@ -18,8 +20,6 @@ def _publish_all(publisher, topic, count=COUNT):
 
 def _wait_total(members, count, timeout=10.0):
     """Waits until the members together received `count` messages; returns the payload lists."""
-    import time
-
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if sum(len(m.messages.snapshot()) for m in members) >= count:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from wharf_e2e import codec
 from wharf_e2e.checks import assert_serves, messages_before_marker
 from wharf_e2e.cli import mosquitto_pub, start_mosquitto_sub
+from wharf_e2e.client import publish_properties
 
 VERSIONS = [pytest.param(codec.MQTT311, id="v311"), pytest.param(codec.MQTT5, id="v5")]
 
@@ -96,11 +99,7 @@ def test_retained_with_mosquitto_clients(broker):
         sub.stop()
 
 
-def test_retained_message_expires(raw, mqtt):
-    import time
-
-    from wharf_e2e.client import publish_properties
-
+def test_retained_message_expires(mqtt):
     mqtt().publish("ret/expiring", b"short", 1, retain=True, properties=publish_properties(MessageExpiryInterval=1))
     time.sleep(2.5)
     assert _retained_on_subscribe(mqtt, "ret/expiring") == []
@@ -168,6 +167,13 @@ def test_persistent_session_survives_restart(broker, mqtt):
     assert message.payload == b"queued before restart"
 
 
-def test_restart_brings_broker_back(broker, mqtt):
+def test_restart_brings_broker_back(broker):
+    broker.restart()
+    assert_serves(broker)
+
+
+def test_broker_comes_back_after_kill9(broker, mqtt):
+    mqtt().publish("ret/before-kill", b"x", 1, retain=True)
+    broker.kill9()
     broker.restart()
     assert_serves(broker)
