@@ -210,9 +210,11 @@ def test_will_published_after_keepalive_timeout(raw, mqtt):
 
 
 @pytest.mark.parametrize("level", [0, 2, 6, 7, 255])
-def test_unsupported_protocol_level_refused_then_closed(raw, broker, level):
+@pytest.mark.parametrize("shape", VERSIONS)
+def test_unsupported_protocol_level_refused_then_closed(raw, broker, shape, level):
+    # `shape`: the rest of the CONNECT is laid out as 3.1.1 or as 5.0 (with a property block).
     client = raw(version=codec.MQTT311)
-    client.send(codec.connect("bad-level", version=codec.MQTT311, protocol_level=level))
+    client.send(codec.connect("bad-level", version=shape, protocol_level=level))
     packets = client.wait_closed()
     # 3.1.1: return code 1 (unacceptable protocol level); 5.0: 0x84 (unsupported protocol version).
     assert [p.type for p in packets] == [codec.CONNACK], packets
