@@ -1,0 +1,121 @@
+"""Fixtures and markers shared by the numbered end-to-end suites.
+
+WHARF_E2E_BROKER=wharfd (default) runs the suites against $WHARFD
+(default .build/debug/wharfd); WHARF_E2E_BROKER=mosquitto runs them against the
+installed Mosquitto, which proves the tests themselves right.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pytest
+
+from wharf_e2e import codec
+from wharf_e2e.broker import Broker, BrokerOptions, broker_kind, wharfd_path
+from wharf_e2e.client import MqttClient
+from wharf_e2e.raw import RawClient
+
+RUN_XFAIL = os.environ.get("WHARF_E2E_RUN_XFAIL", "") not in ("", "0")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "wharf_only(reason): Wharf behaviour Mosquitto does not have; skipped under mosquitto"
+    )
+    config.addinivalue_line(
+        "markers",
+        "xfail_mosquitto(reason): asserts the MQTT spec where Mosquitto 2.0.11 deviates; "
+        "skipped under mosquitto (run as strict xfail with WHARF_E2E_RUN_XFAIL=1)",
+    )
+    config.addinivalue_line(
+        "markers", "broker_config(**options): BrokerOptions for the broker fixture (see wharf_e2e/broker.py)"
+    )
+
+
+def _reason(marker: pytest.Mark, default: str) -> str:
+    return str(marker.kwargs.get("reason") or (marker.args[0] if marker.args else default))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    kind = broker_kind()
+    if kind == "wharfd":
+        if not config.option.collectonly and items and not wharfd_path().is_file():
+            pytest.exit(
+                f"wharfd not found at {wharfd_path()}: build it (swift build --product wharfd), "
+                "set WHARFD=/path/to/wharfd, or run with WHARF_E2E_BROKER=mosquitto",
+                returncode=4,
+            )
+        return
+    for item in items:
+        marker = item.get_closest_marker("wharf_only")
+        if marker is not None:
+            item.add_marker(pytest.mark.skip(reason="wharf only: " + _reason(marker, "Wharf-specific behaviour")))
+        marker = item.get_closest_marker("xfail_mosquitto")
+        if marker is not None:
+            reason = "Mosquitto 2.0.11 deviates: " + _reason(marker, "deviates from the MQTT spec")
+            if RUN_XFAIL:
+                item.add_marker(pytest.mark.xfail(reason=reason, strict=True))
+            else:
+                item.add_marker(pytest.mark.skip(reason=reason))
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    kind = broker_kind()
+    target = wharfd_path() if kind == "wharfd" else "/usr/sbin/mosquitto"
+    return f"broker under test: {kind} ({target})"
+
+
+@pytest.fixture
+def broker(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Broker]:
+    """The broker under test on 127.0.0.1 and a free port, configured by @broker_config or indirect params."""
+    options = BrokerOptions()
+    marker = request.node.get_closest_marker("broker_config")
+    if marker is not None:
+        options = options.with_changes(**marker.kwargs)
+    param = getattr(request, "param", None)
+    if isinstance(param, dict):
+        options = options.with_changes(**param)
+    elif isinstance(param, BrokerOptions):
+        options = param
+    instance = Broker(broker_kind(), options, tmp_path)
+    instance.start()
+    try:
+        yield instance
+    finally:
+        instance.stop()
+    instance.check_clean_exit()
+
+
+@pytest.fixture
+def mqtt(broker: Broker) -> Iterator[Callable[..., MqttClient]]:
+    """Factory for paho clients: mqtt(version=5|4, connect=True, **MqttClient kwargs)."""
+    made: list[MqttClient] = []
+
+    def make(*, version: int = 5, connect: bool = True, **kwargs: object) -> MqttClient:
+        client = MqttClient(broker.host, broker.port, version=version, **kwargs)  # type: ignore[arg-type]
+        made.append(client)
+        if connect:
+            client.connect()
+        return client
+
+    yield make
+    for client in made:
+        client.close()
+
+
+@pytest.fixture
+def raw(broker: Broker) -> Iterator[Callable[..., RawClient]]:
+    """Factory for raw-socket clients: raw(version=5|4) opens the TCP connection only."""
+    made: list[RawClient] = []
+
+    def make(*, version: int = codec.MQTT5, timeout: float = 5.0) -> RawClient:
+        client = RawClient(broker.host, broker.port, version=version, timeout=timeout)
+        made.append(client)
+        return client
+
+    yield make
+    for client in made:
+        client.close()
