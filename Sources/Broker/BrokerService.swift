@@ -39,7 +39,9 @@ public struct BrokerService: Service {
                 channels.append(channel)
                 logger.notice(
                     "MQTT listener ready",
-                    metadata: ["listener": "\(listener.name)", "address": "\(channel.localAddress.map { "\($0)" } ?? "?")"]
+                    metadata: [
+                        "listener": "\(listener.name)", "address": "\(channel.localAddress.map { "\($0)" } ?? "?")",
+                    ]
                 )
             }
         } catch {

@@ -1,6 +1,6 @@
 import NIOCore
-import WharfCore
 import Synchronization
+import WharfCore
 
 extension MQTTBroker {
     /// The `$SYS/broker/...` values as Mosquitto names them, at this moment.

@@ -1,9 +1,9 @@
+import Logging
 import MQTTCodec
 import NIOCore
-import WharfCore
-import WharfConfig
 import Synchronization
-import Logging
+import WharfConfig
+import WharfCore
 
 extension MQTTConnectionHandler {
     /// CONNECT: authenticate, apply limits, assign an identifier, take the session over from
@@ -82,9 +82,12 @@ extension MQTTConnectionHandler {
 
         // CONNACK goes out before anything the session resends (it is queued first and the
         // session's packets are flushed by a later event-loop task).
-        send(.connAck(connAck(sessionPresent: claim.sessionPresent, assignedIdentifier: assignedIdentifier,
-                              serverKeepAlive: serverKeepAlive, grantedExpiry: expiry == requestedExpiry ? nil : expiry)),
-             context: context)
+        send(
+            .connAck(
+                connAck(
+                    sessionPresent: claim.sessionPresent, assignedIdentifier: assignedIdentifier,
+                    serverKeepAlive: serverKeepAlive, grantedExpiry: expiry == requestedExpiry ? nil : expiry)),
+            context: context)
         var generation: UInt64 = 0
         session.perform(
             { core in
@@ -145,7 +148,8 @@ extension MQTTConnectionHandler {
             properties.serverKeepAlive = serverKeepAlive
             properties.sessionExpiryInterval = grantedExpiry
         }
-        return ConnAckPacket(sessionPresent: sessionPresent, reasonCode: ReasonCode.success.rawValue, properties: properties)
+        return ConnAckPacket(
+            sessionPresent: sessionPresent, reasonCode: ReasonCode.success.rawValue, properties: properties)
     }
 
     /// Refuses a CONNECT with `reason` (mapped to a 3.1.1 return code for old clients) and closes.
@@ -153,7 +157,9 @@ extension MQTTConnectionHandler {
         broker.statistics.protocolErrors.add(1, ordering: .relaxed)
         let code = version == .v5 ? reason.rawValue : reason.connectReturnCode
         logger.info("refusing CONNECT", metadata: ["mqtt.reason_code": "\(reason.rawValue)"])
-        send(.connAck(ConnAckPacket(sessionPresent: false, reasonCode: code, properties: MQTTProperties())), context: context)
+        send(
+            .connAck(ConnAckPacket(sessionPresent: false, reasonCode: code, properties: MQTTProperties())),
+            context: context)
         will = nil
         close(context: context)
     }

@@ -2,9 +2,9 @@ import DequeModule
 import Logging
 import MQTTCodec
 import NIOCore
-import WharfCore
-import WharfConfig
 import Synchronization
+import WharfConfig
+import WharfCore
 
 extension MQTTConnectionHandler {
     /// PUBLISH from the client: resolve a topic alias, check limits, route, acknowledge
@@ -13,7 +13,9 @@ extension MQTTConnectionHandler {
         var topic = publish.topic
         if version == .v5, let alias = publish.properties.topicAlias {
             guard alias > 0, Int(alias) <= broker.config.maxTopicAlias else {
-                violation(.topicAliasInvalid, "topic alias \(alias) is outside 1...\(broker.config.maxTopicAlias)", context: context)
+                violation(
+                    .topicAliasInvalid, "topic alias \(alias) is outside 1...\(broker.config.maxTopicAlias)",
+                    context: context)
                 return
             }
             if topic.isEmpty {

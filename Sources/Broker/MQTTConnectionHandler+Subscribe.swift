@@ -1,8 +1,8 @@
 import MQTTCodec
 import NIOCore
-import WharfCore
-import WharfConfig
 import Synchronization
+import WharfConfig
+import WharfCore
 
 extension MQTTConnectionHandler {
     /// SUBSCRIBE: validate each filter, store it, answer SUBACK, then send matching retained

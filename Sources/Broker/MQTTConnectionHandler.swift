@@ -2,8 +2,8 @@ import DequeModule
 import Logging
 import MQTTCodec
 import NIOCore
-import WharfCore
 import Synchronization
+import WharfCore
 
 /// The MQTT protocol engine of one client connection. Pinned to its channel's event loop:
 /// it frames and decodes packets, runs CONNECT, PUBLISH, SUBSCRIBE and the acknowledgement
@@ -198,7 +198,10 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
         case .pubRel(let rel):
             let known = session.core.withLock { $0.state.release(rel.packetIdentifier) }
             send(
-                .pubComp(PubAckPacket(packetIdentifier: rel.packetIdentifier, reasonCode: known ? .success : .packetIdentifierNotFound)),
+                .pubComp(
+                    PubAckPacket(
+                        packetIdentifier: rel.packetIdentifier, reasonCode: known ? .success : .packetIdentifierNotFound
+                    )),
                 context: context
             )
         case .pubComp(let comp):

@@ -1,6 +1,6 @@
+import NIOCore
 import Synchronization
 import WharfCore
-import NIOCore
 
 /// Retained messages by topic. Subscribing walks every retained topic once; publishing is a
 /// dictionary update.

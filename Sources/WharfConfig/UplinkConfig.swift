@@ -199,7 +199,9 @@ public struct QueueConfig: Sendable, Equatable {
     public var synchronous: SynchronousConfig
 
     /// Creates the section with its defaults.
-    public init(maxBytes: Int = 256 << 20, maxAge: Duration? = .seconds(7 * 86_400), synchronous: SynchronousConfig = .full) {
+    public init(
+        maxBytes: Int = 256 << 20, maxAge: Duration? = .seconds(7 * 86_400), synchronous: SynchronousConfig = .full
+    ) {
         self.maxBytes = maxBytes
         self.maxAge = maxAge
         self.synchronous = synchronous

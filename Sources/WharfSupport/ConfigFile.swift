@@ -2,9 +2,9 @@ public import WharfConfig
 import WharfCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Reads and validates a configuration file the same way for `wharfd` and `wharfctl`, and

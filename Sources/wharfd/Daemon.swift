@@ -11,7 +11,7 @@ import WharfCore
 import WharfSupport
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Builds Wharf's services from the configuration and runs them until SIGTERM or SIGINT.

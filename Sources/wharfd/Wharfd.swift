@@ -36,7 +36,8 @@ struct Wharfd: AsyncParsableCommand {
             var configuration = try ConfigFile.load(path: config)
             if let listen {
                 guard let listener = ConfigFile.parseListen(listen) else {
-                    throw StartupError("--listen \(listen): expected HOST:PORT, for example 127.0.0.1:1883", exitCode: 2)
+                    throw StartupError(
+                        "--listen \(listen): expected HOST:PORT, for example 127.0.0.1:1883", exitCode: 2)
                 }
                 configuration.broker.listeners = [listener]
             }

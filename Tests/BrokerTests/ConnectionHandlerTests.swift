@@ -100,7 +100,9 @@ import WharfCore
         _ = try harness.broker.subscribe(filter: "will/#", qos: .atLeastOnce) { inbox.append($0) }
         var willProperties = MQTTProperties()
         willProperties.willDelayInterval = 5
-        let will = Will(topic: "will/x", payload: ByteBuffer(string: "gone"), qos: .atMostOnce, retain: false, properties: willProperties)
+        let will = Will(
+            topic: "will/x", payload: ByteBuffer(string: "gone"), qos: .atMostOnce, retain: false,
+            properties: willProperties)
         let first = try harness.connection()
         _ = try first.connect("dev2", sessionExpiry: 60, will: will)
         try first.channel.close().wait()
@@ -181,7 +183,9 @@ import WharfCore
         _ = try harness.broker.subscribe(filter: "$SYS/#", qos: .atMostOnce) { inbox.append($0) }
         let client = try harness.connection()
         _ = try client.connect("intruder")
-        try client.send(.publish(PublishPacket(topic: "$SYS/broker/version", payload: ByteBuffer(string: "fake"), qos: .atMostOnce)))
+        try client.send(
+            .publish(PublishPacket(topic: "$SYS/broker/version", payload: ByteBuffer(string: "fake"), qos: .atMostOnce))
+        )
         #expect(inbox.topics.isEmpty)
         #expect(client.isActive)
     }

@@ -114,7 +114,8 @@ private func publish(_ topic: String, id: UInt16, qos: QoS = .atLeastOnce) -> MQ
         let harness = BrokerHarness()
         let sink = HeldSink()
         harness.broker.addForwardRoute(DurableRoute(name: "up", filter: "#", sink: sink))
-        async let receipt = harness.broker.publish(Message(topic: "t", payload: ByteBuffer(string: "x"), qos: .atLeastOnce))
+        async let receipt = harness.broker.publish(
+            Message(topic: "t", payload: ByteBuffer(string: "x"), qos: .atLeastOnce))
         while sink.topics.isEmpty { await Task.yield() }
         sink.complete("t", .stored)
         #expect(try await receipt.matchedSubscribers == 1)

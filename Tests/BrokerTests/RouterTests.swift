@@ -23,7 +23,9 @@ import WharfCore
                 .subscribe(
                     SubscribePacket(
                         packetIdentifier: 1,
-                        subscriptions: [TopicSubscription(topicFilter: "a/#", options: SubscriptionOptions(qos: .atMostOnce))],
+                        subscriptions: [
+                            TopicSubscription(topicFilter: "a/#", options: SubscriptionOptions(qos: .atMostOnce))
+                        ],
                         properties: first
                     )
                 )
@@ -34,7 +36,9 @@ import WharfCore
                 .subscribe(
                     SubscribePacket(
                         packetIdentifier: 2,
-                        subscriptions: [TopicSubscription(topicFilter: "a/+", options: SubscriptionOptions(qos: .atLeastOnce))],
+                        subscriptions: [
+                            TopicSubscription(topicFilter: "a/+", options: SubscriptionOptions(qos: .atLeastOnce))
+                        ],
                         properties: second
                     )
                 )
@@ -42,7 +46,8 @@ import WharfCore
             _ = try client.received()
             clients.append(client)
         }
-        let receipt = try harness.broker.publishNow(Message(topic: "a/b", payload: ByteBuffer(string: "x"), qos: .exactlyOnce))
+        let receipt = try harness.broker.publishNow(
+            Message(topic: "a/b", payload: ByteBuffer(string: "x"), qos: .exactlyOnce))
         #expect(receipt.matchedSubscribers == sessions)
         for client in clients {
             let publishes = try client.received().compactMap { if case .publish(let p) = $0 { p } else { nil } }
@@ -60,7 +65,10 @@ import WharfCore
             .subscribe(
                 SubscribePacket(
                     packetIdentifier: 1,
-                    subscriptions: [TopicSubscription(topicFilter: "loop", options: SubscriptionOptions(qos: .atMostOnce, noLocal: true))]
+                    subscriptions: [
+                        TopicSubscription(
+                            topicFilter: "loop", options: SubscriptionOptions(qos: .atMostOnce, noLocal: true))
+                    ]
                 )
             )
         )
@@ -69,7 +77,8 @@ import WharfCore
         try other.subscribe("loop", qos: .atMostOnce)
         _ = try publisher.received()
         _ = try other.received()
-        try publisher.send(.publish(PublishPacket(topic: "loop", payload: ByteBuffer(string: "echo"), qos: .atMostOnce)))
+        try publisher.send(
+            .publish(PublishPacket(topic: "loop", payload: ByteBuffer(string: "echo"), qos: .atMostOnce)))
         let own = try publisher.received().filter { if case .publish = $0 { true } else { false } }
         let theirs = try other.received().filter { if case .publish = $0 { true } else { false } }
         #expect(own.isEmpty)

@@ -22,7 +22,8 @@ private func outbound(
         properties: properties,
         receivedAt: receivedAt
     )
-    return OutboundMessage(message: message, qos: qos, retain: false, subscriptionIdentifiers: [], enqueuedAt: receivedAt)
+    return OutboundMessage(
+        message: message, qos: qos, retain: false, subscriptionIdentifiers: [], enqueuedAt: receivedAt)
 }
 
 private func publishes(_ actions: [SessionState.Action]) -> [PublishPacket] {
@@ -100,7 +101,8 @@ private func connected(window: Int = 20, queue: Int = 100, receiveMaximum: Int =
         #expect(result3.isEmpty)
         let result4 = state.enqueue(outbound("b"), now: 0)
         #expect(result4.isEmpty)
-        let resent = publishes(state.attach(version: .v311, receiveMaximum: 65_535, maximumPacketSize: 268_435_460, now: 0))
+        let resent = publishes(
+            state.attach(version: .v311, receiveMaximum: 65_535, maximumPacketSize: 268_435_460, now: 0))
         #expect(resent.map(\.topic) == ["a", "b"])
         #expect(resent.allSatisfy { !$0.dup })
     }
@@ -109,7 +111,8 @@ private func connected(window: Int = 20, queue: Int = 100, receiveMaximum: Int =
         var state = connected(window: 5)
         let first = publishes(state.enqueue(outbound("a"), now: 0))
         state.detach()
-        let again = publishes(state.attach(version: .v5, receiveMaximum: 65_535, maximumPacketSize: 268_435_460, now: 0))
+        let again = publishes(
+            state.attach(version: .v5, receiveMaximum: 65_535, maximumPacketSize: 268_435_460, now: 0))
         #expect(again.count == 1)
         #expect(again.first?.dup == true)
         #expect(again.first?.packetIdentifier == first.first?.packetIdentifier)
@@ -137,7 +140,8 @@ private func connected(window: Int = 20, queue: Int = 100, receiveMaximum: Int =
         var state = SessionState(maxInflight: 10, maxQueued: 10)
         _ = state.enqueue(outbound("short", expiry: 5, receivedAt: 0), now: 0)
         _ = state.enqueue(outbound("long", expiry: 60, receivedAt: 0), now: 0)
-        let actions = state.attach(version: .v5, receiveMaximum: 65_535, maximumPacketSize: 268_435_460, now: 6 * second)
+        let actions = state.attach(
+            version: .v5, receiveMaximum: 65_535, maximumPacketSize: 268_435_460, now: 6 * second)
         #expect(drops(actions) == [.expired])
         let sent = publishes(actions)
         #expect(sent.map(\.topic) == ["long"])

@@ -43,7 +43,8 @@ struct BrokerHarness {
     /// A new client connection with Wharf's handler in its pipeline, already active.
     func connection() throws -> TestConnection {
         let channel = EmbeddedChannel(loop: loop)
-        try channel.pipeline.syncOperations.addHandler(MQTTConnectionHandler(broker: broker, logger: Logger(label: "test")))
+        try channel.pipeline.syncOperations.addHandler(
+            MQTTConnectionHandler(broker: broker, logger: Logger(label: "test")))
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
         return TestConnection(channel: channel, loop: loop)
     }
@@ -123,7 +124,8 @@ final class TestConnection {
                     subscriptions: [
                         TopicSubscription(
                             topicFilter: filter,
-                            options: SubscriptionOptions(qos: qos, noLocal: false, retainAsPublished: false, retainHandling: 0)
+                            options: SubscriptionOptions(
+                                qos: qos, noLocal: false, retainAsPublished: false, retainHandling: 0)
                         )
                     ]
                 )

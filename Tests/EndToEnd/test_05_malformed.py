@@ -55,7 +55,8 @@ AFTER_CONNECT = {
     "unsubscribe-packet-id-0": (lambda v: codec.unsubscribe(0, ["mal/t"], version=v), {MALFORMED, PROTOCOL}),
     "subscribe-no-topics": (lambda v: codec.subscribe(1, [], version=v), {MALFORMED, PROTOCOL}),
     "unsubscribe-no-topics": (lambda v: codec.unsubscribe(1, [], version=v), {MALFORMED, PROTOCOL}),
-    "subscribe-qos-3": (lambda v: codec.subscribe(1, [("mal/t", 3)], version=v), {MALFORMED}),
+    # 3.1.1 §3.8.3.1 calls QoS 3 malformed; MQTT 5 §3.8.3.1 calls it a Protocol Error.
+    "subscribe-qos-3": (lambda v: codec.subscribe(1, [("mal/t", 3)], version=v), {MALFORMED, PROTOCOL}),
     "subscribe-reserved-option-bits": (lambda v: codec.subscribe(1, [("mal/t", 0xC1)], version=v), {MALFORMED}),
     "connect-again-garbage": (lambda v: b"\x10\x03\x00\x01M", {MALFORMED, PROTOCOL}),
 }

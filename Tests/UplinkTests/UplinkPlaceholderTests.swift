@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Uplink
 
 @Test func UplinkModuleLoads() {}

@@ -165,7 +165,8 @@ struct InvalidCase: Sendable, CustomTestStringConvertible {
                 + "(0.0.0.0 includes 192.168.1.2) at broker.listeners[0] (line 3)"
         ),
         .init(
-            yaml: "broker:\n  listeners:\n    - port: 1883\n      certificate: x\n", path: "broker.listeners[0].certificate",
+            yaml: "broker:\n  listeners:\n    - port: 1883\n      certificate: x\n",
+            path: "broker.listeners[0].certificate",
             line: 4,
             column: 7,
             message: "unknown key 'certificate' in 'broker.listeners[0]'; the keys here are 'name', 'bind', 'port'"

@@ -251,5 +251,11 @@ class RawClient:
         self.expect(codec.PINGRESP, hold=(codec.PUBLISH,))
 
     def disconnect(self, reason: int = 0, *, properties: codec.Properties | None = None) -> None:
+        """Sends DISCONNECT and waits (bounded) for the broker to close, so that a test's next
+        connection cannot overtake the DISCONNECT on another socket."""
         self.send_quietly(codec.disconnect(reason, properties=properties, version=self.version))
+        try:
+            self.wait_closed(timeout=5)
+        except (AssertionError, OSError):
+            pass
         self.close()
