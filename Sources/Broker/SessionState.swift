@@ -42,7 +42,10 @@ struct SessionState: Sendable {
     private(set) var clientMaximumPacketSize: Int = 268_435_460
     private(set) var version: MQTTProtocolVersion = .v311
 
-    private(set) var inFlight: [InFlight] = []
+    /// In send order; acknowledgements usually arrive in that order, so they hit the front.
+    private(set) var inFlight: Deque<InFlight> = []
+    /// The packet identifiers of `inFlight`, for O(1) allocation of a free one.
+    private var identifiersInUse: Set<UInt16> = []
     private(set) var queue: Deque<OutboundMessage> = []
     private var lastPacketIdentifier: UInt16 = 0
 
@@ -71,22 +74,18 @@ struct SessionState: Sendable {
         self.window = max(1, min(configuredWindow, receiveMaximum))
         self.clientMaximumPacketSize = maximumPacketSize
         var actions: [Action] = []
-        var kept: [InFlight] = []
         for entry in inFlight {
             switch entry.phase {
             case .awaitingPubComp:
                 actions.append(.pubRel(entry.packetIdentifier))
-                kept.append(entry)
             case .awaitingPubAck, .awaitingPubRec:
                 // A message in flight was already announced to the client; MQTT 5 §4.3 says
                 // message expiry does not apply once it is sent, so resend it as is.
                 actions.append(
                     .publish(entry.message.publishPacket(packetIdentifier: entry.packetIdentifier, dup: true, now: now))
                 )
-                kept.append(entry)
             }
         }
-        inFlight = kept
         fillWindow(now: now, into: &actions)
         return actions
     }
@@ -123,10 +122,10 @@ struct SessionState: Sendable {
 
     /// PUBACK for an outbound QoS 1 publish.
     mutating func pubAck(_ packetIdentifier: UInt16, now: UInt64) -> [Action] {
-        guard let index = inFlight.firstIndex(where: { $0.packetIdentifier == packetIdentifier }),
-            inFlight[index].phase == .awaitingPubAck
-        else { return [] }
-        inFlight.remove(at: index)
+        guard let index = inFlightIndex(packetIdentifier), inFlight[index].phase == .awaitingPubAck else {
+            return []
+        }
+        removeInFlight(at: index)
         var actions: [Action] = []
         fillWindow(now: now, into: &actions)
         return actions
@@ -134,12 +133,12 @@ struct SessionState: Sendable {
 
     /// PUBREC for an outbound QoS 2 publish: answer PUBREL, or end the flow on an error code.
     mutating func pubRec(_ packetIdentifier: UInt16, reasonCode: ReasonCode, now: UInt64) -> [Action] {
-        guard let index = inFlight.firstIndex(where: { $0.packetIdentifier == packetIdentifier }) else {
+        guard let index = inFlightIndex(packetIdentifier) else {
             // Unknown identifier: MQTT 5 wants PUBREL with 0x92, which the caller sends.
             return []
         }
         if reasonCode.rawValue >= 0x80 {
-            inFlight.remove(at: index)
+            removeInFlight(at: index)
             var actions: [Action] = []
             fillWindow(now: now, into: &actions)
             return actions
@@ -150,15 +149,15 @@ struct SessionState: Sendable {
 
     /// Whether `packetIdentifier` is an outbound QoS 2 flow (for PUBREL/PUBCOMP answers).
     func isInFlight(_ packetIdentifier: UInt16) -> Bool {
-        inFlight.contains { $0.packetIdentifier == packetIdentifier }
+        identifiersInUse.contains(packetIdentifier)
     }
 
     /// PUBCOMP ends an outbound QoS 2 flow.
     mutating func pubComp(_ packetIdentifier: UInt16, now: UInt64) -> [Action] {
-        guard let index = inFlight.firstIndex(where: { $0.packetIdentifier == packetIdentifier }),
-            inFlight[index].phase == .awaitingPubComp
-        else { return [] }
-        inFlight.remove(at: index)
+        guard let index = inFlightIndex(packetIdentifier), inFlight[index].phase == .awaitingPubComp else {
+            return []
+        }
+        removeInFlight(at: index)
         var actions: [Action] = []
         fillWindow(now: now, into: &actions)
         return actions
@@ -200,6 +199,7 @@ struct SessionState: Sendable {
             actions.append(.drop(.tooLargeForClient))
             return
         }
+        identifiersInUse.insert(identifier)
         inFlight.append(
             InFlight(
                 packetIdentifier: identifier,
@@ -211,10 +211,26 @@ struct SessionState: Sendable {
     }
 
     private mutating func nextPacketIdentifier() -> UInt16 {
-        // The window is far smaller than the identifier space, so this loop ends quickly.
+        // At most 65,535 identifiers are in use (the window's bound), so a free one exists.
         repeat {
             lastPacketIdentifier = lastPacketIdentifier == UInt16.max ? 1 : lastPacketIdentifier + 1
-        } while inFlight.contains(where: { $0.packetIdentifier == lastPacketIdentifier })
+        } while identifiersInUse.contains(lastPacketIdentifier)
         return lastPacketIdentifier
+    }
+
+    /// The position of an in-flight identifier: the front in the usual in-order case.
+    private func inFlightIndex(_ packetIdentifier: UInt16) -> Int? {
+        guard identifiersInUse.contains(packetIdentifier) else { return nil }
+        if inFlight.first?.packetIdentifier == packetIdentifier { return inFlight.startIndex }
+        return inFlight.firstIndex { $0.packetIdentifier == packetIdentifier }
+    }
+
+    private mutating func removeInFlight(at index: Int) {
+        identifiersInUse.remove(inFlight[index].packetIdentifier)
+        if index == inFlight.startIndex {
+            inFlight.removeFirst()
+        } else {
+            inFlight.remove(at: index)
+        }
     }
 }
