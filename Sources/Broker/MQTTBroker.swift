@@ -18,16 +18,28 @@ public final class MQTTBroker: Sendable {
     let startedAt: UInt64
     /// The version string announced in `$SYS/broker/version`.
     public let version: String
+    /// Where persistent sessions and retained messages are kept, if anywhere.
+    let store: (any SessionStore)?
+    let wallClock: any WallClock
     private let sessions = Mutex<[String: Session]>([:])
 
     /// Creates a broker; it routes in-process publishes at once and accepts MQTT clients once
     /// a ``BrokerService`` binds its listeners.
-    public init(config: BrokerConfig, version: String, logger: Logger, clock: any WharfClock = SystemClock()) {
+    public init(
+        config: BrokerConfig,
+        version: String,
+        logger: Logger,
+        clock: any WharfClock = SystemClock(),
+        store: (any SessionStore)? = nil,
+        wallClock: any WallClock = SystemWallClock()
+    ) {
         self.config = config
         self.version = version
         self.logger = logger
         self.clock = clock
-        self.router = Router(statistics: statistics, clock: clock)
+        self.store = store
+        self.wallClock = wallClock
+        self.router = Router(statistics: statistics, clock: clock, store: store)
         self.startedAt = clock.now()
     }
 
@@ -73,7 +85,9 @@ public final class MQTTBroker: Sendable {
             clientIdentifier: clientIdentifier,
             maxInflight: config.maxInflightMessages,
             maxQueued: config.maxQueuedMessages,
-            statistics: statistics
+            statistics: statistics,
+            store: store,
+            wallClock: wallClock
         )
     }
 
@@ -93,6 +107,14 @@ public final class MQTTBroker: Sendable {
             core.flushScheduled = false
             core.state.detach()
             core.disconnectedAt = now
+            if let store, core.isPersistent {
+                store.saveSession(
+                    clientIdentifier: session.clientIdentifier,
+                    expiryInterval: core.expiryInterval,
+                    disconnectedAt: wallClock.millisecondsSinceEpoch()
+                )
+                core.persisted = true
+            }
             if let will {
                 if willDelay == 0 || core.expiryInterval == 0 {
                     publishWillNow = will
@@ -123,6 +145,10 @@ public final class MQTTBroker: Sendable {
             core.ended = true
             let will = core.delayedWill?.will
             core.delayedWill = nil
+            if core.persisted {
+                store?.deleteSession(clientIdentifier: session.clientIdentifier)
+                core.persisted = false
+            }
             return (Array(core.subscriptions.values), will)
         }
         router.unsubscribeAll(session, subscriptions: subscriptions)
@@ -182,6 +208,64 @@ public final class MQTTBroker: Sendable {
 }
 
 extension MQTTBroker {
+    /// Puts persistent sessions and retained messages loaded from the store back, before the
+    /// listeners open. Disconnected time is counted from the stored wall-clock time, so a
+    /// session whose expiry passed while wharfd was down ends at the first sweep.
+    public func restore(sessions restored: [RestoredSession], retained: [Message]) {
+        let now = clock.now()
+        let wallNow = wallClock.millisecondsSinceEpoch()
+        for message in retained {
+            var message = message
+            message.receivedAt = now
+            router.retained.update(with: message)
+        }
+        for record in restored {
+            let session = makeSession(record.clientIdentifier)
+            var subscriptions: [SessionSubscription] = []
+            for stored in record.subscriptions {
+                var subscription = SessionSubscription(
+                    filter: stored.filter,
+                    shareGroup: nil,
+                    options: stored.options,
+                    identifier: stored.identifier
+                )
+                if case .success(let shared)? = SharedSubscription.parse(stored.filter) {
+                    subscription.shareGroup = shared.group
+                    subscription.filter = shared.filter
+                }
+                subscriptions.append(subscription)
+            }
+            session.core.withLock { core in
+                core.expiryInterval = record.expiryInterval
+                core.persisted = true
+                let downMilliseconds = UInt64(max(0, wallNow - (record.disconnectedAt ?? wallNow)))
+                let down = min(downMilliseconds * 1_000_000, now)
+                core.disconnectedAt = now - down
+                for subscription in subscriptions {
+                    core.subscriptions[subscription.fullFilter] = subscription
+                }
+                for stored in record.messages {
+                    var message = stored.message
+                    let age = UInt64(max(0, wallNow - stored.receivedAtWall)) * 1_000_000
+                    message.receivedAt = now > age ? now - age : 0
+                    let outbound = OutboundMessage(
+                        message: message,
+                        qos: stored.qos,
+                        retain: stored.retain,
+                        subscriptionIdentifiers: stored.subscriptionIdentifiers,
+                        enqueuedAt: now,
+                        storeID: stored.id
+                    )
+                    core.state.restore(outbound, releasedPacketIdentifier: stored.releasedPacketIdentifier)
+                }
+            }
+            for subscription in subscriptions {
+                router.subscribe(session, subscription)
+            }
+            self.sessions.withLock { $0[record.clientIdentifier] = session }
+        }
+    }
+
     /// Closes every client connection; MQTT 5 clients are told the server is shutting down.
     func disconnectAll() {
         let attachments = sessions.withLock { sessions in

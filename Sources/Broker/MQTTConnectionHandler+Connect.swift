@@ -104,6 +104,10 @@ extension MQTTConnectionHandler {
                 core.expiryInterval = expiry
                 core.disconnectedAt = nil
                 core.delayedWill = nil
+                if let store = session.store, expiry > 0 {
+                    store.saveSession(clientIdentifier: identifier, expiryInterval: expiry, disconnectedAt: nil)
+                    core.persisted = true
+                }
                 return core.state.attach(
                     version: clientVersion,
                     receiveMaximum: receiveMaximum,
@@ -187,7 +191,15 @@ extension MQTTConnectionHandler {
                 return
             }
             let expiry = clampedExpiry(newExpiry)
-            session.core.withLock { $0.expiryInterval = expiry }
+            session.core.withLock { core in
+                if core.persisted && expiry == 0 {
+                    // No longer persistent: the session ends when this connection closes, and
+                    // stored copies of its messages must not outlive it.
+                    session.store?.deleteSession(clientIdentifier: session.clientIdentifier)
+                    core.persisted = false
+                }
+                core.expiryInterval = expiry
+            }
         }
         if disconnect.reasonCode != .disconnectWithWill {
             will = nil

@@ -45,7 +45,17 @@ extension MQTTConnectionHandler {
                 identifier: identifier
             )
             let existed = broker.router.subscribe(session, subscription)
-            session.core.withLock { $0.subscriptions[subscription.fullFilter] = subscription }
+            session.core.withLock { core in
+                core.subscriptions[subscription.fullFilter] = subscription
+                if let store = session.store, core.isPersistent {
+                    store.saveSubscription(
+                        clientIdentifier: session.clientIdentifier,
+                        StoredSubscription(
+                            filter: subscription.fullFilter, options: request.options, identifier: identifier)
+                    )
+                    core.persisted = true
+                }
+            }
             codes.append(request.options.qos.rawValue)
 
             let handling = request.options.retainHandling
@@ -79,7 +89,11 @@ extension MQTTConnectionHandler {
                 filter = shared.filter
             }
             let removed = broker.router.unsubscribe(session, filter: filter, shareGroup: group)
-            session.core.withLock { _ = $0.subscriptions.removeValue(forKey: full) }
+            session.core.withLock { core in
+                if core.subscriptions.removeValue(forKey: full) != nil, core.persisted {
+                    session.store?.deleteSubscription(clientIdentifier: session.clientIdentifier, filter: full)
+                }
+            }
             codes.append(removed ? .success : .noSubscriptionExisted)
         }
         send(

@@ -12,6 +12,8 @@ struct OutboundMessage: Sendable {
     /// When the message entered this session's queue (ns of the broker clock); message
     /// expiry counts from the router's receive time, this only orders drops.
     var enqueuedAt: UInt64
+    /// The id of this message in the session store, for persistent sessions.
+    var storeID: Int64? = nil
 
     /// The remaining MQTT 5 message expiry in whole seconds at `now`, or nil when the message
     /// has no expiry. A result of 0 means the message has expired.

@@ -18,10 +18,13 @@ final class Router: Sendable {
     let retained = RetainedStore()
     let statistics: BrokerStatistics
     let clock: any WharfClock
+    /// Where retained messages are persisted, if anywhere.
+    let store: (any SessionStore)?
 
-    init(statistics: BrokerStatistics, clock: any WharfClock) {
+    init(statistics: BrokerStatistics, clock: any WharfClock, store: (any SessionStore)? = nil) {
         self.statistics = statistics
         self.clock = clock
+        self.store = store
     }
 
     // MARK: Subscriptions
@@ -142,8 +145,12 @@ final class Router: Sendable {
         from publisher: Session?,
         whenDurable: (@Sendable (DurableOutcome) -> Void)?
     ) -> RouteResult {
+        let join = whenDurable.map(DurabilityJoin.init(completion:))
         if message.retain {
             retained.update(with: message)
+            if let store, !message.topic.hasPrefix("$") {
+                store.saveRetained(message, completion: join?.expectWrite())
+            }
         }
         let now = clock.now()
         var targets: [(Session, OutboundMessage)] = []
@@ -174,50 +181,26 @@ final class Router: Sendable {
             }
         }
         for (session, outbound) in targets {
-            session.deliver(outbound, now: now)
+            session.deliver(outbound, now: now, join: join)
         }
         for local in locals {
             var copy = message
             copy.qos = min(message.qos, local.qos)
             local.handler(copy)
         }
-        Router.store(message, in: durables, whenDurable: whenDurable)
+        for route in durables {
+            if let join {
+                route.sink.accept(message, completion: join.expectWrite())
+            } else {
+                route.sink.accept(message) { _ in }
+            }
+        }
         return RouteResult(
             matched: targets.count + locals.count + durables.count,
-            awaitsDurability: !durables.isEmpty && whenDurable != nil
+            awaitsDurability: join?.seal() ?? false
         )
     }
 
-    /// Hands the message to every durable route; reports once all of them answered.
-    private static func store(
-        _ message: Message,
-        in routes: [DurableRoute],
-        whenDurable: (@Sendable (DurableOutcome) -> Void)?
-    ) {
-        guard !routes.isEmpty else { return }
-        guard let whenDurable else {
-            for route in routes { route.sink.accept(message) { _ in } }
-            return
-        }
-        if routes.count == 1 {
-            routes[0].sink.accept(message, completion: whenDurable)
-            return
-        }
-        let join = Mutex((remaining: routes.count, outcome: DurableOutcome.stored))
-        for route in routes {
-            route.sink.accept(message) { outcome in
-                let finished: DurableOutcome? = join.withLock { state in
-                    state.outcome = state.outcome.worse(outcome)
-                    state.remaining -= 1
-                    return state.remaining == 0 ? state.outcome : nil
-                }
-                if let finished { whenDurable(finished) }
-            }
-        }
-    }
-
-    /// One delivery per session even when several of its filters match: the highest QoS and
-    /// every subscription identifier (MQTT 5 §3.3.4).
     /// Small fan-outs scan `targets`; from 16 targets on, `positions` indexes them so a large
     /// fan-out stays linear.
     private static func merge(

@@ -11,6 +11,9 @@ final class Session: Sendable {
     let clientIdentifier: String
     let core: Mutex<Core>
     let statistics: BrokerStatistics
+    /// Where the session is persisted while its expiry interval is above zero.
+    let store: (any SessionStore)?
+    let wallClock: any WallClock
 
     /// The attached connection, as the session sees it.
     struct Attachment: Sendable {
@@ -37,21 +40,55 @@ final class Session: Sendable {
         var delayedWill: (will: Message, due: UInt64)?
         /// Set once the session is discarded, so late deliveries go nowhere.
         var ended = false
+        /// Whether the session has rows in the session store.
+        var persisted = false
+
+        /// Whether messages and subscriptions are written to the store now.
+        var isPersistent: Bool { expiryInterval > 0 }
     }
 
-    init(clientIdentifier: String, maxInflight: Int, maxQueued: Int, statistics: BrokerStatistics) {
+    init(
+        clientIdentifier: String,
+        maxInflight: Int,
+        maxQueued: Int,
+        statistics: BrokerStatistics,
+        store: (any SessionStore)? = nil,
+        wallClock: any WallClock = SystemWallClock()
+    ) {
         self.clientIdentifier = clientIdentifier
         self.statistics = statistics
+        self.store = store
+        self.wallClock = wallClock
         self.core = Mutex(Core(state: SessionState(maxInflight: maxInflight, maxQueued: maxQueued)))
     }
 
-    /// Offers a routed message; returns the drop reason if the session did not take it.
+    /// Offers a routed message. A QoS 1/2 message for a persistent session is written to the
+    /// session store first; `join` then waits for that write before the publisher's PUBACK.
+    /// Returns false when the session dropped the message.
     @discardableResult
-    func deliver(_ message: OutboundMessage, now: UInt64) -> Bool {
+    func deliver(_ message: OutboundMessage, now: UInt64, join: DurabilityJoin? = nil) -> Bool {
         let (channel, dropped): ((any Channel)?, Int) = core.withLock { core in
             guard !core.ended else { return (nil, 0) }
+            var message = message
+            if let store, core.isPersistent, message.qos != .atMostOnce {
+                // Saved under the session's lock so that the store sees this insert before any
+                // delete an acknowledgement on another thread could cause.
+                message.storeID = store.saveMessage(
+                    clientIdentifier: clientIdentifier,
+                    StoredMessage(
+                        message: message.message,
+                        qos: message.qos,
+                        retain: message.retain,
+                        subscriptionIdentifiers: message.subscriptionIdentifiers,
+                        receivedAtWall: wallClock.millisecondsSinceEpoch()
+                            - Int64((now &- message.message.receivedAt) / 1_000_000)
+                    ),
+                    completion: join?.expectWrite()
+                )
+                core.persisted = true
+            }
             let actions = core.state.enqueue(message, now: now)
-            return (Session.stage(actions, in: &core), dropCount(actions))
+            return (stage(actions, in: &core), dropCount(actions))
         }
         if let channel { scheduleFlush(on: channel) }
         return dropped == 0
@@ -62,7 +99,7 @@ final class Session: Sendable {
         let channel: (any Channel)? = core.withLock { core in
             let actions = body(&core)
             _ = dropCount(actions)
-            return Session.stage(actions, in: &core)
+            return stage(actions, in: &core)
         }
         if let channel { scheduleFlush(on: channel) }
     }
@@ -132,24 +169,29 @@ final class Session: Sendable {
         channel.eventLoop.execute { self.flush() }
     }
 
-    /// Appends the actions' packets to `pending`; returns the channel to schedule a flush on
-    /// when one is not already scheduled.
-    static func stage(_ actions: [SessionState.Action], in core: inout Core) -> (any Channel)? {
-        guard let attachment = core.attachment else { return nil }
+    /// Appends the actions' packets to `pending` and applies their store updates; returns the
+    /// channel to schedule a flush on when one is not already scheduled.
+    func stage(_ actions: [SessionState.Action], in core: inout Core) -> (any Channel)? {
         var staged = false
         for action in actions {
             switch action {
             case .publish(let packet):
+                guard core.attachment != nil else { continue }
                 core.pending.append(.publish(packet))
                 staged = true
             case .pubRel(let identifier):
+                guard core.attachment != nil else { continue }
                 core.pending.append(.pubRel(PubAckPacket(packetIdentifier: identifier)))
                 staged = true
+            case .forget(let storeID):
+                store?.deleteMessage(clientIdentifier: clientIdentifier, id: storeID)
+            case .released(let storeID, let packetIdentifier):
+                store?.markReleased(clientIdentifier: clientIdentifier, id: storeID, packetIdentifier: packetIdentifier)
             case .drop:
                 break
             }
         }
-        guard staged, !core.flushScheduled else { return nil }
+        guard staged, !core.flushScheduled, let attachment = core.attachment else { return nil }
         core.flushScheduled = true
         return attachment.channel
     }

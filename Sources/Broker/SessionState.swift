@@ -12,6 +12,10 @@ struct SessionState: Sendable {
         case publish(PublishPacket)
         case pubRel(UInt16)
         case drop(DropReason)
+        /// The stored copy of a message is no longer needed (acknowledged or dropped).
+        case forget(Int64)
+        /// A stored QoS 2 message got PUBREC: after a restart, resend PUBREL with this identifier.
+        case released(Int64, UInt16)
     }
 
     /// Where an outbound QoS 1/2 publish stands in its handshake.
@@ -101,7 +105,7 @@ struct SessionState: Sendable {
     /// a window slot or waits in the queue.
     mutating func enqueue(_ message: OutboundMessage, now: UInt64) -> [Action] {
         if message.remainingExpiry(at: now) == 0 {
-            return [.drop(.expired)]
+            return Self.dropping(message, .expired)
         }
         if message.qos == .atMostOnce {
             guard isConnected else { return [.drop(.offlineQoS0)] }
@@ -114,7 +118,7 @@ struct SessionState: Sendable {
             return actions
         }
         if maxQueued > 0 && queue.count >= maxQueued {
-            return [.drop(.queueFull)]
+            return Self.dropping(message, .queueFull)
         }
         queue.append(message)
         return []
@@ -125,8 +129,8 @@ struct SessionState: Sendable {
         guard let index = inFlightIndex(packetIdentifier), inFlight[index].phase == .awaitingPubAck else {
             return []
         }
+        var actions = Self.forgetting(inFlight[index].message)
         removeInFlight(at: index)
-        var actions: [Action] = []
         fillWindow(now: now, into: &actions)
         return actions
     }
@@ -138,12 +142,15 @@ struct SessionState: Sendable {
             return []
         }
         if reasonCode.rawValue >= 0x80 {
+            var actions = Self.forgetting(inFlight[index].message)
             removeInFlight(at: index)
-            var actions: [Action] = []
             fillWindow(now: now, into: &actions)
             return actions
         }
         inFlight[index].phase = .awaitingPubComp
+        if let storeID = inFlight[index].message.storeID {
+            return [.released(storeID, packetIdentifier), .pubRel(packetIdentifier)]
+        }
         return [.pubRel(packetIdentifier)]
     }
 
@@ -157,8 +164,8 @@ struct SessionState: Sendable {
         guard let index = inFlightIndex(packetIdentifier), inFlight[index].phase == .awaitingPubComp else {
             return []
         }
+        var actions = Self.forgetting(inFlight[index].message)
         removeInFlight(at: index)
-        var actions: [Action] = []
         fillWindow(now: now, into: &actions)
         return actions
     }
@@ -176,13 +183,35 @@ struct SessionState: Sendable {
         awaitingRelease.remove(packetIdentifier) != nil
     }
 
+    // MARK: Restoring
+
+    /// Puts back a stored message after a restart: QoS 2 messages whose PUBREC had arrived wait
+    /// for PUBCOMP under their identifier; the rest queue in order (they are sent on attach).
+    mutating func restore(_ message: OutboundMessage, releasedPacketIdentifier: UInt16?) {
+        if let identifier = releasedPacketIdentifier, !identifiersInUse.contains(identifier) {
+            identifiersInUse.insert(identifier)
+            inFlight.append(InFlight(packetIdentifier: identifier, message: message, phase: .awaitingPubComp))
+        } else {
+            queue.append(message)
+        }
+    }
+
     // MARK: Internals
+
+    private static func dropping(_ message: OutboundMessage, _ reason: DropReason) -> [Action] {
+        if let storeID = message.storeID { return [.drop(reason), .forget(storeID)] }
+        return [.drop(reason)]
+    }
+
+    private static func forgetting(_ message: OutboundMessage) -> [Action] {
+        message.storeID.map { [.forget($0)] } ?? []
+    }
 
     private mutating func fillWindow(now: UInt64, into actions: inout [Action]) {
         guard isConnected else { return }
         while inFlight.count < window, let next = queue.popFirst() {
             if next.remainingExpiry(at: now) == 0 {
-                actions.append(.drop(.expired))
+                actions += Self.dropping(next, .expired)
                 continue
             }
             send(next, now: now, into: &actions)
@@ -196,7 +225,7 @@ struct SessionState: Sendable {
             MQTTPacket.publish(packet).encodedSize(version: version) > clientMaximumPacketSize
         {
             // MQTT 5 §3.1.2.11.4: a packet the client cannot take is discarded as if delivered.
-            actions.append(.drop(.tooLargeForClient))
+            actions += Self.dropping(message, .tooLargeForClient)
             return
         }
         identifiersInUse.insert(identifier)

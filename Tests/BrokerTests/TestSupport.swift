@@ -34,10 +34,10 @@ struct BrokerHarness {
     let loop = EmbeddedEventLoop()
     let broker: MQTTBroker
 
-    init(_ configure: (inout BrokerConfig) -> Void = { _ in }) {
+    init(store: (any SessionStore)? = nil, _ configure: (inout BrokerConfig) -> Void = { _ in }) {
         var config = BrokerConfig()
         configure(&config)
-        broker = MQTTBroker(config: config, version: "test", logger: Logger(label: "test"), clock: clock)
+        broker = MQTTBroker(config: config, version: "test", logger: Logger(label: "test"), clock: clock, store: store)
     }
 
     /// A new client connection with Wharf's handler in its pipeline, already active.

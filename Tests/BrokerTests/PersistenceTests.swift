@@ -1,0 +1,195 @@
+import MQTTCodec
+import NIOCore
+import NIOEmbedded
+import Synchronization
+import Testing
+import WharfCore
+
+@testable import Broker
+
+/// Records what the broker asks to persist; message writes complete when the test says so.
+final class RecordingStore: SessionStore {
+    struct State {
+        var log: [String] = []
+        var nextID: Int64 = 1
+        var pending: [@Sendable (DurableOutcome) -> Void] = []
+        var messages: [Int64: StoredMessage] = [:]
+    }
+
+    let state = Mutex(State())
+    /// When false, message writes complete at once.
+    let holdWrites: Bool
+
+    init(holdWrites: Bool = false) {
+        self.holdWrites = holdWrites
+    }
+
+    var log: [String] { state.withLock { $0.log } }
+    var storedMessageIDs: [Int64] { state.withLock { $0.messages.keys.sorted() } }
+
+    func completeWrites() {
+        let pending = state.withLock { state in
+            defer { state.pending.removeAll() }
+            return state.pending
+        }
+        for completion in pending { completion(.stored) }
+    }
+
+    func saveSession(clientIdentifier: String, expiryInterval: UInt32, disconnectedAt: Int64?) {
+        state.withLock {
+            $0.log.append("session \(clientIdentifier) \(expiryInterval) \(disconnectedAt == nil ? "up" : "down")")
+        }
+    }
+
+    func deleteSession(clientIdentifier: String) {
+        state.withLock { $0.log.append("end \(clientIdentifier)") }
+    }
+
+    func saveSubscription(clientIdentifier: String, _ subscription: StoredSubscription) {
+        state.withLock { $0.log.append("sub \(clientIdentifier) \(subscription.filter)") }
+    }
+
+    func deleteSubscription(clientIdentifier: String, filter: String) {
+        state.withLock { $0.log.append("unsub \(clientIdentifier) \(filter)") }
+    }
+
+    func saveMessage(
+        clientIdentifier: String,
+        _ message: StoredMessage,
+        completion: (@Sendable (DurableOutcome) -> Void)?
+    ) -> Int64 {
+        let id = state.withLock { state in
+            let id = state.nextID
+            state.nextID += 1
+            state.messages[id] = message
+            state.log.append("msg \(clientIdentifier) \(message.message.topic)")
+            if let completion, holdWrites { state.pending.append(completion) }
+            return id
+        }
+        if let completion, !holdWrites { completion(.stored) }
+        return id
+    }
+
+    func markReleased(clientIdentifier: String, id: Int64, packetIdentifier: UInt16) {
+        state.withLock { $0.log.append("released \(id)") }
+    }
+
+    func deleteMessage(clientIdentifier: String, id: Int64) {
+        state.withLock { state in
+            state.messages.removeValue(forKey: id)
+            state.log.append("forget \(id)")
+        }
+    }
+
+    func saveRetained(_ message: Message, completion: (@Sendable (DurableOutcome) -> Void)?) {
+        state.withLock { $0.log.append("retain \(message.topic)") }
+        completion?(.stored)
+    }
+}
+
+@Suite struct PersistenceTests {
+    @Test func publisherAckWaitsForTheOfflineSubscribersStoredCopy() throws {
+        let store = RecordingStore(holdWrites: true)
+        let harness = BrokerHarness(store: store)
+        let subscriber = try harness.connection()
+        _ = try subscriber.connect("sub", sessionExpiry: 3600)
+        try subscriber.subscribe("t/#", qos: .atLeastOnce)
+        try subscriber.channel.close().wait()
+        #expect(store.log == ["session sub 3600 up", "sub sub t/#", "session sub 3600 down"])
+
+        let publisher = try harness.connection()
+        _ = try publisher.connect("pub")
+        try publisher.send(
+            .publish(
+                PublishPacket(topic: "t/1", payload: ByteBuffer(string: "x"), qos: .atLeastOnce, packetIdentifier: 1)))
+        #expect(try publisher.received().isEmpty)
+        store.completeWrites()
+        harness.loop.run()
+        let acks = try publisher.received().compactMap {
+            if case .pubAck(let ack) = $0 { ack.packetIdentifier } else { nil }
+        }
+        #expect(acks == [1])
+    }
+
+    @Test func acknowledgedMessagesAreForgotten() throws {
+        let store = RecordingStore()
+        let harness = BrokerHarness(store: store)
+        let subscriber = try harness.connection()
+        _ = try subscriber.connect("sub", sessionExpiry: 60)
+        try subscriber.subscribe("t", qos: .exactlyOnce)
+        _ = try subscriber.received()
+        _ = try harness.broker.publishNow(Message(topic: "t", payload: ByteBuffer(string: "x"), qos: .exactlyOnce))
+        let publish = try #require(
+            try subscriber.received().compactMap { if case .publish(let p) = $0 { p } else { nil } }.first)
+        let identifier = try #require(publish.packetIdentifier)
+        #expect(store.storedMessageIDs == [1])
+        try subscriber.send(.pubRec(PubAckPacket(packetIdentifier: identifier)))
+        #expect(store.log.contains("released 1"))
+        try subscriber.send(.pubComp(PubAckPacket(packetIdentifier: identifier)))
+        #expect(store.storedMessageIDs.isEmpty)
+    }
+
+    @Test func cleanSessionsAreNotPersisted() throws {
+        let store = RecordingStore()
+        let harness = BrokerHarness(store: store)
+        let client = try harness.connection()
+        _ = try client.connect("clean")
+        try client.subscribe("t", qos: .atLeastOnce)
+        _ = try harness.broker.publishNow(Message(topic: "t", payload: ByteBuffer(string: "x"), qos: .atLeastOnce))
+        try client.channel.close().wait()
+        #expect(store.log.isEmpty)
+    }
+
+    @Test func restoredSessionResumesWithItsMessages() throws {
+        let harness = BrokerHarness(store: RecordingStore())
+        let wall = SystemWallClock().millisecondsSinceEpoch()
+        harness.broker.restore(
+            sessions: [
+                RestoredSession(
+                    clientIdentifier: "back",
+                    expiryInterval: 3600,
+                    disconnectedAt: wall - 1000,
+                    subscriptions: [
+                        StoredSubscription(
+                            filter: "t/#", options: SubscriptionOptions(qos: .atLeastOnce), identifier: nil)
+                    ],
+                    messages: [
+                        StoredMessage(
+                            id: 7,
+                            message: Message(topic: "t/a", payload: ByteBuffer(string: "kept"), qos: .atLeastOnce),
+                            qos: .atLeastOnce,
+                            retain: false,
+                            subscriptionIdentifiers: [],
+                            receivedAtWall: wall - 2000
+                        )
+                    ]
+                )
+            ],
+            retained: [Message(topic: "r", payload: ByteBuffer(string: "held"), retain: true)]
+        )
+        let client = try harness.connection()
+        let ack = try #require(try client.connect("back", cleanStart: false, sessionExpiry: 3600))
+        #expect(ack.sessionPresent)
+        let payloads = try client.received().compactMap {
+            if case .publish(let p) = $0 { String(buffer: p.payload) } else { nil }
+        }
+        #expect(payloads == ["kept"])
+        _ = try harness.broker.publishNow(Message(topic: "t/b", payload: ByteBuffer(string: "live"), qos: .atLeastOnce))
+        let live = try client.received().compactMap {
+            if case .publish(let p) = $0 { String(buffer: p.payload) } else { nil }
+        }
+        #expect(live == ["live"])
+        #expect(harness.broker.router.retained.count == 1)
+    }
+
+    @Test func endingASessionDeletesIt() throws {
+        let store = RecordingStore()
+        let harness = BrokerHarness(store: store)
+        let client = try harness.connection()
+        _ = try client.connect("short", sessionExpiry: 5)
+        try client.channel.close().wait()
+        harness.clock.advance(seconds: 5)
+        harness.broker.sweep()
+        #expect(store.log.last == "end short")
+    }
+}
