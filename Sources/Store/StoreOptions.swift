@@ -1,19 +1,20 @@
-/// How the store opens its database.
-public struct StoreOptions: Sendable {
-    /// How hard SQLite works to make a commit durable.
-    public enum SynchronousMode: String, Sendable, CaseIterable {
-        /// fsync the WAL at every commit: a commit survives a power cut.
-        case full
-        /// fsync only at checkpoints: a commit survives a process crash but not a power cut.
-        case normal
+/// How hard SQLite works to make a commit durable (`PRAGMA synchronous`).
+public enum SynchronousMode: String, Sendable, CaseIterable {
+    /// fsync the WAL at every commit: a commit survives a power cut.
+    case full
+    /// fsync only at checkpoints: a commit survives a process crash but not a power cut.
+    case normal
 
-        var pragmaValue: String {
-            switch self {
-            case .full: "FULL"
-            case .normal: "NORMAL"
-            }
+    var pragmaValue: String {
+        switch self {
+        case .full: "FULL"
+        case .normal: "NORMAL"
         }
     }
+}
+
+/// How the store opens its database.
+public struct StoreOptions: Sendable {
 
     /// The database file, e.g. `/var/lib/wharf/wharf.db`; its directory must exist.
     public var path: String

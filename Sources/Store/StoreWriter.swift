@@ -130,20 +130,21 @@ final class StoreWriter: Sendable {
 
     private func drainAll(_ context: WriterContext) {
         while true {
-            let batch = pending.withLock { state -> [WriteOperation] in
+            // Take everything at once (O(1)); what arrives meanwhile comes after it anyway.
+            let taken = pending.withLock { state -> [WriteOperation] in
                 if state.operations.isEmpty {
                     state.drainScheduled = false
-                    return []
                 }
-                if state.operations.count <= maxBatch {
-                    defer { state.operations = [] }
-                    return state.operations
-                }
-                defer { state.operations.removeFirst(maxBatch) }
-                return Array(state.operations.prefix(maxBatch))
+                defer { state.operations = [] }
+                return state.operations
             }
-            if batch.isEmpty { return }
-            context.runBatch(batch)
+            if taken.isEmpty { return }
+            var start = taken.startIndex
+            while start < taken.endIndex {
+                let end = min(start + maxBatch, taken.endIndex)
+                context.runBatch(taken[start..<end])
+                start = end
+            }
         }
     }
 }

@@ -24,35 +24,47 @@ final class WriterContext {
         self.queue = queue
     }
 
-    /// Runs `operations` in one transaction (one group commit) and then delivers every result.
+    /// Runs `operations` in as few transactions as possible (normally one: the group commit),
+    /// delivering each transaction's results once it committed.
+    func runBatch(_ operations: ArraySlice<WriteOperation>) {
+        var remaining = operations
+        while !remaining.isEmpty {
+            remaining = runTransaction(remaining)
+        }
+    }
+
+    /// Runs a prefix of `operations` in one transaction and returns the operations it left.
     ///
-    /// An operation that fails while the transaction stays open fails alone. When SQLite rolls
-    /// the whole transaction back (it may on `SQLITE_FULL` or I/O errors), the batch runs again
-    /// without the culprit, or, for a drop-oldest append hitting a full disk, once more with room
-    /// made first; each pass excludes one more operation, so this ends.
-    func runBatch(_ operations: [WriteOperation]) {
+    /// An operation that fails while the transaction stays open fails alone. When SQLite rolls the
+    /// whole transaction back (it does on `SQLITE_FULL` for a single-row INSERT, which keeps no
+    /// statement journal), the prefix before the culprit runs again and commits, the culprit fails
+    /// alone (a drop-oldest append hitting a full disk first gets one more try with room made), and
+    /// the operations after it are left for the next transaction. Every retry shortens the prefix
+    /// or spends the culprit's one extra try, so this ends, and a full disk costs O(n) work.
+    private func runTransaction(_ operations: ArraySlice<WriteOperation>) -> ArraySlice<WriteOperation> {
         let before = queue
-        var excluded: [Int: StoreError] = [:]
-        var makeRoom: Set<Int> = []
+        var end = operations.endIndex
+        var culprit: (index: Int, error: StoreError)?
+        var makeRoom: Int?
         while true {
             queue = before
             passHadFailure = false
             let changesBefore = db.totalChanges
-            do throws(SQLiteError) {
-                try db.statement(.begin).run()
-            } catch {
-                return finishFailed(operations, error.storeError)
-            }
             var deliveries: [Delivery] = []
-            deliveries.reserveCapacity(operations.count)
-            var lost: (index: Int, error: SQLiteError)?
-            for index in operations.indices {
-                if let error = excluded[index] {
-                    deliveries.append(fail(operations[index], error))
-                    continue
-                }
+            deliveries.reserveCapacity(end - operations.startIndex + 1)
+            let isEmpty = end == operations.startIndex
+            if !isEmpty {
                 do throws(SQLiteError) {
-                    deliveries.append(try execute(operations[index], makeRoomFirst: makeRoom.contains(index)))
+                    try db.statement(.begin).run()
+                } catch {
+                    finishFailed(operations, error.storeError, restoring: before)
+                    return []
+                }
+            }
+            var lost: (index: Int, error: SQLiteError)?
+            for index in operations.startIndex..<end {
+                do throws(SQLiteError) {
+                    deliveries.append(try execute(operations[index], makeRoomFirst: index == makeRoom))
                 } catch {
                     if db.isAutocommit {
                         lost = (index, error)
@@ -62,21 +74,33 @@ final class WriterContext {
                 }
             }
             if let lost {
-                if lost.error.isFull, case .append(_, .dropOldest, _, _) = operations[lost.index],
-                    !makeRoom.contains(lost.index)
+                logger.debug(
+                    "SQLite rolled back a whole transaction; committing the operations before the failed one",
+                    metadata: ["store.path": "\(db.path)", "store.error": "\(lost.error)"]
+                )
+                if lost.error.isFull, makeRoom != lost.index,
+                    case .append(_, .dropOldest, _, _) = operations[lost.index]
                 {
-                    makeRoom.insert(lost.index)
+                    makeRoom = lost.index
+                    end = lost.index + 1
                 } else {
-                    excluded[lost.index] = lost.error.storeError
+                    culprit = (lost.index, lost.error.storeError)
+                    end = lost.index
                 }
                 continue
             }
-            do throws(SQLiteError) {
-                try saveBookkeeping()
-                try db.statement(.commit).run()
-            } catch {
-                rollback()
-                return finishFailed(operations, error.storeError)
+            let rest = operations[((culprit?.index ?? end - 1) + 1)...]
+            if let culprit {
+                deliveries.append(fail(operations[culprit.index], culprit.error))
+            }
+            if !isEmpty {
+                do throws(SQLiteError) {
+                    try saveBookkeeping()
+                    try db.statement(.commit).run()
+                } catch {
+                    finishFailed(operations[..<rest.startIndex], error.storeError, restoring: before)
+                    return rest
+                }
             }
             if db.totalChanges != changesBefore {
                 queue.commits += 1
@@ -87,13 +111,18 @@ final class WriterContext {
             }
             shared.publish(queue)
             for delivery in deliveries { delivery() }
-            return
+            return rest
         }
     }
 
     /// Fails every operation of a batch that could not commit and restores the accounting.
-    private func finishFailed(_ operations: [WriteOperation], _ error: StoreError) {
+    private func finishFailed(
+        _ operations: ArraySlice<WriteOperation>,
+        _ error: StoreError,
+        restoring accounting: QueueAccounting
+    ) {
         rollback()
+        queue = accounting
         let deliveries = operations.map { fail($0, error) }
         shared.publish(queue)
         for delivery in deliveries { delivery() }

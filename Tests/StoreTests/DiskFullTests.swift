@@ -74,20 +74,21 @@ import WharfCore
         await database.close()
     }
 
-    @Test func concurrentAppendsOnAFullDiskAllComplete() async throws {
+    @Test(arguments: OverflowPolicy.allCases)
+    func concurrentAppendsOnAFullDiskAllComplete(_ policy: OverflowPolicy) async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let path = directory.file("wharf.db")
-        let database = try await openStore(directory, maxPageCount: Self.pages)
+        let capture = LogCapture()
+        let database = try await openStore(directory, maxPageCount: Self.pages, logger: capture.logger)
         let queue = ForwardQueue(database: database, limits: Self.roomy, now: { 0 })
 
-        // Many appends in one batch: some fail, the rest commit together and stay readable.
+        // Many appends in few batches: those that fail fail alone; the rest commit and stay readable.
         let outcomes = await withTaskGroup(of: Result<Int64, StoreError>.self) { group in
             for index in 0..<300 {
                 group.addTask {
                     do throws(StoreError) {
-                        return .success(
-                            try await queue.append(makeRecord(index, payloadSize: 2000), policy: .rejectNew))
+                        return .success(try await queue.append(makeRecord(index, payloadSize: 2000), policy: policy))
                     } catch {
                         return .failure(error)
                     }
@@ -100,11 +101,23 @@ import WharfCore
             guard case .failure(let error) = outcome else { return nil }
             return error
         }
-        #expect(!accepted.isEmpty)
-        #expect(!failures.isEmpty)
-        #expect(failures.allSatisfy { $0.kind == .diskFull })
-        #expect(queue.statistics.drops(.diskFull) == failures.count)
-        #expect(try await queue.read(after: 0, limit: 1000).map(\.sequence) == accepted)
+        // SQLite answers SQLITE_FULL on a single-row INSERT by rolling back the whole transaction.
+        #expect(capture.messages.contains { $0.message.contains("rolled back a whole transaction") })
+        let statistics = queue.statistics
+        switch policy {
+        case .rejectNew:
+            #expect(!accepted.isEmpty)
+            #expect(!failures.isEmpty)
+            #expect(failures.allSatisfy { $0.kind == .diskFull })
+            #expect(statistics.drops(.diskFull) == failures.count)
+            #expect(try await queue.read(after: 0, limit: 1000).map(\.sequence) == accepted)
+        case .dropOldest:
+            #expect(failures.isEmpty)
+            #expect(statistics.drops(.diskFull) > 0)
+            #expect(statistics.depth + statistics.drops(.diskFull) == 300)
+            let records = try await queue.read(after: 0, limit: 1000)
+            #expect(records.map(\.sequence) == Array(accepted.suffix(records.count)))
+        }
         #expect(try rawRows(path, "PRAGMA integrity_check") == [["ok"]])
         await database.close()
     }

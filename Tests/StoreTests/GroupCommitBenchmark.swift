@@ -13,8 +13,8 @@ struct GroupCommitBenchmark {
     static let rows = 200_000
     static let payload = ByteBuffer(repeating: 0x5A, count: 100)
 
-    @Test(arguments: StoreOptions.SynchronousMode.allCases)
-    func appendThroughput(_ mode: StoreOptions.SynchronousMode) async throws {
+    @Test(arguments: SynchronousMode.allCases)
+    func appendThroughput(_ mode: SynchronousMode) async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
 
@@ -82,7 +82,7 @@ struct GroupCommitBenchmark {
     }
 
     /// The same rows through one prepared INSERT, 4096 per transaction, no store around it.
-    private func bareInsertRate(_ path: String, _ mode: StoreOptions.SynchronousMode) throws -> Double {
+    private func bareInsertRate(_ path: String, _ mode: SynchronousMode) throws -> Double {
         let db = try SQLiteConnection(path: path)
         defer { db.close() }
         _ = try db.rows("PRAGMA journal_mode = WAL")

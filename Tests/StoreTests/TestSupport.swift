@@ -141,7 +141,7 @@ func makeRecord(
 func openStore(
     _ directory: TemporaryDirectory,
     name: String = "wharf.db",
-    synchronous: StoreOptions.SynchronousMode = .full,
+    synchronous: SynchronousMode = .full,
     maxPageCount: Int? = nil,
     logger: Logger = Logger(label: "wharf.store.test")
 ) async throws -> StoreDatabase {
