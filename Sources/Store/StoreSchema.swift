@@ -1,0 +1,86 @@
+/// The store's schema as an ordered list of migrations; `PRAGMA user_version` records the last one applied.
+enum StoreSchema {
+    /// One step from `version - 1` to `version`; its statements run in one transaction.
+    struct Migration: Sendable {
+        var version: Int
+        var statements: [String]
+    }
+
+    /// Every migration in order. Append new steps; never edit a released one.
+    static let migrations: [Migration] = [
+        Migration(
+            version: 1,
+            statements: [
+                """
+                CREATE TABLE forward_queue (
+                    seq INTEGER PRIMARY KEY,
+                    rule TEXT NOT NULL,
+                    topic TEXT NOT NULL,
+                    payload BLOB NOT NULL,
+                    qos INTEGER NOT NULL,
+                    retain INTEGER NOT NULL,
+                    properties BLOB,
+                    enqueued_at INTEGER NOT NULL,
+                    expires_at INTEGER,
+                    size INTEGER NOT NULL
+                )
+                """,
+                // Partial: only rows with an MQTT message expiry pay for the index.
+                "CREATE INDEX forward_queue_expiry ON forward_queue(expires_at) WHERE expires_at IS NOT NULL",
+                "CREATE TABLE store_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID",
+            ]
+        ),
+        Migration(
+            version: 2,
+            statements: [
+                """
+                CREATE TABLE broker_sessions (
+                    client_id TEXT PRIMARY KEY,
+                    expiry_interval INTEGER NOT NULL,
+                    disconnected_at INTEGER
+                ) WITHOUT ROWID
+                """,
+                """
+                CREATE TABLE broker_subscriptions (
+                    client_id TEXT NOT NULL,
+                    filter TEXT NOT NULL,
+                    qos INTEGER NOT NULL,
+                    no_local INTEGER NOT NULL,
+                    retain_as_published INTEGER NOT NULL,
+                    retain_handling INTEGER NOT NULL,
+                    identifier INTEGER,
+                    PRIMARY KEY (client_id, filter)
+                ) WITHOUT ROWID
+                """,
+                """
+                CREATE TABLE broker_messages (
+                    id INTEGER PRIMARY KEY,
+                    client_id TEXT NOT NULL,
+                    topic TEXT NOT NULL,
+                    payload BLOB NOT NULL,
+                    qos INTEGER NOT NULL,
+                    retain INTEGER NOT NULL,
+                    properties BLOB,
+                    received_at INTEGER NOT NULL,
+                    packet_id INTEGER,
+                    phase INTEGER NOT NULL,
+                    subscription_ids BLOB
+                )
+                """,
+                "CREATE INDEX broker_messages_client ON broker_messages(client_id, id)",
+                """
+                CREATE TABLE broker_retained (
+                    topic TEXT PRIMARY KEY,
+                    payload BLOB NOT NULL,
+                    qos INTEGER NOT NULL,
+                    properties BLOB,
+                    received_at INTEGER NOT NULL
+                )
+                """,
+            ]
+        ),
+    ]
+
+    /// The version a fully migrated database has.
+    static var currentVersion: Int { migrations.last?.version ?? 0 }
+}

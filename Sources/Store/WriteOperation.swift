@@ -1,0 +1,64 @@
+import NIOCore
+import WharfCore
+
+/// A queue record made ready for the writer on the caller's thread: properties already encoded.
+struct PreparedAppend: Sendable {
+    var record: NewForwardRecord
+    var properties: [UInt8]?
+    /// What the record counts against the byte bound.
+    var size: Int
+
+    init(_ record: NewForwardRecord) {
+        self.record = record
+        self.properties = BlobCodec.encode(record.properties)
+        self.size =
+            record.payload.readableBytes + record.topic.utf8.count + record.rule.utf8.count
+            + (properties?.count ?? 0)
+    }
+}
+
+/// The queue's bounds and clock, carried by each queue operation.
+struct QueuePolicy: Sendable {
+    var limits: ForwardQueueLimits
+    var now: @Sendable () -> Int64
+}
+
+/// One change to broker state; all of them are idempotent upserts or deletes.
+enum BrokerStateWrite: Sendable {
+    case upsertSession(clientIdentifier: String, expiryInterval: UInt32, disconnectedAt: Int64?)
+    case deleteSession(clientIdentifier: String)
+    case upsertSubscription(clientIdentifier: String, PersistedSubscription)
+    case deleteSubscription(clientIdentifier: String, filter: String)
+    case insertMessage(clientIdentifier: String, PersistedMessage, properties: [UInt8]?, identifiers: [UInt8]?)
+    case updateMessage(clientIdentifier: String, id: Int64, packetIdentifier: UInt16?, phase: UInt8)
+    case deleteMessage(clientIdentifier: String, id: Int64)
+    case setRetained(PersistedRetained, properties: [UInt8]?)
+    case deleteRetained(topic: String)
+}
+
+/// Work for the writer thread. Operations run in submission order; writes of one batch share a
+/// transaction, and every result is delivered only after that transaction committed.
+enum WriteOperation: Sendable {
+    typealias Completion<Value> = @Sendable (Result<Value, StoreError>) -> Void
+
+    case append(PreparedAppend, OverflowPolicy, QueuePolicy, Completion<Int64>)
+    case read(after: Int64, limit: Int, QueuePolicy, Completion<[ForwardRecord]>)
+    case remove([Int64], Completion<Void>)
+    case purgeExpired(QueuePolicy, Completion<Int>)
+    case broker(BrokerStateWrite, Completion<Void>?)
+    case loadBrokerState(Completion<BrokerSnapshot>)
+    case flush(@Sendable () -> Void)
+
+    /// Tells the submitter the operation will not run (the store is closed).
+    func reject(_ error: StoreError) {
+        switch self {
+        case .append(_, _, _, let completion): completion(.failure(error))
+        case .read(_, _, _, let completion): completion(.failure(error))
+        case .remove(_, let completion): completion(.failure(error))
+        case .purgeExpired(_, let completion): completion(.failure(error))
+        case .broker(_, let completion): completion?(.failure(error))
+        case .loadBrokerState(let completion): completion(.failure(error))
+        case .flush(let completion): completion()
+        }
+    }
+}

@@ -1,5 +1,0 @@
-import Testing
-
-@testable import Store
-
-@Test func StoreModuleLoads() {}
