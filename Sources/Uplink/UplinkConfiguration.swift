@@ -1,0 +1,136 @@
+public import MQTTCodec
+public import WharfCore
+
+/// TLS settings of the uplink: which servers to trust and which certificate to present.
+public struct UplinkTLS: Sendable, Hashable {
+    /// PEM file of the certificate authorities to trust; nil trusts the system's default roots.
+    public var caFile: String?
+    /// PEM file of the client certificate chain (leaf first), for servers that require one.
+    public var certificateFile: String?
+    /// PEM file of the client certificate's private key.
+    public var privateKeyFile: String?
+    /// The name sent as SNI and checked against the server certificate; nil uses the host.
+    public var serverName: String?
+    /// Whether to verify the server certificate chain and name; turn off only for testing.
+    public var verify: Bool
+
+    /// Creates TLS settings.
+    public init(
+        caFile: String? = nil,
+        certificateFile: String? = nil,
+        privateKeyFile: String? = nil,
+        serverName: String? = nil,
+        verify: Bool = true
+    ) {
+        self.caFile = caFile
+        self.certificateFile = certificateFile
+        self.privateKeyFile = privateKeyFile
+        self.serverName = serverName
+        self.verify = verify
+    }
+}
+
+/// A subscription on the cloud broker whose messages are published into the local broker.
+public struct RemoteSubscription: Sendable, Hashable {
+    /// The topic filter subscribed to on the cloud broker.
+    public var remoteFilter: String
+    /// The maximum QoS requested for it.
+    public var qos: QoS
+    /// Maps a remote topic to the local topic it is published under.
+    public var remap: TopicRemap
+
+    /// Creates a subscription whose topics are mapped by `remap`.
+    public init(remoteFilter: String, qos: QoS = .atLeastOnce, remap: TopicRemap = .identity) {
+        self.remoteFilter = remoteFilter
+        self.qos = qos
+        self.remap = remap
+    }
+
+    /// Creates a subscription that replaces `stripPrefix` with `localPrefix`
+    /// (`cmd/gw1/#`, strip `cmd/gw1/`, local prefix `commands/`: `cmd/gw1/x` arrives as `commands/x`).
+    public init(remoteFilter: String, qos: QoS = .atLeastOnce, stripPrefix: String = "", localPrefix: String = "") {
+        self.init(remoteFilter: remoteFilter, qos: qos, remap: TopicRemap(removing: stripPrefix, adding: localPrefix))
+    }
+
+    /// The local filter the remote filter maps to; throws when the mapping cannot be applied to it.
+    public func localFilter() throws(TopicRemapError) -> String {
+        try remap.mapFilter(remoteFilter)
+    }
+}
+
+/// Everything the uplink needs to reach and use the cloud broker.
+public struct UplinkConfiguration: Sendable {
+    /// The cloud broker's host name or IP address.
+    public var host: String
+    /// The cloud broker's port (1883 for TCP, 8883 for TLS by convention).
+    public var port: Int
+    /// TLS settings; nil connects over plain TCP.
+    public var tls: UplinkTLS?
+    /// The client identifier; empty asks the server to assign one (MQTT 5), which is then reused.
+    public var clientIdentifier: String
+    /// The user name, if the server wants one.
+    public var username: String?
+    /// The password, if the server wants one.
+    public var password: String?
+    /// Keep alive in seconds; 0 disables it. An MQTT 5 server may impose its own (Server Keep Alive).
+    public var keepAlive: UInt16
+    /// Whether to start a new session on every connection instead of resuming the previous one.
+    public var cleanStart: Bool
+    /// MQTT 5 Session Expiry Interval in seconds: how long the server keeps the session after a drop.
+    public var sessionExpiry: UInt32
+    /// The protocol version spoken.
+    public var version: MQTTProtocolVersion
+    /// How long to wait between reconnect attempts.
+    public var backoff: BackoffPolicy
+    /// The largest number of QoS 1 publishes awaiting PUBACK; the server's Receive Maximum lowers it.
+    public var maxInflight: Int
+    /// The resolved status topic (`wharf/{gateway}/status`): retained "online", will "offline".
+    public var statusTopic: String
+    /// Cloud subscriptions forwarded into the local broker.
+    public var subscriptions: [RemoteSubscription]
+    /// The most records read from the queue at once.
+    public var readBatch: Int
+    /// How long to wait for the TCP (and TLS) connection and the CONNACK.
+    public var connectTimeout: Duration
+    /// On a graceful stop, how long to wait for outstanding PUBACKs and the "offline" PUBACK.
+    public var shutdownTimeout: Duration
+
+    /// Creates a configuration; everything but the server and identity has a default.
+    public init(
+        host: String,
+        port: Int = 1883,
+        tls: UplinkTLS? = nil,
+        clientIdentifier: String,
+        username: String? = nil,
+        password: String? = nil,
+        keepAlive: UInt16 = 60,
+        cleanStart: Bool = false,
+        sessionExpiry: UInt32 = 3600,
+        version: MQTTProtocolVersion = .v5,
+        backoff: BackoffPolicy = .standard,
+        maxInflight: Int = 100,
+        statusTopic: String,
+        subscriptions: [RemoteSubscription] = [],
+        readBatch: Int = 256,
+        connectTimeout: Duration = .seconds(10),
+        shutdownTimeout: Duration = .seconds(3)
+    ) {
+        self.host = host
+        self.port = port
+        self.tls = tls
+        self.clientIdentifier = clientIdentifier
+        self.username = username
+        self.password = password
+        self.keepAlive = keepAlive
+        self.cleanStart = cleanStart
+        self.sessionExpiry = sessionExpiry
+        self.version = version
+        self.backoff = backoff
+        self.maxInflight = maxInflight
+        self.statusTopic = statusTopic
+        self.subscriptions = subscriptions
+        self.readBatch = readBatch
+        self.connectTimeout = connectTimeout
+        self.shutdownTimeout = shutdownTimeout
+    }
+}

@@ -1,0 +1,158 @@
+import Logging
+import MQTTCodec
+import NIOCore
+import Synchronization
+import NIOPosix
+import NIOSSL
+import WharfCore
+
+extension UplinkService {
+    typealias Inbound = NIOAsyncChannelInboundStream<MQTTPacket>.AsyncIterator
+
+    /// One connection from TCP connect to close.
+    func connect(schedule: inout ReconnectSchedule) async -> ConnectionOutcome {
+        let host = configuration.host
+        let port = configuration.port
+        do {
+            let channel = try await openChannel()
+            return try await channel.executeThenClose { inbound, outbound in
+                var iterator = inbound.makeAsyncIterator()
+                let connect = connectPacket()
+                let connAck = try await handshake(connect, channel: channel.channel, outbound, &iterator)
+                let parameters = LinkParameters(connect: connect, connAck: connAck)
+                schedule.connected(at: clock.now())
+                let link = UplinkLink(channel: channel.channel, outbound: outbound, parameters: parameters)
+                return await serve(link, &iterator)
+            }
+        } catch {
+            return .failed(UplinkError.describing(error, host: host, port: port))
+        }
+    }
+
+    /// Opens TCP (and TLS) with the MQTT decoder in the pipeline.
+    private func openChannel() async throws -> NIOAsyncChannel<MQTTPacket, ByteBuffer> {
+        let sslContext = try configuration.tls?.makeContext(host: configuration.host, port: configuration.port)
+        let sniName = configuration.tls?.sniName(host: configuration.host)
+        let counter = bytesReceived
+        let timeout = TimeAmount.nanoseconds(Int64(clamping: configuration.connectTimeout.milliseconds * 1_000_000))
+        return try await ClientBootstrap(group: eventLoopGroup)
+            .connectTimeout(timeout)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .connect(host: configuration.host, port: configuration.port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let pipeline = channel.pipeline.syncOperations
+                    if let sslContext {
+                        try pipeline.addHandler(NIOSSLClientHandler(context: sslContext, serverHostname: sniName))
+                    }
+                    try pipeline.addHandler(ByteCountingHandler(counter: counter))
+                    // The version is learned from the CONNACK, so a 3.1.1-only server's refusal still decodes.
+                    try pipeline.addHandler(ByteToMessageHandler(MQTTPacketDecoder(version: nil)))
+                    return try NIOAsyncChannel<MQTTPacket, ByteBuffer>(
+                        wrappingChannelSynchronously: channel,
+                        configuration: .init(backPressureStrategy: .init(lowWatermark: 256, highWatermark: 4096))
+                    )
+                }
+            }
+    }
+
+    /// The CONNECT for the next connection: identity, session, keep alive and the "offline" will.
+    func connectPacket() -> ConnectPacket {
+        let assigned = shared.withLock { $0.assignedClientIdentifier }
+        var properties = MQTTProperties()
+        if configuration.version == .v5 && configuration.sessionExpiry > 0 {
+            properties.sessionExpiryInterval = configuration.sessionExpiry
+        }
+        let will = Will(
+            topic: configuration.statusTopic,
+            payload: ByteBuffer(string: "offline"),
+            qos: .atLeastOnce,
+            retain: true
+        )
+        return ConnectPacket(
+            protocolVersion: configuration.version,
+            clientIdentifier: assigned ?? configuration.clientIdentifier,
+            cleanStart: configuration.cleanStart,
+            keepAlive: configuration.keepAlive,
+            username: configuration.username,
+            password: configuration.password.map { Array($0.utf8) },
+            will: will,
+            properties: properties
+        )
+    }
+
+    /// Sends CONNECT and waits for an accepting CONNACK (closing the channel if none comes in time).
+    private func handshake(
+        _ connect: ConnectPacket,
+        channel: any Channel,
+        _ outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>,
+        _ inbound: inout Inbound
+    ) async throws -> ConnAckPacket {
+        var buffer = channel.allocator.buffer(capacity: 128)
+        try MQTTPacket.connect(connect).encode(into: &buffer, version: connect.protocolVersion)
+        try await outbound.write(buffer)
+        let endpoint = "\(configuration.host):\(configuration.port)"
+        let timeoutMilliseconds = configuration.connectTimeout.milliseconds
+        let timer = channel.eventLoop.scheduleTask(in: .milliseconds(timeoutMilliseconds)) {
+            channel.close(promise: nil)
+        }
+        let started = clock.now()
+        let first = try await inbound.next()
+        timer.cancel()
+        switch first {
+        case .connAck(let connAck) where connAck.reasonCode == 0:
+            return connAck
+        case .connAck(let connAck):
+            throw UplinkError(.refused, "\(endpoint) refused the connection: \(refusal(connAck, version: connect))")
+        case .disconnect(let disconnect):
+            throw UplinkError(.refused, "\(endpoint) refused the connection: \(describe(disconnect))")
+        case nil:
+            if clock.now() - started >= UInt64(max(0, timeoutMilliseconds)) * 1_000_000 {
+                throw UplinkError(.timeout, "\(endpoint) sent no CONNACK within \(timeoutMilliseconds) ms")
+            }
+            throw UplinkError(.connectionClosed, "\(endpoint) closed the connection before CONNACK")
+        case .some(let packet):
+            throw UplinkError(.protocolViolation, "\(endpoint) sent \(packet.packetType) instead of CONNACK")
+        }
+    }
+
+    private func refusal(_ connAck: ConnAckPacket, version connect: ConnectPacket) -> String {
+        let reasonString = connAck.properties.reasonString.map { " (\($0))" } ?? ""
+        let code = Int(connAck.reasonCode)
+        // 1...5 are MQTT 3.1.1 return codes: an MQTT 5 server never refuses with them.
+        if (1...5).contains(code) {
+            let names = [
+                "", "unacceptable protocol version", "identifier rejected", "server unavailable",
+                "bad user name or password", "not authorized",
+            ]
+            let hint = code == 1 && connect.protocolVersion == .v5 ? "; the server may only speak MQTT 3.1.1" : ""
+            return "return code \(code), \(names[code])\(hint)"
+        }
+        let name = ReasonCode(rawValue: connAck.reasonCode).map { "\($0)" } ?? "unknown"
+        return "reason code 0x\(String(code, radix: 16)) \(name)\(reasonString)"
+    }
+
+    /// "reason code 0x8b serverShuttingDown (maintenance)".
+    func describe(_ disconnect: DisconnectPacket) -> String {
+        let reasonString = disconnect.properties.reasonString.map { " (\($0))" } ?? ""
+        let reference = disconnect.properties.serverReference.map { ", use server \($0)" } ?? ""
+        let code = String(disconnect.reasonCode.rawValue, radix: 16)
+        return "DISCONNECT reason code 0x\(code) \(disconnect.reasonCode)\(reasonString)\(reference)"
+    }
+}
+
+/// Counts the bytes read from the socket (after TLS) before they are decoded.
+final class ByteCountingHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    private let counter: ByteCounter
+
+    init(counter: ByteCounter) {
+        self.counter = counter
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        counter.add(unwrapInboundIn(data).readableBytes)
+        context.fireChannelRead(data)
+    }
+}

@@ -1,0 +1,153 @@
+import AdapterKit
+import Logging
+import MQTTCodec
+import NIOCore
+import Synchronization
+import WharfCore
+
+extension UplinkService {
+    /// Handles what the cloud broker sends until the connection closes or it sends DISCONNECT.
+    func receive(_ inbound: inout Inbound, on link: UplinkLink) async throws {
+        while let packet = try await inbound.next() {
+            switch packet {
+            case .pubAck(let ack):
+                acknowledge(ack)
+            case .publish(let publish):
+                shared.withLock { $0.keepAlive?.received() }
+                try await deliver(publish, on: link)
+            case .pubRel(let release):
+                shared.withLock { shared in
+                    shared.keepAlive?.received()
+                    shared.receivedExactlyOnce.remove(release.packetIdentifier)
+                }
+                try await write([.pubComp(PubAckPacket(packetIdentifier: release.packetIdentifier))], on: link)
+            case .subAck(let subAck):
+                shared.withLock { shared in
+                    shared.keepAlive?.received()
+                    _ = shared.window.completeSubscription(subAck.packetIdentifier)
+                }
+                checkGrants(subAck)
+            case .pingResp, .unsubAck:
+                shared.withLock { $0.keepAlive?.received() }
+            case .disconnect(let disconnect):
+                let message = "\(endpoint) ended the connection: \(describe(disconnect))"
+                logger.warning("Uplink: \(message)", metadata: ["uplink.error": "server-disconnect"])
+                link.fail(UplinkError(.serverDisconnected, message))
+                return
+            case .connect, .connAck, .pubRec, .pubComp, .subscribe, .unsubscribe, .pingReq, .auth:
+                // The uplink never publishes at QoS 2 nor authenticates: these cannot be answers to it.
+                throw UplinkError(.protocolViolation, "\(endpoint) sent an unexpected \(packet.packetType)")
+            }
+        }
+    }
+
+    /// Registers a PUBACK: frees its window slot and hands the record to the queue for deletion.
+    private func acknowledge(_ ack: PubAckPacket) {
+        let rejected = ack.reasonCode.rawValue >= 0x80
+        let now = clock.now()
+        let (result, logRejection) = shared.withLock { shared -> (InflightWindow.Acknowledgement, Bool) in
+            shared.keepAlive?.received()
+            let result = shared.window.acknowledge(ack.packetIdentifier)
+            guard case .record(let sequence) = result else { return (result, false) }
+            shared.pendingAcknowledgements.append(sequence)
+            shared.status.acknowledged += 1
+            shared.rate.record(total: shared.status.acknowledged, at: now)
+            guard rejected else { return (result, false) }
+            shared.status.rejected += 1
+            shared.rejectionsLogged += 1
+            // A server that refuses everything would otherwise log at the drain rate.
+            return (result, shared.rejectionsLogged <= 10 || shared.rejectionsLogged.isMultiple(of: 1000))
+        }
+        windowSignal.signal()
+        if case .record(let sequence) = result {
+            acknowledgeSignal.signal()
+            if logRejection {
+                let reason = ack.properties.reasonString.map { " (\($0))" } ?? ""
+                logger.warning(
+                    "Uplink: \(endpoint) rejected record \(sequence) with reason code 0x\(String(ack.reasonCode.rawValue, radix: 16)) \(ack.reasonCode)\(reason); it is not resent",
+                    metadata: ["uplink.error": "puback-rejected"]
+                )
+            }
+        } else if result == .unknown {
+            logger.debug("Uplink: PUBACK for unknown packet identifier \(ack.packetIdentifier)")
+        }
+    }
+
+    /// Publishes a message from a remote subscription into the local broker, then acknowledges it upstream.
+    private func deliver(_ publish: PublishPacket, on link: UplinkLink) async throws {
+        let identifier = publish.packetIdentifier ?? 0
+        let duplicate = publish.qos == .exactlyOnce && shared.withLock { !$0.receivedExactlyOnce.insert(identifier).inserted }
+        var reason = ReasonCode.success
+        if !duplicate {
+            reason = await forward(publish)
+        }
+        switch publish.qos {
+        case .atMostOnce:
+            break
+        case .atLeastOnce:
+            try await write([.pubAck(PubAckPacket(packetIdentifier: identifier, reasonCode: reason))], on: link)
+        case .exactlyOnce:
+            try await write([.pubRec(PubAckPacket(packetIdentifier: identifier, reasonCode: reason))], on: link)
+        }
+    }
+
+    /// Maps the topic and publishes into the bus; returns the reason code to acknowledge with.
+    private func forward(_ publish: PublishPacket) async -> ReasonCode {
+        var remap: TopicRemap? = nil
+        var best = Int.max
+        subscriptionIndex.forEachMatch(topic: publish.topic) { position, _ in
+            if position < best {
+                best = position
+                remap = configuration.subscriptions[position].remap
+            }
+        }
+        guard let remap else {
+            logger.warning("Uplink: message on \(publish.topic) matches no remote subscription; ignored")
+            return .success
+        }
+        let localTopic: String
+        do {
+            localTopic = try remap.map(publish.topic)
+        } catch {
+            logger.warning("Uplink: cannot map remote topic: \(error); message ignored")
+            return .topicNameInvalid
+        }
+        let message = Message(
+            topic: localTopic,
+            payload: publish.payload,
+            qos: publish.qos,
+            retain: publish.retain,
+            properties: publish.properties.messageProperties,
+            origin: .uplink,
+            receivedAt: clock.now()
+        )
+        do {
+            _ = try await bus.publish(message)
+            shared.withLock { $0.status.received += 1 }
+            return .success
+        } catch {
+            logger.warning("Uplink: the local broker refused \(localTopic) from \(publish.topic): \(error)")
+            switch error.reason {
+            case "quota-exceeded": return .quotaExceeded
+            case "topic-invalid": return .topicNameInvalid
+            default: return .implementationSpecificError
+            }
+        }
+    }
+
+    /// Logs every remote subscription the server refused or downgraded.
+    private func checkGrants(_ subAck: SubAckPacket) {
+        for (position, code) in subAck.reasonCodes.enumerated() where position < configuration.subscriptions.count {
+            let subscription = configuration.subscriptions[position]
+            if code >= 0x80 {
+                let name = ReasonCode(rawValue: code).map { "\($0)" } ?? "failure"
+                logger.warning(
+                    "Uplink: \(endpoint) refused the subscription \(subscription.remoteFilter): 0x\(String(code, radix: 16)) \(name)",
+                    metadata: ["uplink.error": "subscribe-refused"]
+                )
+            } else if code < subscription.qos.rawValue {
+                logger.info("Uplink: \(endpoint) granted \(subscription.remoteFilter) QoS \(code) only")
+            }
+        }
+    }
+}

@@ -1,0 +1,92 @@
+import Logging
+import Synchronization
+import WharfCore
+
+extension UplinkService {
+    /// How one connection ended.
+    enum ConnectionOutcome: Sendable {
+        /// Stopped on request, after the goodbye.
+        case stopped
+        /// Lost or never established.
+        case failed(UplinkError)
+    }
+
+    /// Connects, and after every loss waits a backoff delay and connects again, until stopped or cancelled.
+    func connectionLoop() async {
+        var schedule = ReconnectSchedule(policy: configuration.backoff, seed: seed)
+        while !stopSignal.isClosed && !Task.isCancelled {
+            transition(to: .connecting, attempt: schedule.attempt)
+            let outcome = await connect(schedule: &schedule)
+            schedule.disconnected(at: clock.now())
+            guard case .failed(let error) = outcome else { break }
+            if stopSignal.isClosed || Task.isCancelled { break }
+            shared.withLock { $0.status.lastError = error.message }
+            logger.error(
+                "Uplink connection failed: \(error.message)",
+                metadata: ["uplink.error": "\(error.kind)", "uplink.attempt": "\(schedule.attempt)"]
+            )
+            let attempt = schedule.attempt
+            let ceiling = schedule.ceiling
+            let delay = schedule.nextDelay()
+            transition(to: .backingOff, attempt: attempt, delay: delay, ceiling: ceiling)
+            await stopSignal.wait(timeout: delay)
+            shared.withLock { $0.status.reconnects += 1 }
+        }
+    }
+
+    /// Records a state change and logs it at notice level.
+    func transition(to state: UplinkLinkState, attempt: Int? = nil, delay: Duration? = nil, ceiling: Duration? = nil) {
+        let now = clock.now()
+        shared.withLock { shared in
+            shared.status.state = state
+            shared.status.connectedSince = state == .connected ? now : nil
+        }
+        var metadata: Logger.Metadata = ["uplink.state": "\(state.rawValue)"]
+        if let attempt { metadata["uplink.attempt"] = "\(attempt)" }
+        if let delay { metadata["uplink.delay_ms"] = "\(delay.milliseconds)" }
+        if let ceiling { metadata["uplink.ceiling_ms"] = "\(ceiling.milliseconds)" }
+        logger.notice("Uplink \(state.rawValue)", metadata: metadata)
+    }
+
+    /// Hands finished records to the queue in batches, for as long as the service runs.
+    func acknowledgeLoop() async {
+        while !Task.isCancelled {
+            await acknowledgeSignal.wait()
+            if Task.isCancelled { return }
+            if await !flushAcknowledgements() {
+                // The queue failed (full disk, locked database): try again shortly rather than spin.
+                try? await Task.sleep(for: .milliseconds(500))
+                acknowledgeSignal.signal()
+            }
+        }
+    }
+
+    /// Acknowledges every finished record to the queue; false (records kept for later) if the queue failed.
+    @discardableResult
+    func flushAcknowledgements() async -> Bool {
+        let batch = shared.withLock { shared -> [Int64] in
+            defer { shared.pendingAcknowledgements.removeAll(keepingCapacity: true) }
+            return shared.pendingAcknowledgements
+        }
+        guard !batch.isEmpty else { return true }
+        do {
+            try await queue.acknowledge(batch)
+            return true
+        } catch {
+            logger.error(
+                "Uplink cannot delete \(batch.count) delivered records from the queue: \(error)",
+                metadata: ["uplink.error": "queue-acknowledge"]
+            )
+            shared.withLock { $0.pendingAcknowledgements.insert(contentsOf: batch, at: 0) }
+            return false
+        }
+    }
+}
+
+extension Duration {
+    /// The duration in whole milliseconds.
+    var milliseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+}

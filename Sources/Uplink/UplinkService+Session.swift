@@ -1,0 +1,147 @@
+import Logging
+import MQTTCodec
+import NIOCore
+import Synchronization
+import WharfCore
+
+extension UplinkService {
+    /// Runs an accepted connection: announces "online", subscribes, then sends, receives and keeps alive
+    /// until the link is lost or the service stops.
+    func serve(_ link: UplinkLink, _ inbound: inout Inbound) async -> ConnectionOutcome {
+        let parameters = link.parameters
+        let now = clock.now()
+        shared.withLock { shared in
+            shared.window.connected(parameters)
+            shared.keepAlive = KeepAliveSchedule(keepAlive: parameters.keepAlive, now: now)
+            shared.rejectionsLogged = 0
+            if parameters.clientIdentifier != configuration.clientIdentifier {
+                shared.assignedClientIdentifier = parameters.clientIdentifier
+            }
+            if !parameters.sessionPresent { shared.receivedExactlyOnce.removeAll() }
+            shared.status.lastError = nil
+        }
+        defer {
+            shared.withLock { shared in
+                shared.window.disconnected()
+                shared.keepAlive = nil
+            }
+        }
+        transition(to: .connected)
+        logger.notice(
+            "Uplink connected",
+            metadata: [
+                "uplink.state": "connected",
+                "mqtt.version": "\(parameters.version)",
+                "mqtt.client_id": "\(parameters.clientIdentifier)",
+                "mqtt.session_present": "\(parameters.sessionPresent)",
+                "mqtt.receive_maximum": "\(parameters.receiveMaximum)",
+                "mqtt.keep_alive": "\(parameters.keepAlive)",
+                "uplink.window": "\(parameters.windowCapacity(maxInflight: configuration.maxInflight))",
+                "uplink.resend": "\(shared.withLock { $0.window.pendingResends })",
+            ]
+        )
+        return await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                do {
+                    try await self.publishStatus("online", on: link)
+                    try await self.subscribe(on: link)
+                } catch {
+                    link.fail(self.describing(error))
+                    return
+                }
+                await self.sendUntilStopped(on: link)
+            }
+            group.addTask { await self.keepAlive(on: link) }
+            do {
+                try await receive(&inbound, on: link)
+                link.fail(UplinkError(.connectionClosed, "\(endpoint) closed the connection"))
+            } catch {
+                link.fail(describing(error))
+            }
+            group.cancelAll()
+            await group.waitForAll()
+            switch link.outcome {
+            case .stopped: return .stopped
+            case .failed(let error): return .failed(error)
+            case nil: return .failed(UplinkError(.connectionClosed, "\(endpoint) closed the connection"))
+            }
+        }
+    }
+
+    /// "host:port" for messages.
+    var endpoint: String { "\(configuration.host):\(configuration.port)" }
+
+    /// An error as an `UplinkError` naming the host.
+    func describing(_ error: any Error) -> UplinkError {
+        UplinkError.describing(error, host: configuration.host, port: configuration.port)
+    }
+
+    /// Writes packets as one buffer and notes the activity for keep alive and the byte counter.
+    func write(_ packets: [MQTTPacket], on link: UplinkLink) async throws {
+        let buffer = try link.encode(packets)
+        try await write(buffer, on: link)
+    }
+
+    /// Writes an encoded buffer and notes the activity.
+    func write(_ buffer: ByteBuffer, on link: UplinkLink) async throws {
+        try await link.outbound.write(buffer)
+        let now = clock.now()
+        shared.withLock { shared in
+            shared.status.bytesSent += buffer.readableBytes
+            shared.keepAlive?.sent(at: now)
+        }
+    }
+
+    /// Publishes the retained status (QoS 1); returns its packet identifier, or nil if the window was full.
+    @discardableResult
+    func publishStatus(_ text: String, on link: UplinkLink) async throws -> UInt16? {
+        guard let identifier = shared.withLock({ $0.window.reserveStatus() }) else { return nil }
+        let packet = PublishPacket(
+            topic: configuration.statusTopic,
+            payload: ByteBuffer(string: text),
+            qos: .atLeastOnce,
+            retain: link.parameters.retainAvailable,
+            packetIdentifier: identifier
+        )
+        try await write([.publish(packet)], on: link)
+        return identifier
+    }
+
+    /// Subscribes to the remote subscriptions in one SUBSCRIBE; the SUBACK is checked when it arrives.
+    private func subscribe(on link: UplinkLink) async throws {
+        guard !configuration.subscriptions.isEmpty,
+            let identifier = shared.withLock({ $0.window.reserveSubscription() })
+        else { return }
+        let entries = configuration.subscriptions.map { subscription in
+            TopicSubscription(topicFilter: subscription.remoteFilter, options: SubscriptionOptions(qos: subscription.qos))
+        }
+        try await write([.subscribe(SubscribePacket(packetIdentifier: identifier, subscriptions: entries))], on: link)
+    }
+
+    /// Sends PINGREQ when the link has been quiet and ends it when the server stops answering.
+    private func keepAlive(on link: UplinkLink) async {
+        while !Task.isCancelled {
+            let now = clock.now()
+            let action = shared.withLock { $0.keepAlive?.action(at: now) } ?? .disabled
+            switch action {
+            case .disabled:
+                return
+            case .ping:
+                do {
+                    try await write([.pingReq], on: link)
+                    let sentAt = clock.now()
+                    shared.withLock { $0.keepAlive?.pinged(at: sentAt) }
+                } catch {
+                    link.fail(describing(error))
+                    return
+                }
+            case .timeout:
+                let seconds = link.parameters.keepAlive
+                link.fail(UplinkError(.timeout, "\(endpoint) did not answer PINGREQ within \(seconds) s"))
+                return
+            case .sleep(let until):
+                try? await Task.sleep(for: .nanoseconds(Int64(clamping: until &- min(until, now))))
+            }
+        }
+    }
+}

@@ -1,0 +1,165 @@
+public import AdapterKit
+public import Logging
+import MQTTCodec
+public import NIOCore
+public import ServiceLifecycle
+import Synchronization
+public import WharfCore
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+/// The bridge to the cloud MQTT broker: drains the store-and-forward queue upstream and publishes
+/// what the cloud sends on the remote subscriptions into the local broker.
+///
+/// Delivery is at least once. Records go out in queue order as QoS 1 with a window of unacknowledged
+/// publishes; a record is deleted from the queue only after its PUBACK. After a reconnect everything
+/// unacknowledged is resent in its original order before anything newer (with DUP when the server
+/// resumed the session). A PUBACK carrying an MQTT 5 error code (0x80 and above) still ends the
+/// record's delivery: the server has decided and resending would get the same answer forever; it is
+/// logged and counted in `status.rejected`.
+///
+/// The link announces itself on `statusTopic`: a retained "online" after every CONNACK, with a retained
+/// "offline" will for an unclean loss. A graceful stop (service-group shutdown or `stop()`) waits
+/// briefly for outstanding PUBACKs, publishes the retained "offline" itself and then sends a normal
+/// DISCONNECT, so the server discards the will; if the window has no room for it, an MQTT 5 link
+/// disconnects with reason 0x04 instead, which makes the server publish the will.
+public final class UplinkService: Service, Sendable {
+    let configuration: UplinkConfiguration
+    let queue: any UplinkQueue
+    let bus: any MessageBus
+    let logger: Logger
+    let clock: any WharfClock
+    let eventLoopGroup: any EventLoopGroup
+    /// Wall-clock milliseconds since 1970, for message expiry.
+    let wallClock: @Sendable () -> Int64
+    /// The seed of the reconnect jitter.
+    let seed: UInt64
+
+    let shared: Mutex<SharedState>
+    /// Bytes read off the socket (after TLS), counted by a handler on the event loop.
+    let bytesReceived = ByteCounter()
+    /// Signalled when PUBACKs free room in the window.
+    let windowSignal = AsyncSignal()
+    /// Signalled when finished records wait to be acknowledged to the queue.
+    let acknowledgeSignal = AsyncSignal()
+    /// Closed when the service is asked to stop.
+    let stopSignal = AsyncSignal()
+    /// Remote subscription filters, to find the remap of an arriving message (value: index in the configuration).
+    let subscriptionIndex: TopicTrie<Int, Int>
+
+    /// Creates the service; nothing happens until `run()`.
+    public convenience init(
+        configuration: UplinkConfiguration,
+        queue: any UplinkQueue,
+        bus: any MessageBus,
+        logger: Logger,
+        clock: any WharfClock = SystemClock(),
+        eventLoopGroup: any EventLoopGroup
+    ) {
+        self.init(
+            configuration: configuration, queue: queue, bus: bus, logger: logger, clock: clock,
+            eventLoopGroup: eventLoopGroup, wallClock: UplinkService.systemWallClock, seed: UInt64.random(in: 0...UInt64.max)
+        )
+    }
+
+    /// Creates the service with an injected wall clock and jitter seed.
+    init(
+        configuration: UplinkConfiguration,
+        queue: any UplinkQueue,
+        bus: any MessageBus,
+        logger: Logger,
+        clock: any WharfClock,
+        eventLoopGroup: any EventLoopGroup,
+        wallClock: @escaping @Sendable () -> Int64,
+        seed: UInt64
+    ) {
+        self.configuration = configuration
+        self.queue = queue
+        self.bus = bus
+        var logger = logger
+        logger[metadataKey: "uplink.host"] = "\(configuration.host):\(configuration.port)"
+        self.logger = logger
+        self.clock = clock
+        self.eventLoopGroup = eventLoopGroup
+        self.wallClock = wallClock
+        self.seed = seed
+        self.shared = Mutex(SharedState(window: InflightWindow(maxInflight: configuration.maxInflight)))
+        var index = TopicTrie<Int, Int>()
+        for (position, subscription) in configuration.subscriptions.enumerated() {
+            index.insert(filter: subscription.remoteFilter, key: position, value: position)
+        }
+        self.subscriptionIndex = index
+    }
+
+    /// A snapshot of the link and its counters.
+    public var status: UplinkStatus {
+        let now = clock.now()
+        var status = shared.withLock { shared in
+            var status = shared.status
+            status.inFlight = shared.window.inFlight
+            status.drainRatePerSecond = shared.rate.rate(at: now)
+            return status
+        }
+        status.bytesReceived = bytesReceived.value
+        return status
+    }
+
+    /// Connects, drains and reconnects until cancelled or gracefully stopped.
+    public func run() async throws {
+        await withGracefulShutdownHandler {
+            await withDiscardingTaskGroup { group in
+                group.addTask { await self.acknowledgeLoop() }
+                await self.connectionLoop()
+                group.cancelAll()
+            }
+        } onGracefulShutdown: {
+            self.stop()
+        }
+        // Acknowledgements taken after the loop stopped still deserve to reach the queue.
+        await flushAcknowledgements()
+        transition(to: .stopped)
+    }
+
+    /// Stops the service gracefully (as a service-group shutdown does): announces "offline" and disconnects.
+    public func stop() {
+        stopSignal.close()
+    }
+
+    private static let systemWallClock: @Sendable () -> Int64 = {
+        Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
+    }
+}
+
+extension UplinkService {
+    /// The state shared by the connection's tasks, always accessed under `shared`'s lock.
+    struct SharedState: Sendable {
+        var window: InflightWindow
+        /// Records finished (PUBACK, dropped, QoS 0 sent) and not yet acknowledged to the queue.
+        var pendingAcknowledgements: [Int64] = []
+        var status = UplinkStatus()
+        var rate = RateMeter()
+        /// The keep-alive schedule of the current connection.
+        var keepAlive: KeepAliveSchedule?
+        /// The client identifier the server assigned, reused on later connections.
+        var assignedClientIdentifier: String?
+        /// QoS 2 messages received from the cloud and awaiting PUBREL (packet identifiers).
+        var receivedExactlyOnce: Set<UInt16> = []
+        /// How many PUBACK errors were logged on the current connection (the rest are only counted).
+        var rejectionsLogged = 0
+    }
+}
+
+/// A byte counter the event loop increments and any thread reads.
+final class ByteCounter: Sendable {
+    private let count = Atomic<Int>(0)
+
+    func add(_ bytes: Int) {
+        count.add(bytes, ordering: .relaxed)
+    }
+
+    var value: Int { count.load(ordering: .relaxed) }
+}

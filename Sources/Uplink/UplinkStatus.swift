@@ -1,0 +1,76 @@
+/// The state of the link to the cloud broker.
+public enum UplinkLinkState: String, Sendable, Hashable {
+    /// Opening TCP (and TLS), sending CONNECT, waiting for CONNACK.
+    case connecting
+    /// CONNACK accepted: publishing and receiving.
+    case connected
+    /// Waiting out a reconnect delay after a failed attempt or a lost link.
+    case backingOff = "backing-off"
+    /// Not running (before `run()` and after it returned).
+    case stopped
+}
+
+/// A snapshot of the uplink for status pages and metrics.
+public struct UplinkStatus: Sendable, Hashable {
+    /// The link state.
+    public var state: UplinkLinkState
+    /// How many times the link was re-established after having been up, or attempts failed.
+    public var reconnects: Int
+    /// The last connection error, as a sentence naming the host; nil after none.
+    public var lastError: String?
+    /// QoS 1 publishes sent and awaiting PUBACK.
+    public var inFlight: Int
+    /// Records published (first transmissions; resends are counted in `resent`).
+    public var published: Int
+    /// Records resent after a reconnect.
+    public var resent: Int
+    /// Records the cloud acknowledged (PUBACK), including those it acknowledged with an error.
+    public var acknowledged: Int
+    /// Records the cloud acknowledged with an MQTT 5 error reason code (0x80 and above).
+    public var rejected: Int
+    /// Records given up without being delivered: expired, too large for the server, invalid topic.
+    public var dropped: Int
+    /// Messages from remote subscriptions published into the local broker.
+    public var received: Int
+    /// Bytes written to the cloud broker (MQTT bytes, before TLS).
+    public var bytesSent: Int
+    /// Bytes read from the cloud broker (MQTT bytes, after TLS).
+    public var bytesReceived: Int
+    /// Records acknowledged per second over roughly the last second.
+    public var drainRatePerSecond: Double
+    /// When the current connection was accepted (nanoseconds of the service's clock); nil when not connected.
+    public var connectedSince: UInt64?
+
+    /// Creates a status.
+    public init(
+        state: UplinkLinkState = .stopped,
+        reconnects: Int = 0,
+        lastError: String? = nil,
+        inFlight: Int = 0,
+        published: Int = 0,
+        resent: Int = 0,
+        acknowledged: Int = 0,
+        rejected: Int = 0,
+        dropped: Int = 0,
+        received: Int = 0,
+        bytesSent: Int = 0,
+        bytesReceived: Int = 0,
+        drainRatePerSecond: Double = 0,
+        connectedSince: UInt64? = nil
+    ) {
+        self.state = state
+        self.reconnects = reconnects
+        self.lastError = lastError
+        self.inFlight = inFlight
+        self.published = published
+        self.resent = resent
+        self.acknowledged = acknowledged
+        self.rejected = rejected
+        self.dropped = dropped
+        self.received = received
+        self.bytesSent = bytesSent
+        self.bytesReceived = bytesReceived
+        self.drainRatePerSecond = drainRatePerSecond
+        self.connectedSince = connectedSince
+    }
+}

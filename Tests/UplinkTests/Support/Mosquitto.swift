@@ -1,0 +1,172 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// A real Mosquitto broker for one test: 127.0.0.1, a free port, its own config file and directory.
+/// Started with `start()`, stopped by its PID with `stop()` (SIGTERM) and killed at the latest on deinit.
+final class Mosquitto: Sendable {
+    static let executable = "/usr/sbin/mosquitto"
+
+    /// The port of the plain listener.
+    let port: Int
+    /// A scratch directory for the config, the log and the persistence file; removed on deinit.
+    let directory: URL
+    /// Lines appended to the config after the listener (TLS listeners, limits).
+    let extraConfiguration: [String]
+    /// Whether the broker saves sessions and queued messages in `directory` when stopped.
+    let persistence: Bool
+    /// Whether the log records every packet (slow; for tests that look for packets in it).
+    let verboseLog: Bool
+    /// The broker's PID while it runs (spawned directly, so that this helper alone reaps it).
+    private let process = Mutex<pid_t?>(nil)
+
+    /// Prepares a broker on a free port (or `port`, to come back on the same one).
+    init(port: Int? = nil, persistence: Bool = false, verboseLog: Bool = false, configuration: [String] = [])
+        async throws
+    {
+        if let port {
+            self.port = port
+        } else {
+            self.port = try await freePort()
+        }
+        self.persistence = persistence
+        self.verboseLog = verboseLog
+        self.extraConfiguration = configuration
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("wharf-mosquitto-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    deinit {
+        if let pid {
+            kill(pid, SIGKILL)
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+        }
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// The PID while running.
+    var pid: pid_t? {
+        process.withLock { pid in
+            guard let running = pid else { return nil }
+            var status: Int32 = 0
+            // -1 (ECHILD): somebody else in the process reaped it; it is gone all the same.
+            let result = waitpid(running, &status, WNOHANG)
+            if result == running || (result == -1 && kill(running, 0) != 0) {
+                pid = nil
+                return nil
+            }
+            return running
+        }
+    }
+
+    /// Writes the config and starts the broker; returns once it accepts connections on every port.
+    func start(waitingFor ports: [Int] = []) async throws {
+        let config = directory.appendingPathComponent("mosquitto.conf")
+        let lines =
+            [
+                "listener \(port) 127.0.0.1",
+                "allow_anonymous true",
+                "persistence \(persistence)",
+                "persistence_location \(directory.path)/",
+                // The tests count every message: no queue limit may drop one.
+                "max_queued_messages 0",
+                "set_tcp_nodelay true",
+                "user root",
+                "log_dest file \(directory.appendingPathComponent("mosquitto.log").path)",
+                "log_type \(verboseLog ? "all" : "error warning notice")",
+            ] + extraConfiguration
+        try (lines.joined(separator: "\n") + "\n").write(to: config, atomically: true, encoding: .utf8)
+        let pid = try spawn(Self.executable, ["-c", config.path])
+        process.withLock { $0 = pid }
+        for port in [self.port] + ports {
+            try await waitUntilListening(port: port)
+        }
+    }
+
+    /// Stops the broker with SIGTERM (it saves persistence then) and waits for it to exit.
+    func stop() async {
+        guard let pid else { return }
+        kill(pid, SIGTERM)
+        // A frozen broker takes the signal as it resumes, before it reads anything more.
+        kill(pid, SIGCONT)
+        for _ in 0..<500 where self.pid != nil {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        if let pid = self.pid {
+            kill(pid, SIGKILL)
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+        }
+        process.withLock { $0 = nil }
+    }
+
+    /// Freezes the broker (SIGSTOP): it keeps its sockets but reads nothing and acknowledges nothing.
+    func freeze() {
+        if let pid { kill(pid, SIGSTOP) }
+    }
+
+    /// The broker's log so far, for failure messages.
+    var log: String {
+        (try? String(contentsOf: directory.appendingPathComponent("mosquitto.log"), encoding: .utf8)) ?? ""
+    }
+
+    private func waitUntilListening(port: Int) async throws {
+        for _ in 0..<500 {
+            if pid == nil {
+                throw MosquittoError(message: "mosquitto exited at start: \(log)")
+            }
+            if let channel = try? await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connect(host: "127.0.0.1", port: port).get()
+            {
+                try? await channel.close()
+                return
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        throw MosquittoError(message: "mosquitto is not listening on \(port): \(log)")
+    }
+}
+
+struct MosquittoError: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
+}
+
+/// A TCP port nothing listens on right now (bound and released by the kernel's choice).
+func freePort() async throws -> Int {
+    let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+        .bind(host: "127.0.0.1", port: 0).get()
+    let port = channel.localAddress?.port ?? 0
+    try await channel.close()
+    return port
+}
+
+/// Starts `path` with `arguments`, output discarded; returns its PID.
+func spawn(_ path: String, _ arguments: [String]) throws -> pid_t {
+    let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
+    defer { for pointer in argv { free(pointer) } }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    // Threads of the test process may block or ignore signals; the broker must see SIGTERM.
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var noSignals = sigset_t()
+    sigemptyset(&noSignals)
+    posix_spawnattr_setsigmask(&attributes, &noSignals)
+    var defaults = sigset_t()
+    sigemptyset(&defaults)
+    for signal in [SIGTERM, SIGINT, SIGPIPE, SIGCHLD, SIGHUP] { sigaddset(&defaults, signal) }
+    posix_spawnattr_setsigdefault(&attributes, &defaults)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+    var pid: pid_t = 0
+    let result = posix_spawn(&pid, path, &actions, &attributes, argv, environ)
+    guard result == 0 else { throw MosquittoError(message: "cannot start \(path): error \(result)") }
+    return pid
+}

@@ -1,5 +1,0 @@
-import Testing
-
-@testable import Uplink
-
-@Test func UplinkModuleLoads() {}
