@@ -107,6 +107,22 @@ let package = Package(
         ),
 
         .target(
+            name: "WharfGateway",
+            dependencies: [
+                "Broker",
+                "Store",
+                "Uplink",
+                "AdapterKit",
+                "MQTTCodec",
+                "WharfConfig",
+                "WharfCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "WharfSupport",
             dependencies: ["WharfConfig", "WharfCore"],
             swiftSettings: swiftSettings
@@ -120,6 +136,7 @@ let package = Package(
                 "WharfConfig",
                 "Broker",
                 "AdapterKit",
+                "WharfGateway",
                 "WharfSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -3,8 +3,19 @@ import Synchronization
 import WharfCore
 
 extension MQTTBroker {
-    /// The `$SYS/broker/...` values as Mosquitto names them, at this moment.
+    /// Adds `$SYS` values published with the broker's own (topic, value) pairs.
+    public func addSystemTopics(_ provider: @escaping @Sendable () -> [(String, String)]) {
+        systemTopicProviders.withLock { $0.append(provider) }
+    }
+
+    /// The `$SYS/broker/...` values as Mosquitto names them, at this moment, then the values of
+    /// added providers.
     func systemTopics() -> [(String, String)] {
+        let providers = systemTopicProviders.withLock { $0 }
+        return brokerSystemTopics() + providers.flatMap { $0() }
+    }
+
+    private func brokerSystemTopics() -> [(String, String)] {
         let s = statistics
         let connected = s.clientsConnected.load(ordering: .relaxed)
         let total = sessionCount

@@ -22,6 +22,8 @@ public final class MQTTBroker: Sendable {
     let store: (any SessionStore)?
     let wallClock: any WallClock
     private let sessions = Mutex<[String: Session]>([:])
+    /// Extra `$SYS` values from other parts (uplink, queue), read at every publication.
+    let systemTopicProviders = Mutex<[@Sendable () -> [(String, String)]]>([])
 
     /// Creates a broker; it routes in-process publishes at once and accepts MQTT clients once
     /// a ``BrokerService`` binds its listeners.

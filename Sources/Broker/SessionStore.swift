@@ -101,9 +101,3 @@ public struct RestoredSession: Sendable {
         self.messages = messages
     }
 }
-
-/// Wall-clock time in milliseconds since 1970, for what must make sense after a reboot.
-public protocol WallClock: Sendable {
-    /// Milliseconds since the Unix epoch.
-    func millisecondsSinceEpoch() -> Int64
-}

@@ -1,9 +1,9 @@
 import Logging
 import MQTTCodec
 import NIOCore
-import Synchronization
 import NIOPosix
 import NIOSSL
+import Synchronization
 import WharfCore
 
 extension UplinkService {

@@ -76,7 +76,8 @@ extension UplinkService {
     /// Publishes a message from a remote subscription into the local broker, then acknowledges it upstream.
     private func deliver(_ publish: PublishPacket, on link: UplinkLink) async throws {
         let identifier = publish.packetIdentifier ?? 0
-        let duplicate = publish.qos == .exactlyOnce && shared.withLock { !$0.receivedExactlyOnce.insert(identifier).inserted }
+        let duplicate =
+            publish.qos == .exactlyOnce && shared.withLock { !$0.receivedExactlyOnce.insert(identifier).inserted }
         var reason = ReasonCode.success
         if !duplicate {
             reason = await forward(publish)

@@ -113,7 +113,8 @@ extension UplinkService {
             let identifier = shared.withLock({ $0.window.reserveSubscription() })
         else { return }
         let entries = configuration.subscriptions.map { subscription in
-            TopicSubscription(topicFilter: subscription.remoteFilter, options: SubscriptionOptions(qos: subscription.qos))
+            TopicSubscription(
+                topicFilter: subscription.remoteFilter, options: SubscriptionOptions(qos: subscription.qos))
         }
         try await write([.subscribe(SubscribePacket(packetIdentifier: identifier, subscriptions: entries))], on: link)
     }

@@ -62,7 +62,8 @@ public final class UplinkService: Service, Sendable {
     ) {
         self.init(
             configuration: configuration, queue: queue, bus: bus, logger: logger, clock: clock,
-            eventLoopGroup: eventLoopGroup, wallClock: UplinkService.systemWallClock, seed: UInt64.random(in: 0...UInt64.max)
+            eventLoopGroup: eventLoopGroup, wallClock: UplinkService.systemWallClock,
+            seed: UInt64.random(in: 0...UInt64.max)
         )
     }
 

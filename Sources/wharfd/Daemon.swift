@@ -8,6 +8,7 @@ import ServiceLifecycle
 import UnixSignals
 import WharfConfig
 import WharfCore
+import WharfGateway
 import WharfSupport
 
 #if canImport(Glibc)
@@ -33,30 +34,32 @@ struct Daemon {
         try Self.prepareDataDirectory(configuration.storage.dataDirectory)
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
-        let broker = MQTTBroker(
-            config: configuration.broker,
-            version: wharfVersion,
-            logger: Logger(label: "wharf.broker")
-        )
-        let brokerService = BrokerService(
-            broker: broker,
-            listeners: configuration.broker.listeners,
-            group: group,
-            logger: Logger(label: "wharf.broker")
-        ) { addresses in
-            logger.notice(
-                "wharfd ready",
-                metadata: [
-                    "gateway": "\(gatewayID)",
-                    "version": "\(wharfVersion)",
-                    "listeners": "\(addresses.map { "\($0)" }.joined(separator: ","))",
-                ]
-            )
+        let gateway: Gateway
+        do {
+            gateway = try await Gateway.make(
+                configuration: configuration,
+                gatewayID: gatewayID,
+                version: wharfVersion,
+                group: group
+            ) { addresses in
+                logger.notice(
+                    "wharfd ready",
+                    metadata: [
+                        "gateway": "\(gatewayID)",
+                        "version": "\(wharfVersion)",
+                        "listeners": "\(addresses.map { "\($0)" }.joined(separator: ","))",
+                    ]
+                )
+            }
+        } catch {
+            try? await group.shutdownGracefully()
+            throw StartupError(error.description, exitCode: 1)
         }
+        let broker = gateway.broker
 
         // Built-in adapter types register here as they are added.
         let registry = AdapterRegistry()
-        var services: [any Service] = [brokerService]
+        var services = gateway.services
         for adapterConfig in configuration.adapters where adapterConfig.enabled {
             let context = AdapterContext(
                 name: adapterConfig.name,
@@ -67,6 +70,7 @@ struct Daemon {
             do {
                 services.append(try registry.makeAdapter(config: adapterConfig, context: context, file: configPath))
             } catch {
+                await gateway.close()
                 try? await group.shutdownGracefully()
                 throw StartupError(error.description, exitCode: 1)
             }
@@ -84,9 +88,11 @@ struct Daemon {
             try await serviceGroup.run()
         } catch {
             logger.error("wharfd stopped: \(error)")
+            await gateway.close()
             try? await group.shutdownGracefully()
             throw ExitCode.failure
         }
+        await gateway.close()
         try? await group.shutdownGracefully()
         logger.notice("wharfd stopped")
     }

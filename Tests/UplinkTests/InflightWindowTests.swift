@@ -310,7 +310,9 @@ extension InflightWindow.Batch {
             var next: Int64 = 1
             func send(_ batch: InflightWindow.Batch) {
                 for packet in batch.publishes {
-                    if let identifier = packet.packetIdentifier { sent[identifier] = Int64(String(buffer: packet.payload)) }
+                    if let identifier = packet.packetIdentifier {
+                        sent[identifier] = Int64(String(buffer: packet.payload))
+                    }
                 }
                 transmissions.append(contentsOf: batch.sequences)
             }

@@ -39,8 +39,11 @@ import WharfCore
         #expect(status.state == .stopped)
         #expect(status.bytesSent > total * 10)
         #expect(status.bytesReceived >= total * 4)
-        let perSecond = Double(total) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
-        print("uplink drain to Mosquitto: \(total) records in \(elapsed), \(Int(perSecond)) msg/s (meter: \(Int(rate)) msg/s)")
+        let perSecond =
+            Double(total) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        print(
+            "uplink drain to Mosquitto: \(total) records in \(elapsed), \(Int(perSecond)) msg/s (meter: \(Int(rate)) msg/s)"
+        )
         await watcher.disconnect()
         await mosquitto.stop()
     }
@@ -48,7 +51,8 @@ import WharfCore
     @Test func speaksMQTT311() async throws {
         let mosquitto = try await Mosquitto()
         try await mosquitto.start()
-        let watcher = try await TestMQTTClient.connect(port: mosquitto.port, clientIdentifier: "watcher", version: .v311)
+        let watcher = try await TestMQTTClient.connect(
+            port: mosquitto.port, clientIdentifier: "watcher", version: .v311)
         try await watcher.subscribe("site/#")
         let queue = InMemoryUplinkQueue()
         for sequence in 1...1_000 { queue.append(topic: "site/v3", payload: ByteBuffer(string: "\(sequence)")) }

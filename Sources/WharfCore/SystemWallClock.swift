@@ -4,6 +4,13 @@
     import Darwin
 #endif
 
+/// Wall-clock time in milliseconds since 1970, for what must make sense after a reboot
+/// (queue ages, session disconnect times). Monotonic intervals use ``WharfClock`` instead.
+public protocol WallClock: Sendable {
+    /// Milliseconds since the Unix epoch.
+    func millisecondsSinceEpoch() -> Int64
+}
+
 /// The system's real-time clock.
 public struct SystemWallClock: WallClock {
     /// Creates the clock.
