@@ -62,3 +62,28 @@ enum WriteOperation: Sendable {
         }
     }
 }
+
+/// A result waiting for its transaction to commit. An enum rather than a closure so that
+/// delivering costs no allocation per operation.
+enum Delivery {
+    case nothing
+    case sequence(WriteOperation.Completion<Int64>, Result<Int64, StoreError>)
+    case records(WriteOperation.Completion<[ForwardRecord]>, Result<[ForwardRecord], StoreError>)
+    case done(WriteOperation.Completion<Void>, Result<Void, StoreError>)
+    case count(WriteOperation.Completion<Int>, Result<Int, StoreError>)
+    case snapshot(WriteOperation.Completion<BrokerSnapshot>, Result<BrokerSnapshot, StoreError>)
+    case flushed(@Sendable () -> Void)
+
+    /// Hands the result to its completion.
+    func deliver() {
+        switch self {
+        case .nothing: return
+        case .sequence(let completion, let result): completion(result)
+        case .records(let completion, let result): completion(result)
+        case .done(let completion, let result): completion(result)
+        case .count(let completion, let result): completion(result)
+        case .snapshot(let completion, let result): completion(result)
+        case .flushed(let completion): completion()
+        }
+    }
+}

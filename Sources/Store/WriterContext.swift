@@ -5,8 +5,6 @@ import NIOCore
 ///
 /// Not `Sendable`: it is created, used and closed only on the writer thread (`WriterConfinement`).
 final class WriterContext {
-    typealias Delivery = () -> Void
-
     let db: SQLiteConnection
     let logger: Logger
     let shared: StoreShared
@@ -110,7 +108,7 @@ final class WriterContext {
                 logger.notice("Store writes succeed again", metadata: ["store.path": "\(db.path)"])
             }
             shared.publish(queue)
-            for delivery in deliveries { delivery() }
+            for delivery in deliveries { delivery.deliver() }
             return rest
         }
     }
@@ -125,7 +123,7 @@ final class WriterContext {
         queue = accounting
         let deliveries = operations.map { fail($0, error) }
         shared.publish(queue)
-        for delivery in deliveries { delivery() }
+        for delivery in deliveries { delivery.deliver() }
     }
 
     private func rollback() {
@@ -154,26 +152,22 @@ final class WriterContext {
     private func execute(_ operation: WriteOperation, makeRoomFirst: Bool) throws(SQLiteError) -> Delivery {
         switch operation {
         case .append(let record, let policy, let queuePolicy, let completion):
-            let result = try append(record, policy, queuePolicy, makeRoomFirst: makeRoomFirst)
-            return { completion(result) }
+            return .sequence(completion, try append(record, policy, queuePolicy, makeRoomFirst: makeRoomFirst))
         case .read(let after, let limit, let queuePolicy, let completion):
-            let records = try read(after: after, limit: limit, queuePolicy)
-            return { completion(.success(records)) }
+            return .records(completion, .success(try read(after: after, limit: limit, queuePolicy)))
         case .remove(let sequences, let completion):
             try remove(sequences)
-            return { completion(.success(())) }
+            return .done(completion, .success(()))
         case .purgeExpired(let queuePolicy, let completion):
-            let count = try purgeExpired(queuePolicy)
-            return { completion(.success(count)) }
+            return .count(completion, .success(try purgeExpired(queuePolicy)))
         case .broker(let write, let completion):
             try apply(write)
-            guard let completion else { return {} }
-            return { completion(.success(())) }
+            guard let completion else { return .nothing }
+            return .done(completion, .success(()))
         case .loadBrokerState(let completion):
-            let snapshot = try loadBrokerState()
-            return { completion(.success(snapshot)) }
+            return .snapshot(completion, .success(try loadBrokerState()))
         case .flush(let completion):
-            return completion
+            return .flushed(completion)
         }
     }
 
@@ -184,20 +178,20 @@ final class WriterContext {
             if error.kind == .diskFull {
                 queue.countDrops(1, .diskFull)
             }
-            return { completion(.failure(error)) }
+            return .sequence(completion, .failure(error))
         case .read(_, _, _, let completion):
-            return { completion(.failure(error)) }
+            return .records(completion, .failure(error))
         case .remove(_, let completion):
-            return { completion(.failure(error)) }
+            return .done(completion, .failure(error))
         case .purgeExpired(_, let completion):
-            return { completion(.failure(error)) }
+            return .count(completion, .failure(error))
         case .broker(_, let completion):
-            guard let completion else { return {} }
-            return { completion(.failure(error)) }
+            guard let completion else { return .nothing }
+            return .done(completion, .failure(error))
         case .loadBrokerState(let completion):
-            return { completion(.failure(error)) }
+            return .snapshot(completion, .failure(error))
         case .flush(let completion):
-            return completion
+            return .flushed(completion)
         }
     }
 
