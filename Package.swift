@@ -201,6 +201,7 @@ let package = Package(
             dependencies: [
                 "Store",
                 "WharfCore",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
