@@ -26,11 +26,9 @@ extension UplinkService {
                 shared.keepAlive = nil
             }
         }
-        transition(to: .connected)
-        logger.notice(
-            "Uplink connected",
-            metadata: [
-                "uplink.state": "connected",
+        transition(
+            to: .connected,
+            details: [
                 "mqtt.version": "\(parameters.version)",
                 "mqtt.client_id": "\(parameters.clientIdentifier)",
                 "mqtt.session_present": "\(parameters.sessionPresent)",
@@ -113,7 +111,12 @@ extension UplinkService {
             let identifier = shared.withLock({ $0.window.reserveSubscription() })
         else { return }
         let entries = configuration.subscriptions.map { subscription in
-            TopicSubscription(topicFilter: subscription.remoteFilter, options: SubscriptionOptions(qos: subscription.qos))
+            // No Local (MQTT 5): a remote filter that also matches what the uplink publishes must not
+            // bring those messages back into the local broker, where uplink rules could send them out again.
+            TopicSubscription(
+                topicFilter: subscription.remoteFilter,
+                options: SubscriptionOptions(qos: subscription.qos, noLocal: link.parameters.version == .v5)
+            )
         }
         try await write([.subscribe(SubscribePacket(packetIdentifier: identifier, subscriptions: entries))], on: link)
     }

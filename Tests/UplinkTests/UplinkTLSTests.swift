@@ -32,7 +32,9 @@ extension UplinkMosquittoTests {
                 caFile: certificates.caFile, certificateFile: certificates.clientCertificate,
                 privateKeyFile: certificates.clientKey, serverName: serverName)
             let queue = InMemoryUplinkQueue()
-            for sequence in 1...100 { queue.append(topic: "site/tls\(index)", payload: ByteBuffer(string: "\(sequence)")) }
+            for sequence in 1...100 {
+                queue.append(topic: "site/tls\(index)", payload: ByteBuffer(string: "\(sequence)"))
+            }
             let harness = UplinkHarness(
                 testConfiguration(port: tlsPort, clientIdentifier: "gw-tls-\(index)", tls: tls), queue: queue)
             try await harness.running {
@@ -62,7 +64,8 @@ extension UplinkMosquittoTests {
         let error = try #require(status.lastError)
         #expect(error.contains("127.0.0.1:\(tlsPort)"))
         #expect(error.contains("certificate verification failed"))
-        #expect(harness.logs.all.contains { $0.level == .error && $0.message.contains("certificate verification failed") })
+        #expect(
+            harness.logs.all.contains { $0.level == .error && $0.message.contains("certificate verification failed") })
         #expect(!harness.logs.all.contains { $0.metadata["uplink.state"] == "connected" })
         await mosquitto.stop()
     }

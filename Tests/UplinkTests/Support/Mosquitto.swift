@@ -33,7 +33,8 @@ final class Mosquitto: Sendable {
         self.persistence = persistence
         self.verboseLog = verboseLog
         self.extraConfiguration = configuration
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("wharf-mosquitto-\(UUID().uuidString)")
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "wharf-mosquitto-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     }
 

@@ -60,7 +60,8 @@ struct TestCertificates {
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
             throw MosquittoError(
-                message: "openssl \(arguments.joined(separator: " ")) failed: \(String(decoding: output, as: UTF8.self))")
+                message:
+                    "openssl \(arguments.joined(separator: " ")) failed: \(String(decoding: output, as: UTF8.self))")
         }
     }
 }

@@ -140,10 +140,12 @@ private final class TestClientHandler: ChannelInboundHandler {
         let packet = unwrapInboundIn(data)
         switch packet {
         case .publish(let publish) where publish.qos == .atLeastOnce:
-            context.write(wrapOutboundOut(.pubAck(PubAckPacket(packetIdentifier: publish.packetIdentifier ?? 0))), promise: nil)
+            context.write(
+                wrapOutboundOut(.pubAck(PubAckPacket(packetIdentifier: publish.packetIdentifier ?? 0))), promise: nil)
             needsFlush = true
         case .publish(let publish) where publish.qos == .exactlyOnce:
-            context.write(wrapOutboundOut(.pubRec(PubAckPacket(packetIdentifier: publish.packetIdentifier ?? 0))), promise: nil)
+            context.write(
+                wrapOutboundOut(.pubRec(PubAckPacket(packetIdentifier: publish.packetIdentifier ?? 0))), promise: nil)
             needsFlush = true
         case .pubRec(let ack):
             context.write(wrapOutboundOut(.pubRel(PubAckPacket(packetIdentifier: ack.packetIdentifier))), promise: nil)

@@ -173,4 +173,3 @@ func testConfiguration(
         connectTimeout: .seconds(3)
     )
 }
-
