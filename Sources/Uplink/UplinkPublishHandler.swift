@@ -45,7 +45,7 @@ final class UplinkPublishHandler: ChannelInboundHandler {
     }
 
     private func pump(context: ChannelHandlerContext) {
-        guard let buffer = service.pump(allocator: context.channel.allocator) else { return }
+        guard let buffer = service.pump(channel: context.channel) else { return }
         context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
     }
 }

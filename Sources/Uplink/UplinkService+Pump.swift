@@ -44,12 +44,17 @@ extension UplinkService {
     /// Takes what may be sent now (retransmissions first, then read-ahead records as the window allows)
     /// and encodes it into one buffer; nil when there is nothing to send.
     ///
-    /// Runs on the event loop; the queue is never touched here, only the read-ahead.
-    func pump(allocator: ByteBufferAllocator) -> ByteBuffer? {
+    /// Runs on the event loop of `channel`; the queue is never touched here, only the read-ahead.
+    func pump(channel: any Channel) -> ByteBuffer? {
         let wallNow = wallClock()
         let batchSize = max(1, configuration.readBatch)
         var refetch = false
-        let (resends, fresh, version) = shared.withLock { shared in
+        let channelID = ObjectIdentifier(channel)
+        let (resends, fresh, version) = shared.withLock {
+            shared -> (InflightWindow.Batch, InflightWindow.Batch, MQTTProtocolVersion?) in
+            guard shared.activeChannel == channelID else {
+                return (InflightWindow.Batch(), InflightWindow.Batch(), nil)
+            }
             let resends = shared.window.takeResends(now: wallNow)
             var fresh = InflightWindow.Batch()
             if !shared.stopping && shared.window.pendingResends == 0 {
@@ -69,7 +74,7 @@ extension UplinkService {
         guard let version else { return nil }
         var finished = resends.finished + fresh.finished
         let dropped = resends.dropped + fresh.dropped
-        var buffer = allocator.buffer(capacity: 64 * (resends.publishes.count + fresh.publishes.count))
+        var buffer = channel.allocator.buffer(capacity: 64 * (resends.publishes.count + fresh.publishes.count))
         var written = (resends: 0, fresh: 0)
         var unencodable = 0
         for (index, packet) in (resends.publishes + fresh.publishes).enumerated() {

@@ -11,6 +11,7 @@ extension UplinkService {
         let parameters = link.parameters
         let now = clock.now()
         shared.withLock { shared in
+            shared.activeChannel = ObjectIdentifier(link.channel)
             shared.window.connected(parameters)
             shared.keepAlive = KeepAliveSchedule(keepAlive: parameters.keepAlive, now: now)
             shared.rejectionsLogged = 0
@@ -22,6 +23,7 @@ extension UplinkService {
         }
         defer {
             shared.withLock { shared in
+                shared.activeChannel = nil
                 shared.window.disconnected()
                 shared.keepAlive = nil
             }

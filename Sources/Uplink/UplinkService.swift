@@ -157,6 +157,8 @@ extension UplinkService {
         var readAhead = ReadAhead()
         /// Set by a graceful stop: no new records go out, only what is outstanding is awaited.
         var stopping = false
+        /// The channel of the accepted connection; a late pump on an older channel must not take records.
+        var activeChannel: ObjectIdentifier?
     }
 }
 

@@ -216,7 +216,7 @@ import WharfCore
         let ceilings = waits.compactMap { $0.metadata["uplink.ceiling_ms"].flatMap { Int($0) } }
         #expect(ceilings.prefix(5) == [50, 100, 200, 400, 400])
         #expect(ceilings.allSatisfy { $0 <= 400 })
-        let tolerance = Duration.milliseconds(150)
+        let tolerance = Duration.milliseconds(250)
         for (index, wait) in waits.enumerated() where index + 1 < attempts.count {
             let delay = Duration.milliseconds(Int(wait.metadata["uplink.delay_ms"] ?? "") ?? -1)
             let ceiling = Duration.milliseconds(ceilings[index])
