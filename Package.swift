@@ -211,6 +211,7 @@ let package = Package(
             name: "UplinkTests",
             dependencies: [
                 "Uplink",
+                .product(name: "Logging", package: "swift-log"),
                 "MQTTCodec",
                 "WharfCore",
                 "AdapterKit",

@@ -18,8 +18,6 @@ struct InflightWindow: Sendable {
         var finished: [Int64] = []
         /// Records given up, with the reason, for logging and counting.
         var dropped: [(sequence: Int64, reason: DropReason)] = []
-        /// Whether `publishes` are retransmissions.
-        var isResend = false
 
         var isEmpty: Bool { publishes.isEmpty && finished.isEmpty }
     }
@@ -127,7 +125,7 @@ struct InflightWindow: Sendable {
 
     /// Takes the next retransmissions that fit in the window.
     mutating func takeResends(now: Int64) -> Batch {
-        var batch = Batch(isResend: true)
+        var batch = Batch()
         guard let link else { return batch }
         while resendHead < resendOrder.count && inFlight < capacity {
             let identifier = resendOrder[resendHead]

@@ -77,6 +77,7 @@ public struct UplinkConfiguration: Sendable {
     /// Whether to start a new session on every connection instead of resuming the previous one.
     public var cleanStart: Bool
     /// MQTT 5 Session Expiry Interval in seconds: how long the server keeps the session after a drop.
+    /// (MQTT 3.1.1 has no expiry: without clean start the server keeps the session until it decides otherwise.)
     public var sessionExpiry: UInt32
     /// The protocol version spoken.
     public var version: MQTTProtocolVersion
@@ -86,7 +87,8 @@ public struct UplinkConfiguration: Sendable {
     public var maxInflight: Int
     /// The resolved status topic (`wharf/{gateway}/status`): retained "online", will "offline".
     public var statusTopic: String
-    /// Cloud subscriptions forwarded into the local broker.
+    /// Cloud subscriptions forwarded into the local broker (with MQTT 5 No Local, so the uplink's own
+    /// publications never come back).
     public var subscriptions: [RemoteSubscription]
     /// The most records read from the queue at once.
     public var readBatch: Int

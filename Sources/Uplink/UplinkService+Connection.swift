@@ -47,6 +47,7 @@ extension UplinkService {
                     try pipeline.addHandler(ByteCountingHandler(counter: counter))
                     // The version is learned from the CONNACK, so a 3.1.1-only server's refusal still decodes.
                     try pipeline.addHandler(ByteToMessageHandler(MQTTPacketDecoder(version: nil)))
+                    try pipeline.addHandler(UplinkPublishHandler(service: self))
                     return try NIOAsyncChannel<MQTTPacket, ByteBuffer>(
                         wrappingChannelSynchronously: channel,
                         configuration: .init(backPressureStrategy: .init(lowWatermark: 256, highWatermark: 4096))

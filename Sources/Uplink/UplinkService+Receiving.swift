@@ -11,7 +11,8 @@ extension UplinkService {
         while let packet = try await inbound.next() {
             switch packet {
             case .pubAck(let ack):
-                acknowledge(ack)
+                // The publish handler takes PUBACKs off the stream; one that gets here is handled the same way.
+                acknowledge([ack])
             case .publish(let publish):
                 shared.withLock { $0.keepAlive?.received() }
                 try await deliver(publish, on: link)
@@ -38,38 +39,6 @@ extension UplinkService {
                 // The uplink never publishes at QoS 2 nor authenticates: these cannot be answers to it.
                 throw UplinkError(.protocolViolation, "\(endpoint) sent an unexpected \(packet.packetType)")
             }
-        }
-    }
-
-    /// Registers a PUBACK: frees its window slot and hands the record to the queue for deletion.
-    private func acknowledge(_ ack: PubAckPacket) {
-        let rejected = ack.reasonCode.rawValue >= 0x80
-        let now = clock.now()
-        let (result, logRejection) = shared.withLock { shared -> (InflightWindow.Acknowledgement, Bool) in
-            shared.keepAlive?.received()
-            let result = shared.window.acknowledge(ack.packetIdentifier)
-            guard case .record(let sequence) = result else { return (result, false) }
-            shared.pendingAcknowledgements.append(sequence)
-            shared.status.acknowledged += 1
-            shared.rate.record(total: shared.status.acknowledged, at: now)
-            guard rejected else { return (result, false) }
-            shared.status.rejected += 1
-            shared.rejectionsLogged += 1
-            // A server that refuses everything would otherwise log at the drain rate.
-            return (result, shared.rejectionsLogged <= 10 || shared.rejectionsLogged.isMultiple(of: 1000))
-        }
-        windowSignal.signal()
-        if case .record(let sequence) = result {
-            acknowledgeSignal.signal()
-            if logRejection {
-                let reason = ack.properties.reasonString.map { " (\($0))" } ?? ""
-                logger.warning(
-                    "Uplink: \(endpoint) rejected record \(sequence) with reason code 0x\(String(ack.reasonCode.rawValue, radix: 16)) \(ack.reasonCode)\(reason); it is not resent",
-                    metadata: ["uplink.error": "puback-rejected"]
-                )
-            }
-        } else if result == .unknown {
-            logger.debug("Uplink: PUBACK for unknown packet identifier \(ack.packetIdentifier)")
         }
     }
 

@@ -35,13 +35,20 @@ extension UplinkService {
     }
 
     /// Records a state change and logs it at notice level.
-    func transition(to state: UplinkLinkState, attempt: Int? = nil, delay: Duration? = nil, ceiling: Duration? = nil) {
+    func transition(
+        to state: UplinkLinkState,
+        attempt: Int? = nil,
+        delay: Duration? = nil,
+        ceiling: Duration? = nil,
+        details: Logger.Metadata = [:]
+    ) {
         let now = clock.now()
         shared.withLock { shared in
             shared.status.state = state
             shared.status.connectedSince = state == .connected ? now : nil
         }
-        var metadata: Logger.Metadata = ["uplink.state": "\(state.rawValue)"]
+        var metadata = details
+        metadata["uplink.state"] = "\(state.rawValue)"
         if let attempt { metadata["uplink.attempt"] = "\(attempt)" }
         if let delay { metadata["uplink.delay_ms"] = "\(delay.milliseconds)" }
         if let ceiling { metadata["uplink.ceiling_ms"] = "\(ceiling.milliseconds)" }
@@ -52,6 +59,8 @@ extension UplinkService {
     func acknowledgeLoop() async {
         while !Task.isCancelled {
             await acknowledgeSignal.wait()
+            // Lingering a moment lets PUBACKs pile up: a durable queue deletes a batch in one transaction.
+            try? await Task.sleep(for: .milliseconds(2))
             if Task.isCancelled { return }
             if await !flushAcknowledgements() {
                 // The queue failed (full disk, locked database): try again shortly rather than spin.

@@ -10,7 +10,7 @@ extension UplinkService {
         let stopped = await withTaskGroup(of: Bool.self) { group in
             group.addTask {
                 do {
-                    try await self.sendLoop(on: link)
+                    try await self.fetchLoop(on: link)
                 } catch is CancellationError {
                 } catch {
                     link.fail(self.describing(error))
@@ -29,30 +29,22 @@ extension UplinkService {
         if stopped && link.outcome == nil { await sayGoodbye(on: link) }
     }
 
-    /// Resends what the reconnect left unacknowledged, then reads newer records as the window allows.
-    private func sendLoop(on link: UplinkLink) async throws {
+    /// Keeps the read-ahead filled from the queue and wakes the event loop to send what fits the window.
+    ///
+    /// Retransmissions left by the reconnect go first; the event loop sends them with the first pump.
+    private func fetchLoop(on link: UplinkLink) async throws {
         let batchSize = max(1, configuration.readBatch)
+        pump(link)
         while true {
             try Task.checkCancellation()
-            let now = wallClock()
-            let (resends, readLimit, lastRead, resendsLeft) = shared.withLock { shared in
-                let resends = shared.window.takeResends(now: now)
-                return (
-                    resends, shared.window.readLimit(batch: batchSize), shared.window.lastRead,
-                    shared.window.pendingResends
-                )
-            }
-            if !resends.isEmpty {
-                try await transmit(resends, on: link)
-                continue
-            }
-            if resendsLeft > 0 || readLimit == 0 {
-                await windowSignal.wait()
+            let (wanted, after) = shared.withLock { ($0.readAhead.count < batchSize, $0.readAhead.fetchedThrough) }
+            if !wanted {
+                await fetchSignal.wait()
                 continue
             }
             let items: [UplinkItem]
             do {
-                items = try await queue.read(after: lastRead, limit: readLimit)
+                items = try await queue.read(after: after, limit: batchSize)
             } catch is CancellationError {
                 throw CancellationError()
             } catch {
@@ -63,65 +55,17 @@ extension UplinkService {
                 continue
             }
             if items.isEmpty {
-                await queue.waitForAppend(after: lastRead)
+                await queue.waitForAppend(after: after)
                 continue
             }
-            let admitted = shared.withLock { $0.window.admit(items, now: wallClock()) }
-            try await transmit(admitted, on: link)
+            shared.withLock { $0.readAhead.append(items) }
+            pump(link)
         }
     }
 
-    /// Writes a batch of publishes as one buffer and hands its finished records to the queue.
-    private func transmit(_ batch: InflightWindow.Batch, on link: UplinkLink) async throws {
-        var finished = batch.finished
-        var buffer = link.channel.allocator.buffer(capacity: 64 * max(1, batch.publishes.count))
-        var written = 0
-        for packet in batch.publishes {
-            do {
-                try MQTTPacket.publish(packet).encode(into: &buffer, version: link.parameters.version)
-                written += 1
-            } catch {
-                // Only properties beyond MQTT's field limits get here; the record can never be sent.
-                logger.warning(
-                    "Uplink drops a record it cannot encode for topic \(packet.topic): \(error)",
-                    metadata: ["uplink.error": "encode"]
-                )
-                let sequence = packet.packetIdentifier.flatMap { identifier in
-                    shared.withLock { $0.window.abandon(identifier) }
-                }
-                if let sequence { finished.append(sequence) }
-                shared.withLock { $0.status.dropped += 1 }
-            }
-        }
-        if !batch.dropped.isEmpty { logDrops(batch.dropped) }
-        if !finished.isEmpty {
-            shared.withLock { shared in
-                shared.pendingAcknowledgements.append(contentsOf: finished)
-                shared.status.dropped += batch.dropped.count
-            }
-            acknowledgeSignal.signal()
-        }
-        guard written > 0 else { return }
-        try await write(buffer, on: link)
-        shared.withLock { shared in
-            if batch.isResend {
-                shared.status.resent += written
-            } else {
-                shared.status.published += written
-            }
-        }
-    }
-
-    private func logDrops(_ dropped: [(sequence: Int64, reason: InflightWindow.DropReason)]) {
-        var byReason: [InflightWindow.DropReason: [Int64]] = [:]
-        for (sequence, reason) in dropped { byReason[reason, default: []].append(sequence) }
-        for (reason, sequences) in byReason {
-            let first = sequences.first ?? 0
-            logger.warning(
-                "Uplink drops \(sequences.count) record(s) (\(reason.rawValue)), first sequence \(first)",
-                metadata: ["uplink.drop_reason": "\(reason.rawValue)"]
-            )
-        }
+    /// Asks the event loop to send what the window allows.
+    private func pump(_ link: UplinkLink) {
+        link.channel.pipeline.fireUserInboundEventTriggered(UplinkPumpEvent())
     }
 
     /// The graceful end of a connection: let outstanding PUBACKs arrive, publish the retained "offline",
@@ -129,6 +73,7 @@ extension UplinkService {
     private func sayGoodbye(on link: UplinkLink) async {
         let timeout = UInt64(max(0, configuration.shutdownTimeout.milliseconds)) * 1_000_000
         let deadline = clock.now() &+ timeout
+        shared.withLock { $0.stopping = true }
         await waitUntil(deadline) { $0.window.inFlight == 0 }
         var disconnect = DisconnectPacket()
         do {
@@ -142,9 +87,10 @@ extension UplinkService {
         } catch {
             logger.info("Uplink could not say goodbye to \(endpoint): \(describing(error))")
         }
-        logger.notice(
+        // Records still unacknowledged stay in the queue and go out again on the next start.
+        logger.info(
             "Uplink disconnected on request",
-            metadata: ["uplink.state": "stopped", "uplink.unacknowledged": "\(shared.withLock { $0.window.inFlight })"]
+            metadata: ["uplink.unacknowledged": "\(shared.withLock { $0.window.inFlight })"]
         )
         link.finish()
     }

@@ -11,6 +11,7 @@ extension UplinkService {
         let parameters = link.parameters
         let now = clock.now()
         shared.withLock { shared in
+            shared.activeChannel = ObjectIdentifier(link.channel)
             shared.window.connected(parameters)
             shared.keepAlive = KeepAliveSchedule(keepAlive: parameters.keepAlive, now: now)
             shared.rejectionsLogged = 0
@@ -22,15 +23,14 @@ extension UplinkService {
         }
         defer {
             shared.withLock { shared in
+                shared.activeChannel = nil
                 shared.window.disconnected()
                 shared.keepAlive = nil
             }
         }
-        transition(to: .connected)
-        logger.notice(
-            "Uplink connected",
-            metadata: [
-                "uplink.state": "connected",
+        transition(
+            to: .connected,
+            details: [
                 "mqtt.version": "\(parameters.version)",
                 "mqtt.client_id": "\(parameters.clientIdentifier)",
                 "mqtt.session_present": "\(parameters.sessionPresent)",
@@ -113,8 +113,17 @@ extension UplinkService {
             let identifier = shared.withLock({ $0.window.reserveSubscription() })
         else { return }
         let entries = configuration.subscriptions.map { subscription in
+<<<<<<< HEAD
             TopicSubscription(
                 topicFilter: subscription.remoteFilter, options: SubscriptionOptions(qos: subscription.qos))
+=======
+            // No Local (MQTT 5): a remote filter that also matches what the uplink publishes must not
+            // bring those messages back into the local broker, where uplink rules could send them out again.
+            TopicSubscription(
+                topicFilter: subscription.remoteFilter,
+                options: SubscriptionOptions(qos: subscription.qos, noLocal: link.parameters.version == .v5)
+            )
+>>>>>>> h-uplink
         }
         try await write([.subscribe(SubscribePacket(packetIdentifier: identifier, subscriptions: entries))], on: link)
     }

@@ -44,6 +44,8 @@ public final class UplinkService: Service, Sendable {
     let bytesReceived = ByteCounter()
     /// Signalled when PUBACKs free room in the window.
     let windowSignal = AsyncSignal()
+    /// Signalled when the read-ahead runs low.
+    let fetchSignal = AsyncSignal()
     /// Signalled when finished records wait to be acknowledged to the queue.
     let acknowledgeSignal = AsyncSignal()
     /// Closed when the service is asked to stop.
@@ -151,6 +153,12 @@ extension UplinkService {
         var receivedExactlyOnce: Set<UInt16> = []
         /// How many PUBACK errors were logged on the current connection (the rest are only counted).
         var rejectionsLogged = 0
+        /// Records fetched from the queue and not yet in the window.
+        var readAhead = ReadAhead()
+        /// Set by a graceful stop: no new records go out, only what is outstanding is awaited.
+        var stopping = false
+        /// The channel of the accepted connection; a late pump on an older channel must not take records.
+        var activeChannel: ObjectIdentifier?
     }
 }
 

@@ -14,9 +14,10 @@ public enum UplinkLinkState: String, Sendable, Hashable {
 public struct UplinkStatus: Sendable, Hashable {
     /// The link state.
     public var state: UplinkLinkState
-    /// How many times the link was re-established after having been up, or attempts failed.
+    /// How many reconnect attempts followed a failed attempt or a lost link.
     public var reconnects: Int
-    /// The last connection error, as a sentence naming the host; nil after none.
+    /// What made the last attempt fail or the last link drop, as a sentence naming the host; cleared
+    /// when a connection is accepted (the log keeps the history).
     public var lastError: String?
     /// QoS 1 publishes sent and awaiting PUBACK.
     public var inFlight: Int
