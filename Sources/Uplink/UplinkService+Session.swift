@@ -113,17 +113,12 @@ extension UplinkService {
             let identifier = shared.withLock({ $0.window.reserveSubscription() })
         else { return }
         let entries = configuration.subscriptions.map { subscription in
-<<<<<<< HEAD
-            TopicSubscription(
-                topicFilter: subscription.remoteFilter, options: SubscriptionOptions(qos: subscription.qos))
-=======
             // No Local (MQTT 5): a remote filter that also matches what the uplink publishes must not
             // bring those messages back into the local broker, where uplink rules could send them out again.
             TopicSubscription(
                 topicFilter: subscription.remoteFilter,
                 options: SubscriptionOptions(qos: subscription.qos, noLocal: link.parameters.version == .v5)
             )
->>>>>>> h-uplink
         }
         try await write([.subscribe(SubscribePacket(packetIdentifier: identifier, subscriptions: entries))], on: link)
     }

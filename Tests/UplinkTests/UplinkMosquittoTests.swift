@@ -39,15 +39,8 @@ import WharfCore
         #expect(status.state == .stopped)
         #expect(status.bytesSent > total * 10)
         #expect(status.bytesReceived >= total * 4)
-<<<<<<< HEAD
-        let perSecond =
-            Double(total) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
-        print(
-            "uplink drain to Mosquitto: \(total) records in \(elapsed), \(Int(perSecond)) msg/s (meter: \(Int(rate)) msg/s)"
-=======
         print(
             "uplink drain to Mosquitto with a subscriber counting: \(total) records in \(elapsed), \(rate(total, elapsed)) msg/s (status meter \(Int(meter)) msg/s)"
->>>>>>> h-uplink
         )
         await watcher.disconnect()
         await mosquitto.stop()
