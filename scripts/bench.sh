@@ -202,8 +202,8 @@ done
 elapsed=$(($(date +%s) - started))
 
 mkdir -p "$(dirname "$OUT")"
-BENCH_HEADER="Run of $(date -u '+%Y-%m-%d %H:%M UTC') on CPU_MODEL, $(nproc) cores; load average before: \
-$LOAD_BEFORE; $run_count generator runs in $elapsed s.
+BENCH_HEADER="Run of $(date -u '+%Y-%m-%d %H:%M UTC') on CPU_MODEL, $(nproc) cores; load average before \
+$LOAD_BEFORE, after $(cut -d' ' -f1-3 /proc/loadavg); $run_count generator runs in $elapsed s.
 
 Parameters: $MESSAGES messages per publisher, $PAYLOAD-byte payload, window $WINDOW, MQTT $MQTT; \
 fan-in $FAN_IN→1, fan-out 1→$FAN_OUT, pairs $PAIRS; generator threads $THREADS; medians of $REPEAT \
