@@ -209,7 +209,8 @@ Parameters: $MESSAGES messages per publisher, $PAYLOAD-byte payload, window $WIN
 fan-in $FAN_IN→1, fan-out 1→$FAN_OUT, pairs $PAIRS; generator threads $THREADS; medians of $REPEAT \
 interleaved runs per broker. Both brokers: max_inflight_messages $MAX_INFLIGHT, max_queued_messages \
 $MAX_QUEUED, max packet size $MAX_PACKET, TCP_NODELAY, no \$SYS, no persistence; \
-$({ "$MOSQUITTO" -h 2>/dev/null || true; } | head -n 1 | sed 's/ is an.*//'), $("$WHARFD" --version 2>/dev/null || echo wharfd)."
+$({ "$MOSQUITTO" -h 2>/dev/null || true; } | head -n 1 | sed 's/ is an.*//'), $("$WHARFD" --version 2>/dev/null || echo wharfd) at commit \
+$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- Sources 2>/dev/null || echo ' (with local changes)')."
 export BENCH_HEADER
 python3 - "$INDEX" "$OUT" "$(getconf CLK_TCK)" <<'PY'
 import json, os, statistics, sys

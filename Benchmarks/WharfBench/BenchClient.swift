@@ -28,13 +28,19 @@ struct ClientHandle<Handler: BenchClient>: Sendable {
         on loop: any EventLoop,
         make: @escaping @Sendable () -> Handler
     ) async throws -> ClientHandle<Handler> {
-        let channel = try await ClientBootstrap(group: loop)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .channelOption(
-                .recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 16384, maximum: 1 << 20)
-            )
-            .connect(host: host, port: port)
-            .get()
+        let channel: any Channel
+        do {
+            channel = try await ClientBootstrap(group: loop)
+                .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                .channelOption(
+                    .recvAllocator,
+                    value: AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 16384, maximum: 1 << 20)
+                )
+                .connect(host: host, port: port)
+                .get()
+        } catch {
+            throw BenchError("cannot connect to \(host):\(port): \(error)")
+        }
         let (handler, handshake) = try await loop.submit {
             let handler = make()
             try channel.pipeline.syncOperations.addHandler(handler)
