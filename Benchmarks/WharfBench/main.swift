@@ -1,1 +1,0 @@
-print("wharf-bench: not built yet")
