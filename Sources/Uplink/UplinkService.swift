@@ -6,12 +6,6 @@ public import ServiceLifecycle
 import Synchronization
 public import WharfCore
 
-#if canImport(FoundationEssentials)
-    import FoundationEssentials
-#else
-    import Foundation
-#endif
-
 /// The bridge to the cloud MQTT broker: drains the store-and-forward queue upstream and publishes
 /// what the cloud sends on the remote subscriptions into the local broker.
 ///
@@ -133,7 +127,7 @@ public final class UplinkService: Service, Sendable {
     }
 
     private static let systemWallClock: @Sendable () -> Int64 = {
-        Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
+        SystemWallClock().millisecondsSinceEpoch()
     }
 }
 
