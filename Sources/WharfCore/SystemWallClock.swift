@@ -1,5 +1,7 @@
 #if canImport(Glibc)
     import Glibc
+    // `timespec`'s fields are declared there; Swift's member-import rules want it named.
+    import SwiftOverlayShims
 #elseif canImport(Darwin)
     import Darwin
 #endif
