@@ -188,8 +188,6 @@ def gateway_factory(tmp_path: Path) -> Iterator[Callable[..., Gateway]]:
 
     yield make
     for instance in made:
-        if instance.proc is not None:
-            instance.resume()  # in case a failed test left it stopped
         instance.stop()
     for instance in made:
         instance.check_clean_exit()

@@ -16,7 +16,6 @@ from wharf_e2e.gateway import (
     AckingPublisher,
     DeliveryReport,
     Forward,
-    Gateway,
     StorageOptions,
     SysWatcher,
     UplinkOptions,

@@ -10,7 +10,7 @@ import pytest
 
 from wharf_e2e.broker import Broker
 from wharf_e2e.checks import messages_before_marker
-from wharf_e2e.client import V311, V5, MqttClient
+from wharf_e2e.client import V311, V5, MqttClient, publish_properties
 
 pytestmark = pytest.mark.wharf_only(
     reason="the Mosquitto reference runs without persistence; kill -9 would lose its state anyway"
@@ -19,6 +19,8 @@ pytestmark = pytest.mark.wharf_only(
 
 def bounce(broker: Broker, how: str) -> None:
     """Restarts the broker on the same port and data directory, cleanly or after kill -9."""
+    if how == "none":
+        return
     if how == "sigterm":
         broker.restart()
     else:
@@ -147,3 +149,25 @@ def test_session_expiry_counts_across_a_restart(broker: Broker, mqtt, while_: st
     )
     control = mqtt(version=V5, client_id="long-lived", clean=False, session_expiry=600, connect=False)
     assert control.connect().session_present
+
+
+@pytest.mark.parametrize("how", ["none", "sigterm", "kill9"])
+def test_message_expiry_of_queued_messages_counts_across_a_restart(broker: Broker, mqtt, how: str) -> None:
+    subscriber = persistent(mqtt, V5, f"expiring-{how}")
+    subscriber.subscribe("x/topic", 1)
+    subscriber.disconnect()
+    publisher = mqtt(version=V5)
+    publisher.publish("x/topic", b"short", 1, properties=publish_properties(MessageExpiryInterval=2))
+    publisher.publish("x/topic", b"long", 1, properties=publish_properties(MessageExpiryInterval=60))
+    publisher.close()
+    time.sleep(3)  # "short" has expired before the restart
+
+    bounce(broker, how)
+
+    again = persistent(mqtt, V5, f"expiring-{how}", connect=False)
+    assert again.connect().session_present
+    [message] = again.messages.wait(1)
+    assert message.payload == b"long", f"an expired message was delivered after the restart: {message}"
+    assert 50 <= message.properties.get("MessageExpiryInterval", 0) <= 57
+    again.messages.clear()
+    assert messages_before_marker(again, mqtt(version=V5), "x/topic") == []

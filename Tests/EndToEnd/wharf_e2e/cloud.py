@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Sequence
 
 from .broker import HOST, MOSQUITTO, START_TIMEOUT, STOP_TIMEOUT, _listening
-from .client import V311, V5, Collector, MqttClient, Received
+from .client import V5, Collector, MqttClient, Received
 
 
 def stable_port() -> int:
@@ -213,12 +213,9 @@ class CloudSubscriber:
     def connect(self) -> "CloudSubscriber":
         """Connects (resuming the session when persistent) and subscribes if the session did not survive."""
         self.close()
-        kwargs: dict[str, object] = {"version": self.version, "client_id": self.client_id}
-        if self.version == V5:
-            kwargs["clean"] = not self.persistent
-            kwargs["session_expiry"] = 3600 if self.persistent else None
-        else:
-            kwargs["clean"] = not self.persistent
+        kwargs: dict[str, object] = {"version": self.version, "client_id": self.client_id, "clean": not self.persistent}
+        if self.version == V5 and self.persistent:
+            kwargs["session_expiry"] = 3600
         client = self.cloud.client(**kwargs)
         client.messages = self.messages
         self.client = client
@@ -239,6 +236,3 @@ class CloudSubscriber:
         if self.client is not None:
             self.client.close()
             self.client = None
-
-
-__all__ = ["Cloud", "CloudTLS", "CloudSubscriber", "stable_port", "V5", "V311"]

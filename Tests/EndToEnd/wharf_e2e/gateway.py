@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import threading
 import time
 from dataclasses import dataclass, field
@@ -15,7 +14,7 @@ from typing import Callable
 import paho.mqtt.client as paho
 
 from .broker import Broker, BrokerOptions
-from .client import V5, MqttClient, Received
+from .client import MqttClient, Received
 
 GATEWAY_ID = "gw1"
 
@@ -190,15 +189,6 @@ class Gateway(Broker):
             config.write(render_gateway_yaml(self.uplink, self.storage, self.gateway_id))
         return command
 
-    def pause(self) -> None:
-        """SIGSTOP: the process keeps its sockets but does nothing (no reconnects) until `resume`."""
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGSTOP)
-
-    def resume(self) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGCONT)
-
     def client(self, **kwargs: object) -> MqttClient:
         """An unconnected paho client for wharfd's listener."""
         return MqttClient(self.host, self.port, **kwargs)  # type: ignore[arg-type]
@@ -346,7 +336,9 @@ class AckingPublisher:
         missing = [s for s, r in self.outcomes().items() if r is None]
         assert done, f"{self.name}: {len(missing)} publishes without PUBACK after {timeout} s (first {missing[:5]})"
 
-    def publish_one(self, *, size: int = 0, properties=None, timeout: float = 10.0) -> tuple[int, int | None]:  # noqa: ANN001
+    def publish_one(
+        self, *, size: int = 0, properties=None, timeout: float = 10.0  # noqa: ANN001
+    ) -> tuple[int, int | None]:
         """Publishes one message and waits for its PUBACK or the connection's end; (sequence, reason)."""
         [sequence] = self.publish(1, size=size, properties=properties)
         with self._cond:
@@ -373,6 +365,8 @@ class DeliveryReport:
 
     arrivals: dict[str, list[int]] = field(default_factory=dict)  # per publisher, arrival order
     duplicates: list[tuple[str, int, int]] = field(default_factory=list)  # (publisher, sequence, arrival index)
+    # How many of the duplicates came with the DUP flag set.
+    redelivered: int = 0
 
     @classmethod
     def of(cls, messages: list[Received], topic_prefix: str = "") -> "DeliveryReport":
@@ -388,6 +382,7 @@ class DeliveryReport:
             report.arrivals.setdefault(name, []).append(sequence)
             if (name, sequence) in seen:
                 report.duplicates.append((name, sequence, index))
+                report.redelivered += int(message.dup)
             seen.add((name, sequence))
         return report
 
