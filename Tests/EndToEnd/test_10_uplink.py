@@ -75,9 +75,9 @@ def quiescent_count(subscriber: CloudSubscriber, quiet: float = 0.5, bound: floa
 def check_delivery(
     report: DeliveryReport, expected: dict[str, int], *, duplicates_before: int
 ) -> dict[str, list[int]]:
-    """Every publisher's messages 1..n arrived, first copies in order; duplicates are only of
-    messages whose first copy arrived before index `duplicates_before` (in flight at the outage),
-    and per publisher they are the newest of those (the records not yet deleted as acknowledged)."""
+    """Every publisher's messages 1..n arrived, first copies in order, and no second copy arrived
+    before index `duplicates_before` (the outage); returns the duplicated sequences per publisher,
+    for the caller to check they were in flight at the outage."""
     duplicated: dict[str, list[int]] = {}
     for name, count in expected.items():
         firsts = report.first_arrivals(name)
