@@ -15,10 +15,14 @@ import pytest
 
 from wharf_e2e import codec
 from wharf_e2e.broker import Broker, BrokerOptions, broker_kind, wharfd_path
+from wharf_e2e.certs import Certificates
 from wharf_e2e.client import MqttClient
+from wharf_e2e.cloud import Cloud, CloudTLS
+from wharf_e2e.gateway import Gateway, StorageOptions, UplinkOptions
 from wharf_e2e.raw import RawClient
 
 RUN_XFAIL = os.environ.get("WHARF_E2E_RUN_XFAIL", "") not in ("", "0")
+_REPORT_KEY = pytest.StashKey[list[str]]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -119,3 +123,108 @@ def raw(broker: Broker) -> Iterator[Callable[..., RawClient]]:
     yield make
     for client in made:
         client.close()
+
+
+# --- uplink suites (test_10..12): a cloud Mosquitto and wharfd with its uplink ------------- #
+
+
+@pytest.fixture
+def certificates(tmp_path: Path) -> Certificates:
+    """A CA, server and client certificates (and an unrelated CA), made with openssl."""
+    return Certificates.make(tmp_path / "certs")
+
+
+@pytest.fixture
+def cloud_factory(tmp_path: Path) -> Iterator[Callable[..., Cloud]]:
+    """make_cloud(persistence=False, tls=None, start=True): a Mosquitto cloud broker on fixed ports."""
+    made: list[Cloud] = []
+
+    def make(*, persistence: bool = False, tls: CloudTLS | None = None, start: bool = True) -> Cloud:
+        instance = Cloud(tmp_path / f"cloud{len(made)}", persistence=persistence, tls=tls)
+        made.append(instance)
+        if start:
+            instance.start()
+        return instance
+
+    yield make
+    for instance in made:
+        instance.stop()
+    failures = [f for instance in made for f in instance.failures]
+    if failures:
+        raise AssertionError("; ".join(failures))
+
+
+@pytest.fixture
+def cloud(cloud_factory: Callable[..., Cloud]) -> Cloud:
+    """A running plain-TCP cloud broker without persistence."""
+    return cloud_factory()
+
+
+@pytest.fixture
+def gateway_factory(tmp_path: Path) -> Iterator[Callable[..., Gateway]]:
+    """make_gateway(uplink, storage=StorageOptions(), env=None, start=True, **BrokerOptions changes).
+
+    wharfd with its queue and uplink; `sys_interval` defaults to 1 s here. At teardown it
+    gets SIGTERM and must exit cleanly, as with the `broker` fixture.
+    """
+    made: list[Gateway] = []
+
+    def make(
+        uplink: UplinkOptions,
+        storage: StorageOptions = StorageOptions(),
+        *,
+        env: dict[str, str] | None = None,
+        start: bool = True,
+        **changes: object,
+    ) -> Gateway:
+        options = BrokerOptions(sys_interval=1).with_changes(**changes)
+        workdir = tmp_path / f"wharfd{len(made)}"
+        workdir.mkdir()
+        instance = Gateway(options, workdir, uplink, storage, env=env)
+        made.append(instance)
+        if start:
+            instance.start()
+        return instance
+
+    yield make
+    for instance in made:
+        instance.stop()
+    for instance in made:
+        instance.check_clean_exit()
+
+
+@pytest.fixture
+def clients() -> Iterator[Callable[..., MqttClient]]:
+    """make_client(target, version=5, connect=True, **MqttClient kwargs) for any broker with host and port."""
+    made: list[MqttClient] = []
+
+    def make(target: object, *, version: int = 5, connect: bool = True, **kwargs: object) -> MqttClient:
+        port = getattr(target, "client_port", None) or target.port  # type: ignore[attr-defined]
+        client = MqttClient(target.host, port, version=version, **kwargs)  # type: ignore[attr-defined,arg-type]
+        made.append(client)
+        if connect:
+            client.connect()
+        return client
+
+    yield make
+    for client in made:
+        client.close()
+
+
+@pytest.fixture
+def e2e_report(request: pytest.FixtureRequest) -> Callable[[str], None]:
+    """report(line): a line for the "wharf e2e report" section at the end of the run (e.g. duplicate counts)."""
+    lines = request.config.stash.setdefault(_REPORT_KEY, [])
+
+    def report(line: str) -> None:
+        lines.append(f"{request.node.nodeid}: {line}")
+
+    return report
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config) -> None:
+    lines = config.stash.get(_REPORT_KEY, [])
+    if lines:
+        terminalreporter.section("wharf e2e report")
+        for line in lines:
+            terminalreporter.write_line(line)

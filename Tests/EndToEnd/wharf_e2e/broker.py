@@ -140,6 +140,8 @@ class Broker:
         self.failures: list[str] = []
         self._log_path = workdir / "broker.log"
         self._sent_signal: int | None = None
+        # The process environment; None inherits the test's.
+        self.env: dict[str, str] | None = None
 
     @property
     def is_wharfd(self) -> bool:
@@ -181,7 +183,12 @@ class Broker:
             log.write(f"==== {' '.join(command)}\n".encode())
             log.flush()
             self.proc = subprocess.Popen(
-                command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=self.workdir
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=self.workdir,
+                env=self.env,
             )
         self._sent_signal = None
         deadline = time.monotonic() + START_TIMEOUT
