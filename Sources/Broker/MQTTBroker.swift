@@ -108,7 +108,7 @@ public final class MQTTBroker: Sendable {
             core.pending.removeAll()
             core.flushScheduled = false
             core.state.detach()
-            core.disconnectedAt = now
+            core.disconnectedAt = Int64(now)
             if let store, core.isPersistent {
                 store.saveSession(
                     clientIdentifier: session.clientIdentifier,
@@ -177,8 +177,8 @@ public final class MQTTBroker: Sendable {
                     will = delayed.will
                     core.delayedWill = nil
                 }
-                let lifetime = UInt64(core.expiryInterval) * 1_000_000_000
-                let isExpired = core.expiryInterval != UInt32.max && now >= since + lifetime
+                let lifetime = Int64(core.expiryInterval) * 1_000_000_000
+                let isExpired = core.expiryInterval != UInt32.max && Int64(now) >= since + lifetime
                 return (will, isExpired)
             }
             if let will { publishWill(will) }
@@ -240,16 +240,27 @@ extension MQTTBroker {
             session.core.withLock { core in
                 core.expiryInterval = record.expiryInterval
                 core.persisted = true
-                let downMilliseconds = UInt64(max(0, wallNow - (record.disconnectedAt ?? wallNow)))
-                let down = min(downMilliseconds * 1_000_000, now)
-                core.disconnectedAt = now - down
+                // Downtime counts against the session expiry: the disconnect time moves back by
+                // the wall-clock time since it, even to before this process started.
+                let downMilliseconds = max(0, wallNow - (record.disconnectedAt ?? wallNow))
+                core.disconnectedAt = Int64(now) - downMilliseconds * 1_000_000
                 for subscription in subscriptions {
                     core.subscriptions[subscription.fullFilter] = subscription
                 }
                 for stored in record.messages {
                     var message = stored.message
-                    let age = UInt64(max(0, wallNow - stored.receivedAtWall)) * 1_000_000
-                    message.receivedAt = now > age ? now - age : 0
+                    // Message expiry counts from the original receive time: shorten the interval
+                    // by the age, and drop what expired while wharfd was down.
+                    if let interval = message.properties.messageExpiryInterval {
+                        let ageSeconds = max(0, wallNow - stored.receivedAtWall) / 1000
+                        guard ageSeconds < Int64(interval) else {
+                            store?.deleteMessage(clientIdentifier: record.clientIdentifier, id: stored.id)
+                            statistics.recordDrop(.expired)
+                            continue
+                        }
+                        message.properties.messageExpiryInterval = interval - UInt32(ageSeconds)
+                    }
+                    message.receivedAt = now
                     let outbound = OutboundMessage(
                         message: message,
                         qos: stored.qos,

@@ -34,8 +34,9 @@ final class Session: Sendable {
         var flushScheduled = false
         /// MQTT 5 Session Expiry Interval in seconds; `UInt32.max` never expires.
         var expiryInterval: UInt32 = 0
-        /// When the last connection went away; nil while connected.
-        var disconnectedAt: UInt64?
+        /// When the last connection went away (nil while connected), in ns of the broker clock; negative for a
+        /// session restored after a restart that had been disconnected before this process began.
+        var disconnectedAt: Int64?
         /// A will waiting for its MQTT 5 Will Delay Interval.
         var delayedWill: (will: Message, due: UInt64)?
         /// Set once the session is discarded, so late deliveries go nowhere.

@@ -193,3 +193,61 @@ final class RecordingStore: SessionStore {
         #expect(store.log.last == "end short")
     }
 }
+
+@Suite struct RestoreAgingTests {
+    /// The manual clock starts near zero like a freshly started process's monotonic clock, so
+    /// these show that downtime before the process began still counts.
+    @Test func downtimeCountsAgainstSessionExpiry() throws {
+        let harness = BrokerHarness(store: RecordingStore())
+        let wall = SystemWallClock().millisecondsSinceEpoch()
+        harness.broker.restore(
+            sessions: [
+                RestoredSession(clientIdentifier: "gone", expiryInterval: 3, disconnectedAt: wall - 10_000, subscriptions: [], messages: []),
+                RestoredSession(clientIdentifier: "kept", expiryInterval: 60, disconnectedAt: wall - 10_000, subscriptions: [], messages: []),
+            ],
+            retained: []
+        )
+        harness.broker.sweep()
+        #expect(harness.broker.sessionCount == 1)
+        let client = try harness.connection()
+        let ack = try #require(try client.connect("kept", cleanStart: false, sessionExpiry: 60))
+        #expect(ack.sessionPresent)
+    }
+
+    @Test func downtimeCountsAgainstMessageExpiry() throws {
+        let store = RecordingStore()
+        let harness = BrokerHarness(store: store)
+        let wall = SystemWallClock().millisecondsSinceEpoch()
+        func stored(_ id: Int64, expiry: UInt32) -> StoredMessage {
+            var properties = MessageProperties()
+            properties.messageExpiryInterval = expiry
+            return StoredMessage(
+                id: id,
+                message: Message(topic: "t", payload: ByteBuffer(string: "\(expiry)"), qos: .atLeastOnce, properties: properties),
+                qos: .atLeastOnce,
+                retain: false,
+                subscriptionIdentifiers: [],
+                receivedAtWall: wall - 3_000
+            )
+        }
+        harness.broker.restore(
+            sessions: [
+                RestoredSession(
+                    clientIdentifier: "s",
+                    expiryInterval: 600,
+                    disconnectedAt: wall - 3_000,
+                    subscriptions: [],
+                    messages: [stored(1, expiry: 2), stored(2, expiry: 60)]
+                )
+            ],
+            retained: []
+        )
+        #expect(store.log.contains("forget 1"))
+        let client = try harness.connection()
+        _ = try client.connect("s", cleanStart: false, sessionExpiry: 600)
+        let publishes = try client.received().compactMap { if case .publish(let p) = $0 { p } else { nil } }
+        #expect(publishes.map { String(buffer: $0.payload) } == ["60"])
+        let remaining = try #require(publishes.first?.properties.messageExpiryInterval)
+        #expect((56...57).contains(remaining))
+    }
+}
