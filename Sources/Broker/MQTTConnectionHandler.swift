@@ -79,14 +79,19 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
         connectTimer?.cancel()
         keepAliveTimer?.cancel()
         broker.statistics.connectionsOpen.subtract(1, ordering: .relaxed)
-        if case .connected(let session, let generation) = state {
-            broker.statistics.clientDisconnected()
-            broker.release(session, generation: generation, will: will, willDelay: willDelay)
-            logger.debug("client disconnected")
-        }
-        state = .closed
+        releaseSession()
         inbound = nil
         context.fireChannelInactive()
+    }
+
+    /// Lets go of the session once: when wharfd decides to close (so that a client reconnecting
+    /// at once finds the session already released), or when the peer goes away.
+    func releaseSession() {
+        guard case .connected(let session, let generation) = state else { return }
+        state = .closed
+        broker.statistics.clientDisconnected()
+        broker.release(session, generation: generation, will: will, willDelay: willDelay)
+        logger.debug("client disconnected")
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -281,6 +286,7 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
     func close(context: ChannelHandlerContext) {
         flushOutbound(context: context)
         closing = true
+        releaseSession()
         context.close(promise: nil)
     }
 }

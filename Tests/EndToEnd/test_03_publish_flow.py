@@ -148,7 +148,10 @@ def test_unacknowledged_messages_redelivered_with_dup(raw, mqtt, version):
     back, connack = _persistent(raw, version, "redeliver")
     assert connack.session_present
     got = _receive_all(back, 3, ack=False)
-    assert [(p.payload, p.qos, p.dup) for p in got] == [(b"one", 1, True), (b"two", 2, True), (b"three", 1, False)]
+    # "three" may have been written to the closing connection before the broker saw it close,
+    # in which case it is a redelivery too: its DUP flag may be either.
+    assert [(p.payload, p.qos) for p in got] == [(b"one", 1), (b"two", 2), (b"three", 1)]
+    assert [p.dup for p in got[:2]] == [True, True]
     # Resent with the same packet identifiers [MQTT-4.4.0-1].
     assert [p.packet_id for p in got[:2]] == [p.packet_id for p in unacked]
     for pkt in got:
