@@ -19,7 +19,7 @@ extension UplinkConfig {
         cleanStart = reader.bool("clean_start", default: defaults.cleanStart)
         sessionExpiry = reader.duration("session_expiry", default: defaults.sessionExpiry)
         tls = UplinkTLSConfig(reading: reader.section("tls"))
-        backoff = BackoffConfig(reading: reader.section("backoff"))
+        backoff = BackoffPolicy(reading: reader.section("backoff"))
         maxInflight = reader.int("max_inflight", default: defaults.maxInflight, in: 1...65_535)
         statusTopic = reader.string("status_topic", default: defaults.statusTopic)
         if let node = reader.value("status_topic"), Topic.validateName(statusTopic) != nil {
@@ -48,9 +48,9 @@ extension UplinkTLSConfig {
     }
 }
 
-extension BackoffConfig {
+extension BackoffPolicy {
     init(reading reader: ConfigReader) {
-        let defaults = BackoffConfig()
+        let defaults = BackoffPolicy()
         self.init(
             base: reader.duration("base", default: defaults.base, in: .milliseconds(1)...),
             cap: reader.duration("cap", default: defaults.cap, in: .milliseconds(1)...),

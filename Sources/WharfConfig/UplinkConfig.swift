@@ -1,3 +1,5 @@
+public import WharfCore
+
 /// The bridge to the operator's cloud MQTT broker (`uplink:` section).
 public struct UplinkConfig: Sendable, Equatable {
     /// Whether the uplink runs at all; off in the shipped file.
@@ -22,7 +24,7 @@ public struct UplinkConfig: Sendable, Equatable {
     /// TLS settings; TLS is on unless `tls.enabled: false`.
     public var tls: UplinkTLSConfig
     /// Reconnect backoff: `delay = random(0, min(cap, base * 2^attempt))`.
-    public var backoff: BackoffConfig
+    public var backoff: BackoffPolicy
     /// QoS 1 publishes awaiting PUBACK at once (further limited by the cloud's Receive Maximum).
     public var maxInflight: Int
     /// Retained `online`/`offline` topic; `{gateway}` is replaced by the gateway id.
@@ -45,7 +47,7 @@ public struct UplinkConfig: Sendable, Equatable {
         cleanStart: Bool = false,
         sessionExpiry: Duration = .seconds(3600),
         tls: UplinkTLSConfig = UplinkTLSConfig(),
-        backoff: BackoffConfig = BackoffConfig(),
+        backoff: BackoffPolicy = BackoffPolicy(),
         maxInflight: Int = 100,
         statusTopic: String = "wharf/{gateway}/status",
         forward: [ForwardRuleConfig] = [],
@@ -108,23 +110,6 @@ public struct UplinkTLSConfig: Sendable, Equatable {
         self.keyFile = keyFile
         self.serverName = serverName
         self.verify = verify
-    }
-}
-
-/// Reconnect backoff settings (`backoff:`), shared by every reconnecting part.
-public struct BackoffConfig: Sendable, Equatable {
-    /// The first ceiling.
-    public var base: Duration
-    /// The largest ceiling.
-    public var cap: Duration
-    /// A link up this long resets the attempt counter.
-    public var stableAfter: Duration
-
-    /// Creates the section with its defaults.
-    public init(base: Duration = .seconds(1), cap: Duration = .seconds(120), stableAfter: Duration = .seconds(30)) {
-        self.base = base
-        self.cap = cap
-        self.stableAfter = stableAfter
     }
 }
 

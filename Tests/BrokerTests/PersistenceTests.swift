@@ -202,8 +202,12 @@ final class RecordingStore: SessionStore {
         let wall = SystemWallClock().millisecondsSinceEpoch()
         harness.broker.restore(
             sessions: [
-                RestoredSession(clientIdentifier: "gone", expiryInterval: 3, disconnectedAt: wall - 10_000, subscriptions: [], messages: []),
-                RestoredSession(clientIdentifier: "kept", expiryInterval: 60, disconnectedAt: wall - 10_000, subscriptions: [], messages: []),
+                RestoredSession(
+                    clientIdentifier: "gone", expiryInterval: 3, disconnectedAt: wall - 10_000, subscriptions: [],
+                    messages: []),
+                RestoredSession(
+                    clientIdentifier: "kept", expiryInterval: 60, disconnectedAt: wall - 10_000, subscriptions: [],
+                    messages: []),
             ],
             retained: []
         )
@@ -223,7 +227,8 @@ final class RecordingStore: SessionStore {
             properties.messageExpiryInterval = expiry
             return StoredMessage(
                 id: id,
-                message: Message(topic: "t", payload: ByteBuffer(string: "\(expiry)"), qos: .atLeastOnce, properties: properties),
+                message: Message(
+                    topic: "t", payload: ByteBuffer(string: "\(expiry)"), qos: .atLeastOnce, properties: properties),
                 qos: .atLeastOnce,
                 retain: false,
                 subscriptionIdentifiers: [],

@@ -1,5 +1,6 @@
 import Testing
 import WharfConfig
+import WharfCore
 
 @Suite struct UplinkConfigTests {
     @Test func fullUplinkSectionIsRead() throws {
@@ -54,7 +55,7 @@ import WharfConfig
         #expect(uplink.cleanStart)
         #expect(uplink.sessionExpiry == .seconds(7200))
         #expect(uplink.tls.certFile == "/etc/wharf/gw.pem" && uplink.tls.serverName == "mqtt.example.net")
-        #expect(uplink.backoff == BackoffConfig(base: .milliseconds(500), cap: .seconds(60), stableAfter: .seconds(10)))
+        #expect(uplink.backoff == BackoffPolicy(base: .milliseconds(500), cap: .seconds(60), stableAfter: .seconds(10)))
         #expect(uplink.maxInflight == 50)
         #expect(uplink.forward.map(\.name) == ["devices/#", "alarms"])
         #expect(uplink.forward.first?.policy == .rejectNew)
