@@ -7,10 +7,10 @@
 #           many in flight as the uplink, without and with the same subscriber.
 #
 # Sizes come from the environment (defaults in brackets):
-#   STORE_MESSAGES [200000]     rows per all-at-once case of wharf-store-bench
+#   STORE_MESSAGES [500000]     rows per all-at-once case of wharf-store-bench
 #   STORE_GATED [20000]         rows per window-1 publisher case (window W: W times as many)
 #   STORE_WINDOWS [1,100]       publisher windows of wharf-store-bench
-#   STORE_ROUNDS [3]            wharf-store-bench rounds (the table shows medians)
+#   STORE_ROUNDS [5]            wharf-store-bench rounds (the table shows medians)
 #   STORE_SYNCHRONOUS [full,normal]
 #   DRAIN_MESSAGES [100000]     messages queued before the cloud broker starts
 #   DRAIN_PUBLISHERS [10]       wharf-bench fan-in publishers filling the queue
@@ -29,10 +29,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-STORE_MESSAGES=${STORE_MESSAGES:-200000}
+STORE_MESSAGES=${STORE_MESSAGES:-500000}
 STORE_GATED=${STORE_GATED:-20000}
 STORE_WINDOWS=${STORE_WINDOWS:-1,100}
-STORE_ROUNDS=${STORE_ROUNDS:-3}
+STORE_ROUNDS=${STORE_ROUNDS:-5}
 STORE_SYNCHRONOUS=${STORE_SYNCHRONOUS:-full,normal}
 DRAIN_MESSAGES=${DRAIN_MESSAGES:-100000}
 DRAIN_PUBLISHERS=${DRAIN_PUBLISHERS:-10}

@@ -38,10 +38,10 @@ enum StoreBenchCase: Hashable, Sendable {
         switch self {
         case .bareLarge: return "bare SQLite loop, \(rows)"
         case .queueUnbounded: return "ForwardQueue.append, \(producers) producers, all at once"
-        case .bareMatchingUnbounded: return "bare SQLite loop, \(rows) (as the line above)"
+        case .bareMatchingUnbounded: return "bare SQLite loop, \(rows) (the rows per commit of the queue line above)"
         case .queuePublishers(let window):
             return "ForwardQueue.append, \(producers) publishers, window \(window)"
-        case .bareMatchingPublishers: return "bare SQLite loop, \(rows) (as the line above)"
+        case .bareMatchingPublishers: return "bare SQLite loop, \(rows) (the rows per commit of the queue line above)"
         }
     }
 }

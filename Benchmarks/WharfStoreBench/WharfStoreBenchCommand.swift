@@ -81,8 +81,9 @@ struct WharfStoreBenchCommand: AsyncParsableCommand {
         var runs: [StoreBenchRun] = []
         let started = ProcessClock.now()
         for mode in modes {
+            var batches: [StoreBenchCase: Int] = [:]
             for round in 1...rounds {
-                runs += try await runRound(mode: mode, round: round, sample: sample)
+                runs += try await runRound(mode: mode, round: round, sample: sample, batches: &batches)
             }
         }
         let report = StoreBenchReport(
@@ -106,10 +107,18 @@ struct WharfStoreBenchCommand: AsyncParsableCommand {
         }
     }
 
-    /// One round for `mode`: the large-batch loop, the unbounded queue and its matching loop, then
-    /// each publisher window and its matching loop. Odd and even rounds swap which of the first
-    /// two goes first.
-    private func runRound(mode: SynchronousMode, round: Int, sample: SampleRecord) async throws -> [StoreBenchRun] {
+    /// One round for `mode`: the unbounded queue, its matching loop and the large-batch loop, then
+    /// each publisher window and its matching loop.
+    ///
+    /// Even rounds run each group in the opposite order, the matching loop taking the batch the
+    /// queue committed in the round before (`batches`), so that no case always runs first, or
+    /// always right after another, on a disk whose speed drifts.
+    private func runRound(
+        mode: SynchronousMode,
+        round: Int,
+        sample: SampleRecord,
+        batches: inout [StoreBenchCase: Int]
+    ) async throws -> [StoreBenchRun] {
         var runs: [StoreBenchRun] = []
         func record(_ benchCase: StoreBenchCase, batch: Int?, _ measurement: Measurement) {
             let run = StoreBenchRun(
@@ -139,15 +148,29 @@ struct WharfStoreBenchCommand: AsyncParsableCommand {
             return measurement
         }
 
-        if round % 2 == 1 { try bare(.bareLarge, rows: messages, batch: largeBatch) }
-        let unbounded = try await queue(.queueUnbounded)
-        try bare(.bareMatchingUnbounded, rows: messages, batch: Self.batch(matching: unbounded))
-        if round % 2 == 0 { try bare(.bareLarge, rows: messages, batch: largeBatch) }
+        let reversed = round % 2 == 0
+        if reversed, let batch = batches[.queueUnbounded] {
+            try bare(.bareLarge, rows: messages, batch: largeBatch)
+            try bare(.bareMatchingUnbounded, rows: messages, batch: batch)
+            batches[.queueUnbounded] = Self.batch(matching: try await queue(.queueUnbounded))
+        } else {
+            let batch = Self.batch(matching: try await queue(.queueUnbounded))
+            batches[.queueUnbounded] = batch
+            try bare(.bareMatchingUnbounded, rows: messages, batch: batch)
+            try bare(.bareLarge, rows: messages, batch: largeBatch)
+        }
         for window in windowList {
-            let gated = try await queue(.queuePublishers(window: window))
-            try bare(
-                .bareMatchingPublishers(window: window), rows: gatedRows(window: window),
-                batch: Self.batch(matching: gated))
+            let queueCase = StoreBenchCase.queuePublishers(window: window)
+            let bareCase = StoreBenchCase.bareMatchingPublishers(window: window)
+            let rows = gatedRows(window: window)
+            if reversed, let batch = batches[queueCase] {
+                try bare(bareCase, rows: rows, batch: batch)
+                batches[queueCase] = Self.batch(matching: try await queue(queueCase))
+            } else {
+                let batch = Self.batch(matching: try await queue(queueCase))
+                batches[queueCase] = batch
+                try bare(bareCase, rows: rows, batch: batch)
+            }
         }
         return runs
     }
