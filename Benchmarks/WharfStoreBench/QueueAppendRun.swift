@@ -92,9 +92,12 @@ struct QueueAppendRun {
         }
         let queue = ForwardQueue(database: database, limits: ForwardQueueLimits(maxBytes: 1 << 30), now: { 0 })
         let before = queue.statistics
+        let writerBefore = WriterThreadCPU.seconds()
         var measurement = await body(queue)
+        let writerAfter = WriterThreadCPU.seconds()
         let after = queue.statistics
         measurement.commits = after.commits - before.commits
+        if let writerBefore, let writerAfter { measurement.sqliteThreadCPUSeconds = writerAfter - writerBefore }
         let written = after.appended - before.appended
         await database.close()
         if written != measurement.rows - measurement.failures {

@@ -23,6 +23,8 @@ struct StoreBenchReport {
         var rate: Double
         var rowsPerCommit: Double
         var cpuMicrosecondsPerRow: Double
+        var sqliteThreadBusy: Double?
+        var sqliteThreadMicrosecondsPerRow: Double?
         var rates: [Double]
         var failures: Int
         var firstError: String?
@@ -57,6 +59,8 @@ struct StoreBenchReport {
                     rate: median(measured.map(\.rate)) ?? 0,
                     rowsPerCommit: median(measured.map(\.rowsPerCommit)) ?? 0,
                     cpuMicrosecondsPerRow: median(measured.map(\.cpuMicrosecondsPerRow)) ?? 0,
+                    sqliteThreadBusy: median(measured.compactMap(\.sqliteThreadBusy)),
+                    sqliteThreadMicrosecondsPerRow: median(measured.compactMap(\.sqliteThreadMicrosecondsPerRow)),
                     rates: measured.map(\.rate),
                     failures: measured.reduce(0) { $0 + $1.failures },
                     firstError: measured.lazy.compactMap(\.firstError).first
@@ -152,15 +156,17 @@ struct StoreBenchReport {
                 + "\(payload)-byte payload, \(producers) producers, large batch \(largeBatch), medians of \(rounds) "
                 + "rounds, fresh database per run under \(dir); \(fixed(elapsed, 1)) s in all.",
             "",
-            "| synchronous | case | rows | rows/s | rows/commit | CPU µs/row |",
-            "|---|---|--:|--:|--:|--:|",
+            "| synchronous | case | rows | rows/s | rows/commit | process CPU µs/row | SQLite thread CPU µs/row "
+                + "| SQLite thread busy |",
+            "|---|---|--:|--:|--:|--:|--:|--:|",
         ]
         for s in summaries {
             let failed = s.failures > 0 ? " (\(s.failures) failed: \(s.firstError ?? "?"))" : ""
             lines.append(
                 "| \(s.synchronous.rawValue.uppercased()) | \(s.benchCase.label(producers: producers, batch: s.batch))"
                     + "\(failed) | \(s.rows) | \(grouped(s.rate)) | \(fixed(s.rowsPerCommit, 1)) "
-                    + "| \(fixed(s.cpuMicrosecondsPerRow, 2)) |"
+                    + "| \(fixed(s.cpuMicrosecondsPerRow, 2)) | \(s.sqliteThreadMicrosecondsPerRow.map { fixed($0, 2) } ?? "–") "
+                    + "| \(s.sqliteThreadBusy.map { fixed($0 * 100, 0) + " %" } ?? "–") |"
             )
         }
         lines += [
@@ -186,6 +192,8 @@ struct StoreBenchReport {
                 ("rows_per_s", fixed(s.rate, 1)),
                 ("rows_per_commit", fixed(s.rowsPerCommit, 2)),
                 ("cpu_us_per_row", fixed(s.cpuMicrosecondsPerRow, 3)),
+                ("sqlite_thread_busy", s.sqliteThreadBusy.map { fixed($0, 3) } ?? "null"),
+                ("sqlite_thread_cpu_us_per_row", s.sqliteThreadMicrosecondsPerRow.map { fixed($0, 3) } ?? "null"),
                 ("rates", "[" + s.rates.map { fixed($0, 1) }.joined(separator: ", ") + "]"),
                 ("failures", "\(s.failures)"),
             ])
