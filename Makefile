@@ -40,6 +40,7 @@ format:
 bench:
 	scripts/install-deps.sh bench
 	scripts/bench.sh
+	scripts/bench-store.sh
 
 clean:
 	rm -rf .build .wharf-data

@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "wharfd", targets: ["wharfd"]),
         .executable(name: "wharfctl", targets: ["wharfctl"]),
         .executable(name: "wharf-bench", targets: ["WharfBench"]),
+        .executable(name: "wharf-store-bench", targets: ["WharfStoreBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -168,6 +169,19 @@ let package = Package(
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             path: "Benchmarks/WharfBench",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "WharfStoreBench",
+            dependencies: [
+                "Store",
+                "CSQLite",
+                "WharfCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/WharfStoreBench",
             swiftSettings: swiftSettings
         ),
 
