@@ -36,7 +36,7 @@ lint:
 format:
 	$(SWIFT) format --in-place --recursive $(FORMAT_PATHS)
 
-## Broker benchmark against Mosquitto on this machine (see docs/benchmarks.md).
+## Benchmarks against Mosquitto and bare SQLite on this machine (see docs/benchmarks.md).
 bench:
 	scripts/install-deps.sh bench
 	scripts/bench.sh
