@@ -28,6 +28,8 @@
 # Every server listens on 127.0.0.1 only and is stopped by its PID when the script exits.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/bench-lib.sh
+. scripts/bench-lib.sh
 
 STORE_MESSAGES=${STORE_MESSAGES:-500000}
 STORE_GATED=${STORE_GATED:-20000}
@@ -414,24 +416,8 @@ stop() {  # pid
     wait "$1" 2>/dev/null || true
 }
 
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
-wait_for_port() {  # port pid name
-    for _ in $(seq 100); do
-        if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
-        kill -0 "$2" 2>/dev/null || { log "$3 exited at start"; exit 1; }
-        sleep 0.1
-    done
-    log "$3 does not listen on 127.0.0.1:$1"
-    exit 1
-}
 
-# utime + stime of a process in clock ticks (count from the closing parenthesis of field 2).
-cpu_ticks() {
-    sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
-}
 
 # The retained value of a $SYS topic of the broker on `port` (empty if none within 3 s).
 sys_value() {  # port topic

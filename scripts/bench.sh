@@ -22,6 +22,8 @@
 #   BENCH_SKIP_BUILD [0]     1: use the binaries already in .build/release
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/bench-lib.sh
+. scripts/bench-lib.sh
 
 MESSAGES=${BENCH_MESSAGES:-50000}
 PAYLOAD=${BENCH_PAYLOAD:-64}
@@ -76,25 +78,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
-wait_for_port() {  # port pid name
-    for _ in $(seq 100); do
-        if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
-        kill -0 "$2" 2>/dev/null || { log "$3 exited at start"; exit 1; }
-        sleep 0.1
-    done
-    log "$3 does not listen on 127.0.0.1:$1"
-    exit 1
-}
 
-# utime + stime of a process, in clock ticks (fields 14 and 15 of /proc/PID/stat; the command
-# name in field 2 may hold spaces, so count from the closing parenthesis).
-cpu_ticks() {
-    sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
-}
 
 MOSQUITTO_PORT=$(free_port)
 cat >"$WORK/mosquitto.conf" <<EOF
