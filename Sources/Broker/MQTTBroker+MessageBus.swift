@@ -6,11 +6,7 @@ extension MQTTBroker: MessageBus {
     /// Routes a message published in-process (by an adapter or the uplink).
     /// QoS 1/2 messages taken by an uplink forward rule return once they are on disk.
     public func publish(_ message: Message) async throws(PublishError) -> PublishReceipt {
-        if let problem = Topic.validateName(message.topic) {
-            throw PublishError(reason: "topic-invalid", message: "cannot publish to '\(message.topic)': \(problem)")
-        }
-        var routed = message
-        routed.receivedAt = clock.now()
+        let routed = try stamped(message)
         let router = self.router
         let (matched, outcome): (Int, DurableOutcome) = await withCheckedContinuation { continuation in
             guard routed.qos != .atMostOnce else {
@@ -55,13 +51,17 @@ extension MQTTBroker: MessageBus {
 
     /// The synchronous form of ``publish(_:)`` for callers already on a thread of their own.
     public func publishNow(_ message: Message) throws(PublishError) -> PublishReceipt {
+        PublishReceipt(matchedSubscribers: router.publish(try stamped(message)))
+    }
+
+    /// The message with its topic checked and the router's receive time set.
+    private func stamped(_ message: Message) throws(PublishError) -> Message {
         if let problem = Topic.validateName(message.topic) {
             throw PublishError(reason: "topic-invalid", message: "cannot publish to '\(message.topic)': \(problem)")
         }
         var routed = message
         routed.receivedAt = clock.now()
-        let matched = router.publish(routed)
-        return PublishReceipt(matchedSubscribers: matched)
+        return routed
     }
 
     /// Subscribes an in-process handler to `filter`.

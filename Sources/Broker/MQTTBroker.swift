@@ -78,7 +78,7 @@ public final class MQTTBroker: Sendable {
             sessions[clientIdentifier] = fresh
             return SessionClaim(session: fresh, sessionPresent: false, displaced: nil)
         }
-        if let ended { end(ended, publishDelayedWill: true) }
+        if let ended { end(ended) }
         return claim
     }
 
@@ -136,13 +136,13 @@ public final class MQTTBroker: Sendable {
                 }
                 return false
             }
-            if removed { end(session, publishDelayedWill: true) }
+            if removed { end(session) }
         }
     }
 
     /// Discards a session: its subscriptions leave the router, late deliveries are ignored, and
     /// a will still waiting for its delay is published (the session ended first).
-    private func end(_ session: Session, publishDelayedWill: Bool) {
+    private func end(_ session: Session) {
         let (subscriptions, will): ([SessionSubscription], Message?) = session.core.withLock { core in
             core.ended = true
             let will = core.delayedWill?.will
@@ -154,7 +154,7 @@ public final class MQTTBroker: Sendable {
             return (Array(core.subscriptions.values), will)
         }
         router.unsubscribeAll(session, subscriptions: subscriptions)
-        if publishDelayedWill, let will { publishWill(will) }
+        if let will { publishWill(will) }
     }
 
     func publishWill(_ will: Message) {
@@ -196,7 +196,7 @@ public final class MQTTBroker: Sendable {
         }
         for session in removed {
             statistics.sessionsExpired.add(1, ordering: .relaxed)
-            end(session, publishDelayedWill: true)
+            end(session)
         }
     }
 

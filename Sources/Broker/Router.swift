@@ -67,14 +67,14 @@ final class Router: Sendable {
             for subscription in subscriptions {
                 if let group = subscription.shareGroup {
                     let key = SubscriberKey.shared(group: group, clientIdentifier: session.clientIdentifier)
-                    if case .session(let owner, _)? = state.shared.values(forFilter: subscription.filter)[key],
+                    if case .session(let owner, _)? = state.shared.value(forFilter: subscription.filter, key: key),
                         owner === session
                     {
                         state.shared.remove(filter: subscription.filter, key: key)
                     }
                 } else {
                     let key = SubscriberKey.session(session.clientIdentifier)
-                    if case .session(let owner, _)? = state.trie.values(forFilter: subscription.filter)[key],
+                    if case .session(let owner, _)? = state.trie.value(forFilter: subscription.filter, key: key),
                         owner === session
                     {
                         state.trie.remove(filter: subscription.filter, key: key)

@@ -65,11 +65,9 @@ final class Session: Sendable {
 
     /// Offers a routed message. A QoS 1/2 message for a persistent session is written to the
     /// session store first; `join` then waits for that write before the publisher's PUBACK.
-    /// Returns false when the session dropped the message.
-    @discardableResult
-    func deliver(_ message: OutboundMessage, now: UInt64, join: DurabilityJoin? = nil) -> Bool {
-        let (channel, dropped): ((any Channel)?, Int) = core.withLock { core in
-            guard !core.ended else { return (nil, 0) }
+    func deliver(_ message: OutboundMessage, now: UInt64, join: DurabilityJoin? = nil) {
+        let channel: (any Channel)? = core.withLock { core in
+            guard !core.ended else { return nil }
             var message = message
             if let store, core.isPersistent, message.qos != .atMostOnce {
                 // Saved under the session's lock so that the store sees this insert before any
@@ -89,17 +87,17 @@ final class Session: Sendable {
                 core.persisted = true
             }
             let actions = core.state.enqueue(message, now: now)
-            return (stage(actions, in: &core), dropCount(actions))
+            countDrops(actions)
+            return stage(actions, in: &core)
         }
         if let channel { scheduleFlush(on: channel) }
-        return dropped == 0
     }
 
     /// Runs `body` on the state under the lock and stages the packets it returns.
     func perform(_ body: (inout Core) -> [SessionState.Action]) {
         let channel: (any Channel)? = core.withLock { core in
             let actions = body(&core)
-            _ = dropCount(actions)
+            countDrops(actions)
             return stage(actions, in: &core)
         }
         if let channel { scheduleFlush(on: channel) }
@@ -197,13 +195,10 @@ final class Session: Sendable {
         return attachment.channel
     }
 
-    private func dropCount(_ actions: [SessionState.Action]) -> Int {
-        var count = 0
+    private func countDrops(_ actions: [SessionState.Action]) {
         for case .drop(let reason) in actions {
             statistics.recordDrop(reason)
-            count += 1
         }
-        return count
     }
 }
 
