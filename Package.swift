@@ -28,6 +28,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
     ],
     targets: [
         // MARK: Pure modules (no sockets, threads or files)
@@ -53,6 +57,18 @@ let package = Package(
             path: "Sources/CSQLite",
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
+        ),
+        .systemLibrary(
+            name: "CModbus",
+            path: "Sources/CModbus",
+            pkgConfig: "libmodbus",
+            providers: [.apt(["libmodbus-dev"])]
+        ),
+        .systemLibrary(
+            name: "CCoAP",
+            path: "Sources/CCoAP",
+            pkgConfig: "libcoap-3-openssl",
+            providers: [.apt(["libcoap3-dev"])]
         ),
 
         // MARK: Services
@@ -123,6 +139,52 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // MARK: Protocol adapters (each the only importer of its C library)
+        .target(
+            name: "WharfModbus",
+            dependencies: [
+                "CModbus",
+                "AdapterKit",
+                "WharfConfig",
+                "WharfCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Sources/Adapters/Modbus",
+            swiftSettings: swiftSettings
+        ),
+
+        .target(
+            name: "WharfCoAP",
+            dependencies: [
+                "CCoAP",
+                "AdapterKit",
+                "WharfConfig",
+                "WharfCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Sources/Adapters/CoAP",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Operations (admin HTTP API, metrics)
+        .target(
+            name: "AdminAPI",
+            dependencies: [
+                "WharfCore",
+                "WharfConfig",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         .target(
             name: "WharfSupport",
             dependencies: ["WharfConfig", "WharfCore"],
@@ -139,6 +201,9 @@ let package = Package(
                 "AdapterKit",
                 "WharfGateway",
                 "WharfSupport",
+                "WharfModbus",
+                "WharfCoAP",
+                "AdminAPI",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -248,6 +313,39 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        .testTarget(
+            name: "WharfModbusTests",
+            dependencies: [
+                "WharfModbus",
+                "AdapterKit",
+                "WharfConfig",
+                "WharfCore",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        .testTarget(
+            name: "WharfCoAPTests",
+            dependencies: [
+                "WharfCoAP",
+                "AdapterKit",
+                "WharfConfig",
+                "WharfCore",
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        .testTarget(
+            name: "AdminAPITests",
+            dependencies: [
+                "AdminAPI",
+                "WharfCore",
+                "WharfConfig",
             ],
             swiftSettings: swiftSettings
         ),

@@ -7,9 +7,14 @@ set -euo pipefail
 
 purpose="${1:-run}"
 packages=(pkg-config)
+# The C libraries wharfd links (their -dev packages pull in the runtime libraries).
+build_libraries=(libsqlite3-dev libmodbus-dev libcoap3-dev)
+# Real peers the tests and benchmarks talk to: Mosquitto, libcoap's command-line client and
+# server, socat for serial (RTU) pairs, OpenSSL for test certificates, Python for pytest.
+test_peers=(openssl mosquitto mosquitto-clients libcoap3-bin socat python3 python3-venv procps)
 case "$purpose" in
-    run) packages+=(libsqlite3-dev) ;;
-    test | bench) packages+=(libsqlite3-dev openssl mosquitto mosquitto-clients python3 python3-venv procps) ;;
+    run) packages+=("${build_libraries[@]}") ;;
+    test | bench) packages+=("${build_libraries[@]}" "${test_peers[@]}") ;;
     *) echo "usage: $0 run|test|bench" >&2; exit 2 ;;
 esac
 

@@ -6,9 +6,11 @@ import NIOCore
 import NIOPosix
 import ServiceLifecycle
 import UnixSignals
+import WharfCoAP
 import WharfConfig
 import WharfCore
 import WharfGateway
+import WharfModbus
 import WharfSupport
 
 #if canImport(Glibc)
@@ -57,8 +59,9 @@ struct Daemon {
         }
         let broker = gateway.broker
 
-        // Built-in adapter types register here as they are added.
-        let registry = AdapterRegistry()
+        var registry = AdapterRegistry()
+        registry.register(ModbusAdapter.self)
+        registry.register(CoAPAdapter.self)
         var services = gateway.services
         for adapterConfig in configuration.adapters where adapterConfig.enabled {
             let context = AdapterContext(

@@ -1,0 +1,6 @@
+import AdminAPI
+import Testing
+
+@Test func apiPrefixIsVersioned() {
+    #expect(AdminAPI.apiPrefix == "/api/v1")
+}

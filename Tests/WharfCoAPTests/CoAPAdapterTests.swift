@@ -1,0 +1,6 @@
+import Testing
+import WharfCoAP
+
+@Test func typeName() {
+    #expect(CoAPAdapter.typeName == "coap")
+}

@@ -1,0 +1,6 @@
+import Testing
+import WharfModbus
+
+@Test func typeName() {
+    #expect(ModbusAdapter.typeName == "modbus")
+}
