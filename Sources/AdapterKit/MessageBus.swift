@@ -15,6 +15,10 @@ public protocol MessageBus: Sendable {
         qos: QoS,
         handler: @escaping @Sendable (Message) -> Void
     ) throws(SubscribeError) -> BusSubscription
+
+    /// The retained messages whose topics `filter` matches and that have not expired, sorted by
+    /// topic (what a new MQTT subscriber to `filter` would receive first).
+    func retainedMessages(matching filter: String) -> [Message]
 }
 
 /// What the router did with a published message.

@@ -64,6 +64,12 @@ extension MQTTBroker: MessageBus {
         return routed
     }
 
+    /// The unexpired retained messages under `filter`; an invalid filter matches nothing.
+    public func retainedMessages(matching filter: String) -> [Message] {
+        guard Topic.validateFilter(filter) == nil else { return [] }
+        return router.retained.matching(filter, now: clock.now())
+    }
+
     /// Subscribes an in-process handler to `filter`.
     public func subscribe(
         filter: String,

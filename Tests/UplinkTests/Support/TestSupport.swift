@@ -25,6 +25,8 @@ final class CollectingBus: MessageBus {
         BusSubscription {}
     }
 
+    func retainedMessages(matching filter: String) -> [Message] { [] }
+
     var published: [Message] { messages.withLock { $0 } }
 }
 

@@ -1,0 +1,31 @@
+import AdapterKit
+import NIOCore
+import Testing
+import WharfCore
+
+@testable import Broker
+
+/// `MessageBus.retainedMessages(matching:)`, which the CoAP adapter uses to answer a GET.
+@Suite struct RetainedLookupTests {
+    @Test func returnsRetainedMessagesUnderTheFilterSortedByTopic() throws {
+        let harness = BrokerHarness()
+        for topic in ["b/2", "a/1", "c/3"] {
+            _ = try harness.broker.publishNow(Message(topic: topic, payload: ByteBuffer(string: topic), retain: true))
+        }
+        _ = try harness.broker.publishNow(Message(topic: "a/live", payload: ByteBuffer(string: "x")))
+        #expect(harness.broker.retainedMessages(matching: "#").map(\.topic) == ["a/1", "b/2", "c/3"])
+        #expect(harness.broker.retainedMessages(matching: "a/+").map(\.topic) == ["a/1"])
+        #expect(harness.broker.retainedMessages(matching: "a/#/x").isEmpty)
+    }
+
+    @Test func leavesOutExpiredMessages() throws {
+        let harness = BrokerHarness()
+        var properties = MessageProperties()
+        properties.messageExpiryInterval = 5
+        _ = try harness.broker.publishNow(
+            Message(topic: "t", payload: ByteBuffer(string: "v"), retain: true, properties: properties))
+        #expect(harness.broker.retainedMessages(matching: "t").count == 1)
+        harness.clock.advance(seconds: 6)
+        #expect(harness.broker.retainedMessages(matching: "t").isEmpty)
+    }
+}
