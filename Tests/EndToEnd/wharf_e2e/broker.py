@@ -44,6 +44,8 @@ class BrokerOptions:
     sys_interval: int = 10  # seconds
     # Verbatim extra lines, for options that exist only on one broker.
     mosquitto_extra: tuple[str, ...] = field(default_factory=tuple)
+    # Verbatim YAML appended to wharf.yaml: other top-level sections such as `adapters:`.
+    wharf_extra_yaml: str = ""
 
     def with_changes(self, **changes: object) -> "BrokerOptions":
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
@@ -69,7 +71,7 @@ def render_wharf_yaml(options: BrokerOptions) -> str:
             f"  sys_interval: {options.sys_interval}s",
             "",
         ]
-    )
+    ) + (options.wharf_extra_yaml.rstrip("\n") + "\n" if options.wharf_extra_yaml else "")
 
 
 def render_mosquitto_conf(options: BrokerOptions, port: int) -> str:
