@@ -250,8 +250,10 @@ extension MQTTBroker {
                 for stored in record.messages {
                     var message = stored.message
                     // Message expiry counts from the original receive time: shorten the interval
-                    // by the age, and drop what expired while wharfd was down.
-                    if let interval = message.properties.messageExpiryInterval {
+                    // by the age, and drop what expired while wharfd was down. A QoS 2 message
+                    // already sent is past expiry's reach (MQTT 5 §4.3): it completes as it is.
+                    let sent = stored.sentPacketIdentifier != nil || stored.releasedPacketIdentifier != nil
+                    if !sent, let interval = message.properties.messageExpiryInterval {
                         let ageSeconds = max(0, wallNow - stored.receivedAtWall) / 1000
                         guard ageSeconds < Int64(interval) else {
                             store?.deleteMessage(clientIdentifier: record.clientIdentifier, id: stored.id)
@@ -269,7 +271,11 @@ extension MQTTBroker {
                         enqueuedAt: now,
                         storeID: stored.id
                     )
-                    core.state.restore(outbound, releasedPacketIdentifier: stored.releasedPacketIdentifier)
+                    core.state.restore(
+                        outbound,
+                        releasedPacketIdentifier: stored.releasedPacketIdentifier,
+                        sentPacketIdentifier: stored.sentPacketIdentifier
+                    )
                 }
             }
             for subscription in subscriptions {

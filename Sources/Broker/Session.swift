@@ -186,6 +186,8 @@ final class Session: Sendable {
                 store?.deleteMessage(clientIdentifier: clientIdentifier, id: storeID)
             case .released(let storeID, let packetIdentifier):
                 store?.markReleased(clientIdentifier: clientIdentifier, id: storeID, packetIdentifier: packetIdentifier)
+            case .sent(let storeID, let packetIdentifier):
+                store?.markSent(clientIdentifier: clientIdentifier, id: storeID, packetIdentifier: packetIdentifier)
             case .drop:
                 break
             }
