@@ -80,7 +80,6 @@ struct ModbusDeviceRuntime: Sendable {
                     if error.takesDeviceOffline {
                         fatal = error
                     } else {
-                        logger.warning("read failed", metadata: ["modbus.error": "\(error)"])
                         await failed(request.points, error, states: &states)
                     }
                 }
@@ -115,6 +114,12 @@ struct ModbusDeviceRuntime: Sendable {
 
     private func failed(_ points: [Int], _ error: ModbusIOError, states: inout [ModbusPointState]) async {
         for index in points where states[index].failure() {
+            // Logged on the transition only, like the message, so a lasting fault does not flood the log.
+            if !error.takesDeviceOffline {
+                logger.warning(
+                    "read failed",
+                    metadata: ["modbus.point": "\(device.points[index].name)", "modbus.error": "\(error.reason)"])
+            }
             let payload = ModbusPayload.failedReading(error: error.reason, at: wallClock.millisecondsSinceEpoch())
             await send(payload, to: topic(config.topic, device.points[index]), qos: config.qos, retain: config.retain)
             metrics.pointPublished()
