@@ -141,4 +141,37 @@ import WharfModbus
                     + "'order' applies to 32-bit, 64-bit and string points, not int16",
             ])
     }
+
+    @Test func requiresDevicesAndPoints() {
+        let missing = modbusIssues("adapters:\n  - name: plant\n    type: modbus\n")
+        #expect(
+            missing == [
+                "wharf.yaml:2:5: adapters[0].devices: missing required key 'devices' (the Modbus devices this adapter polls)"
+            ])
+        let empty = modbusIssues("adapters:\n  - name: plant\n    type: modbus\n    devices: []\n")
+        #expect(empty == ["wharf.yaml:4:14: adapters[0].devices: expected at least one device"])
+        let noPoints = modbusIssues(
+            "adapters:\n  - name: plant\n    type: modbus\n    devices:\n      - { name: m, tcp: { host: h }, points: [] }\n"
+        )
+        #expect(noPoints.count == 1)
+        #expect(noPoints.first?.contains("devices[0].points: expected at least one point") == true)
+    }
+
+    @Test func readsAConfigurationMadeInCode() throws {
+        let settings: ConfigValue = [
+            "devices": [
+                [
+                    "name": "m", "tcp": ["host": "127.0.0.1"],
+                    "points": [["name": "v", "table": "input", "address": 3, "type": "int32", "order": "CDAB"]],
+                ]
+            ]
+        ]
+        let config = try ModbusConfig(adapter: AdapterConfig(name: "plant", type: "modbus", settings: settings))
+        #expect(config.devices[0].transport == .tcp(host: "127.0.0.1", port: 502))
+        #expect(config.devices[0].points[0].order == .cdab)
+        let bad: ConfigValue = ["devices": [["name": "m", "tcp": ["host": "h"], "points": [["name": "v"]]]]]
+        #expect(throws: ConfigError.self) {
+            try ModbusConfig(adapter: AdapterConfig(name: "p", type: "modbus", settings: bad))
+        }
+    }
 }
