@@ -1,0 +1,28 @@
+import Synchronization
+import WharfAuth
+
+/// The broker's current credentials and ACL, shared by connections and the router and
+/// replaced as a whole on reload. Routing without an ACL costs one atomic load.
+final class AccessControlState: Sendable {
+    private let value: Mutex<AccessControl>
+    private let aclActive: Atomic<Bool>
+
+    init(_ initial: AccessControl) {
+        value = Mutex(initial)
+        aclActive = Atomic(initial.acl != nil)
+    }
+
+    /// The whole bundle, for CONNECT.
+    var current: AccessControl { value.withLock { $0 } }
+
+    /// The ACL, or `nil` when every client may read and write everything.
+    var acl: AccessControlList? {
+        guard aclActive.load(ordering: .acquiring) else { return nil }
+        return value.withLock { $0.acl }
+    }
+
+    func update(_ control: AccessControl) {
+        value.withLock { $0 = control }
+        aclActive.store(control.acl != nil, ordering: .releasing)
+    }
+}
