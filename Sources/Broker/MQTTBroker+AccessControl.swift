@@ -1,3 +1,4 @@
+import Logging
 public import WharfAuth
 public import WharfConfig
 

@@ -1,3 +1,4 @@
+import Logging
 import MQTTCodec
 import NIOCore
 import Synchronization

@@ -59,7 +59,7 @@ enum PasswordFileIO {
         guard descriptor >= 0 else {
             throw PasswdError("\(path): cannot create a temporary file in \(directory): \(reason())", exitCode: 1)
         }
-        let temporary = String(cString: template)
+        let temporary = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         var finished = false
         defer {
             if !finished { unlink(temporary) }

@@ -29,9 +29,19 @@ enum PasswordInput {
         return password
     }
 
+    /// Prompts go to standard error, so that standard output stays free for scripts.
+    private static func writeStandardError(_ text: String) {
+        let bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let count = bytes[offset...].withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
+            guard count > 0 else { return }
+            offset += count
+        }
+    }
+
     private static func readHidden(_ prompt: String) throws(PasswdError) -> String {
-        fputs(prompt, stderr)
-        fflush(stderr)
+        writeStandardError(prompt)
         var saved = termios()
         let canHide = tcgetattr(STDIN_FILENO, &saved) == 0
         if canHide {
@@ -41,7 +51,7 @@ enum PasswordInput {
         }
         let line = readLine(strippingNewline: true)
         if canHide { tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved) }
-        fputs("\n", stderr)
+        writeStandardError("\n")
         guard let line else { throw PasswdError("no password entered", exitCode: 1) }
         return line
     }

@@ -347,7 +347,7 @@ def test_wharfctl_and_mosquitto_passwd_share_a_file(tmp_path: Path) -> None:
 
 @pytest.mark.wharf_only(reason="wharfd start-up checks")
 def test_malformed_files_stop_wharfd(tmp_path: Path) -> None:
-    for name, text, key in (("passwd", "alice\n", "password_file"), ("acl", "user alice\ntopic sideways x\n", "acl_file")):
+    for name, text, key in (("passwd", "alice\n", "password_file"), ("acl", "user alice\ntopic read a/#/b\n", "acl_file")):
         bad = tmp_path / name
         bad.write_text(text)
         workdir = tmp_path / f"w-{name}"
