@@ -132,7 +132,8 @@ extension PasswordFile.Line {
 extension String {
     /// The lines of the text; a final newline does not start one more, empty line.
     var lines: [Substring] {
-        var pieces = split(separator: "\n", omittingEmptySubsequences: false)
+        // "\r\n" is one Character in Swift, so it is a separator of its own.
+        var pieces = split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" }
         if pieces.last?.isEmpty == true { pieces.removeLast() }
         return pieces
     }
