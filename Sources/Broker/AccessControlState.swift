@@ -12,8 +12,17 @@ final class AccessControlState: Sendable {
         aclActive = Atomic(initial.acl != nil)
     }
 
-    /// The whole bundle, for CONNECT.
+    /// Passwords that verified before; valid across updates, since each entry is tied to the
+    /// stored hash it was checked against.
+    private let verified = VerifiedCredentials()
+
+    /// The whole bundle.
     var current: AccessControl { value.withLock { $0 } }
+
+    /// Checks CONNECT credentials against the current password file.
+    func authenticate(username: String?, password: [UInt8]?) -> AccessControl.Decision {
+        current.authenticate(username: username, password: password, cache: verified)
+    }
 
     /// The ACL, or `nil` when every client may read and write everything.
     var acl: AccessControlList? {

@@ -18,7 +18,7 @@ extension MQTTConnectionHandler {
             refuse(.badAuthenticationMethod, context: context)
             return
         }
-        switch broker.accessControl.current.authenticate(username: connect.username, password: connect.password) {
+        switch broker.accessControl.authenticate(username: connect.username, password: connect.password) {
         case .accepted:
             break
         case .anonymousRefused:

@@ -27,13 +27,22 @@ public struct AccessControl: Sendable, Equatable {
     }
 
     /// Checks CONNECT credentials. Without a password file, a user name is taken on trust when
-    /// anonymous access is allowed (as Mosquitto does) and refused otherwise.
-    public func authenticate(username: String?, password: [UInt8]?) -> Decision {
+    /// anonymous access is allowed (as Mosquitto does) and refused otherwise. `cache` spares
+    /// a client whose password verified before the full hash computation.
+    public func authenticate(
+        username: String?,
+        password: [UInt8]?,
+        cache: VerifiedCredentials? = nil
+    ) -> Decision {
         guard let username else { return allowAnonymous ? .accepted : .anonymousRefused }
         guard let passwords else { return allowAnonymous ? .accepted : .credentialsRefused }
-        guard let password, passwords.verify(user: username, password: password) else {
-            return .credentialsRefused
+        guard let password else { return .credentialsRefused }
+        let verified: Bool
+        if let cache, let hash = passwords.hash(for: username) {
+            verified = cache.verify(user: username, password: password, against: hash)
+        } else {
+            verified = passwords.verify(user: username, password: password)
         }
-        return .accepted
+        return verified ? .accepted : .credentialsRefused
     }
 }

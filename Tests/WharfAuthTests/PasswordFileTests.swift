@@ -53,3 +53,39 @@ struct PasswordFileTests {
         #expect(AccessControl(allowAnonymous: true).authenticate(username: "x", password: nil) == .accepted)
     }
 }
+
+struct VerifiedCredentialsTests {
+    @Test func remembersOnlyTheHashItVerified() {
+        let cache = VerifiedCredentials()
+        let old = PasswordHash(hashing: "pw", iterations: 1000)
+        #expect(cache.verify(user: "alice", password: Array("pw".utf8), against: old))
+        #expect(cache.verify(user: "alice", password: Array("pw".utf8), against: old))
+        #expect(!cache.verify(user: "alice", password: Array("other".utf8), against: old))
+        // A changed password: the remembered digest no longer counts.
+        let new = PasswordHash(hashing: "new", iterations: 1000)
+        #expect(!cache.verify(user: "alice", password: Array("pw".utf8), against: new))
+        #expect(cache.verify(user: "alice", password: Array("new".utf8), against: new))
+    }
+
+    @Test func startsOverWhenFull() {
+        let cache = VerifiedCredentials(capacity: 2)
+        let hash = PasswordHash(hashing: "pw", iterations: 10)
+        for user in ["a", "b", "c", "a"] {
+            #expect(cache.verify(user: user, password: Array("pw".utf8), against: hash))
+        }
+    }
+
+    @Test func decisionsUseTheCache() throws {
+        let hash = PasswordHash(hashing: "pw", iterations: 1000)
+        let passwords = try PasswordFile(parsing: "alice:\(hash.encoded)\n", file: "pw")
+        let control = AccessControl(allowAnonymous: false, passwords: passwords)
+        let cache = VerifiedCredentials()
+        for _ in 0..<2 {
+            #expect(control.authenticate(username: "alice", password: Array("pw".utf8), cache: cache) == .accepted)
+            #expect(
+                control.authenticate(username: "alice", password: Array("x".utf8), cache: cache) == .credentialsRefused)
+            #expect(
+                control.authenticate(username: "bob", password: Array("pw".utf8), cache: cache) == .credentialsRefused)
+        }
+    }
+}
