@@ -51,6 +51,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        .target(
+            name: "WharfAuth",
+            dependencies: [
+                "WharfCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: C libraries from Debian
         .systemLibrary(
             name: "CSQLite",
@@ -110,6 +120,7 @@ let package = Package(
         .target(
             name: "Broker",
             dependencies: [
+                "WharfAuth",
                 "WharfCore",
                 "MQTTCodec",
                 "WharfConfig",
@@ -218,6 +229,7 @@ let package = Package(
         .executableTarget(
             name: "wharfctl",
             dependencies: [
+                "WharfAuth",
                 "WharfConfig",
                 "WharfCore",
                 "WharfSupport",
@@ -270,6 +282,11 @@ let package = Package(
                 .product(name: "NIOTestUtils", package: "swift-nio"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WharfAuthTests",
+            dependencies: ["WharfAuth", "WharfCore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -21,6 +21,8 @@ public final class MQTTBroker: Sendable {
     /// Where persistent sessions and retained messages are kept, if anywhere.
     let store: (any SessionStore)?
     let wallClock: any WallClock
+    /// Credentials and ACL in force; see ``updateAccessControl(_:)``.
+    let accessControl: AccessControlState
     private let sessions = Mutex<[String: Session]>([:])
     /// Extra `$SYS` values from other parts (uplink, queue), read at every publication.
     let systemTopicProviders = Mutex<[@Sendable () -> [(String, String)]]>([])
@@ -41,7 +43,8 @@ public final class MQTTBroker: Sendable {
         self.clock = clock
         self.store = store
         self.wallClock = wallClock
-        self.router = Router(statistics: statistics, clock: clock, store: store)
+        self.accessControl = AccessControlState(Self.initialAccessControl(config))
+        self.router = Router(statistics: statistics, clock: clock, store: store, accessControl: accessControl)
         self.startedAt = clock.now()
     }
 

@@ -34,6 +34,8 @@ struct Daemon {
         let gatewayID = configuration.gateway.id.isEmpty ? Self.hostName() : configuration.gateway.id
 
         try Self.prepareDataDirectory(configuration.storage.dataDirectory)
+        // Read before anything starts: a missing or malformed file stops wharfd with file:line.
+        let accessControl = try MQTTBroker.loadAccessControl(configuration.broker)
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let gateway: Gateway
@@ -58,6 +60,7 @@ struct Daemon {
             throw StartupError(error.description, exitCode: 1)
         }
         let broker = gateway.broker
+        broker.updateAccessControl(accessControl)
 
         var registry = AdapterRegistry()
         registry.register(ModbusAdapter.self)
