@@ -185,7 +185,7 @@ def _issue_lines(output: str) -> list[str]:
 
 
 def _assert_reported(lines: list[str], line: int, path: str) -> None:
-    wanted = [entry for entry in lines if re.search(rf"wharf\.yaml:{line}(:\d+)?: {re.escape(path)}\b", entry)]
+    wanted = [entry for entry in lines if re.search(rf"wharf\.yaml:{line}(:\d+)?: {re.escape(path)}(?!\w)", entry)]
     assert wanted, f"no report of {path} at line {line} in:\n" + "\n".join(lines)
 
 
