@@ -1,6 +1,0 @@
-import Testing
-import WharfModbus
-
-@Test func typeName() {
-    #expect(ModbusAdapter.typeName == "modbus")
-}
