@@ -191,7 +191,7 @@ def test_every_poll_republishes_unchanged_values(modbus_devices, wharfd_factory,
         adapter_yaml(device_yaml("d1", tcp(server), ["{name: p, table: holding, address: 0, type: uint16}"], poll_interval="100ms"))
     )
     telemetry = subscriber(wharfd)
-    telemetry.client.messages.wait(3, topic="devices/d1/p")
+    telemetry.wait_count("devices/d1/p", 3)
     sim.set("holding", 0, 8)
     assert telemetry.wait("devices/d1/p", lambda body: body["value"] == 8)["quality"] == "good"
 

@@ -44,8 +44,7 @@ def _command(telemetry: Telemetry, point: str, body: object, *, raw: str | None 
     topic = f"devices/plc/{point}/set/result"
     before = len(telemetry.messages(topic))
     telemetry.client.publish(f"devices/plc/{point}/set", raw if raw is not None else json.dumps(body), 1)
-    telemetry.client.messages.wait(before + 1, topic=topic)
-    result = telemetry.values(topic)[before]
+    result = telemetry.wait_count(topic, before + 1)[before]
     assert isinstance(result.get("timestamp"), str)
     return result
 
@@ -94,7 +93,8 @@ def test_response_topic_and_correlation_data(modbus_devices, wharfd_factory, sub
     telemetry.client.subscribe("replies/#", 1)
     properties = publish_properties(ResponseTopic="replies/app-1", CorrelationData=b"\x00req-42\xff")
     telemetry.client.publish("devices/plc/sp16/set", "321", 1, properties=properties)
-    [reply] = telemetry.client.messages.wait(1, topic="replies/app-1")
+    telemetry.wait_count("replies/app-1", 1)
+    [reply] = telemetry.messages("replies/app-1")
     body = json.loads(reply.payload)
     assert body["ok"] is True and body["value"] == 321
     assert reply.properties.get("CorrelationData") == b"\x00req-42\xff"
@@ -105,7 +105,8 @@ def test_response_topic_and_correlation_data(modbus_devices, wharfd_factory, sub
     # An error reply goes back the same way.
     properties = publish_properties(ResponseTopic="replies/app-2", CorrelationData=b"c2")
     telemetry.client.publish("devices/plc/ro/set", "5", 1, properties=properties)
-    [reply] = telemetry.client.messages.wait(1, topic="replies/app-2")
+    telemetry.wait_count("replies/app-2", 1)
+    [reply] = telemetry.messages("replies/app-2")
     assert json.loads(reply.payload)["ok"] is False
     assert reply.properties.get("CorrelationData") == b"c2"
     assert [(w.function, w.address) for w in sim.writes()] == [(6, 0)]

@@ -48,7 +48,8 @@ def test_device_goes_away_and_comes_back(modbus_devices, wharfd_factory, subscri
     assert bad["value"] is None and bad.get("error")
     # A subscriber that comes now is told by the retained status.
     late = subscriber(wharfd)
-    retained = [m for m in late.client.messages.wait(1, topic=status_topic) if m.retain]
+    late.wait_count(status_topic, 1)
+    retained = [m for m in late.messages(status_topic) if m.retain]
     assert retained and '"offline"' in retained[-1].text
 
     # The device is back, but drops every connection: each reconnect attempt shows as an accept.
@@ -113,7 +114,9 @@ def test_exception_response_marks_points_bad_until_they_read_again(modbus_device
         "{name: a, table: holding, address: 0, type: uint16}",
         "{name: b, table: holding, address: 100, type: uint16, publish: on_change}",
     ]
-    wharfd = wharfd_factory(adapter_yaml(device_yaml("d1", tcp(server), points, poll_interval="100ms")))
+    # Retained, so that the subscriber also gets the first value of the on_change point, published
+    # before it subscribed.
+    wharfd = wharfd_factory(adapter_yaml(device_yaml("d1", tcp(server), points, poll_interval="100ms"), retain="true"))
     telemetry = subscriber(wharfd)
     telemetry.wait("devices/d1/b", lambda body: body["value"] == 6)
     sim.device.invalid["holding"].add(100)  # the device now answers exception 2 (illegal data address)
@@ -125,7 +128,7 @@ def test_exception_response_marks_points_bad_until_they_read_again(modbus_device
     assert not any(_bad(body) for body in telemetry.values("devices/d1/a"))
     # The same value as before the failure is published again, although the point is on_change.
     sim.device.invalid["holding"].clear()
-    telemetry.client.messages.wait(3, topic="devices/d1/b")
+    telemetry.wait_count("devices/d1/b", 3)
     assert [body["value"] for body in telemetry.values("devices/d1/b")] == [6, None, 6]
 
 
@@ -138,7 +141,8 @@ def test_on_change_with_deadband(modbus_devices, wharfd_factory, subscriber) -> 
         "{name: level, table: holding, address: 0, type: float32, publish: on_change, deadband: 0.5}",
         "{name: state, table: holding, address: 2, type: uint16, publish: on_change}",
     ]
-    wharfd = wharfd_factory(adapter_yaml(device_yaml("tank", tcp(server), points, poll_interval="100ms")))
+    # Retained: the first values are published once, before the subscriber is there.
+    wharfd = wharfd_factory(adapter_yaml(device_yaml("tank", tcp(server), points, poll_interval="100ms"), retain="true"))
     telemetry = subscriber(wharfd)
     telemetry.wait("devices/tank/level")
     telemetry.wait("devices/tank/state")

@@ -573,18 +573,40 @@ class Telemetry:
     def values(self, topic: str) -> list[dict]:
         return [payload(m) for m in self.messages(topic)]
 
+    def summary(self, limit: int = 12) -> str:
+        """The last messages received, one line each, for failure messages."""
+        items = self.client.messages.snapshot()
+        lines = [f"  {m.topic} {m.text[:160]}" for m in items[-limit:]]
+        return f"{len(items)} messages, the last {len(lines)}:\n" + "\n".join(lines)
+
+    def _wait_for(self, predicate: Callable[[list[Received]], bool], timeout: float, what: str) -> list[Received]:
+        try:
+            return self.client.messages.wait_for(predicate, timeout)
+        except AssertionError:
+            raise AssertionError(f"no {what} within {timeout} s; {self.summary()}") from None
+
     def wait(self, topic: str, predicate: Callable[[dict], bool] = lambda _: True, timeout: float = 10.0) -> dict:
         """The first message on `topic` whose JSON payload satisfies `predicate`."""
 
         def found(items: list[Received]) -> bool:
             return any(m.topic == topic and predicate(payload(m)) for m in items)
 
-        items = self.client.messages.wait_for(found, timeout)
+        items = self._wait_for(found, timeout, f"matching message on {topic}")
         return next(payload(m) for m in items if m.topic == topic and predicate(payload(m)))
+
+    def wait_count(self, topic: str, count: int, timeout: float = 10.0) -> list[dict]:
+        """The JSON payloads on `topic` once there are at least `count`."""
+        self._wait_for(lambda items: sum(m.topic == topic for m in items) >= count, timeout, f"{count} messages on {topic}")
+        return self.values(topic)
 
     def wait_all(self, topics: list[str], timeout: float = 10.0) -> dict[str, dict]:
         """The first message on each topic."""
-        self.client.messages.wait_for(lambda items: set(topics) <= {m.topic for m in items}, timeout)
+        missing = lambda items: set(topics) - {m.topic for m in items}  # noqa: E731
+        try:
+            self.client.messages.wait_for(lambda items: not missing(items), timeout)
+        except AssertionError:
+            absent = sorted(missing(self.client.messages.snapshot()))
+            raise AssertionError(f"nothing on {absent[:10]} within {timeout} s; {self.summary()}") from None
         first: dict[str, dict] = {}
         for message in self.client.messages.snapshot():
             if message.topic in topics and message.topic not in first:
