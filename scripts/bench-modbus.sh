@@ -17,7 +17,8 @@
 #   MODBUS_MAX_GAP [8]           max_gap of the sparse device
 #   BENCH_PARTS [dense sparse]   which parts to run
 #   BENCH_TMPDIR [$TMPDIR or /tmp]
-#   BENCH_SKIP_BUILD [0]         1: use .build/release/wharfd as it is
+#   BENCH_SKIP_BUILD [0]         1: use the wharfd already built
+#   MODBUS_WHARFD [.build/release/wharfd]   the wharfd to measure (implies BENCH_SKIP_BUILD=1)
 #   BENCH_SWIFT_FLAGS []         extra arguments for swift build
 #   MODBUS_BENCH_OUT []          also write the Markdown summary to this file
 # Every server listens on 127.0.0.1 only and is stopped by its PID when the script exits.
@@ -45,12 +46,12 @@ if [ "$MODBUS_REGISTERS" -lt 2 ] || [ "$MODBUS_REGISTERS" -gt 124 ] || [ $((MODB
     exit 2
 fi
 
-if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
+if [ "${BENCH_SKIP_BUILD:-0}" != 1 ] && [ -z "${MODBUS_WHARFD:-}" ]; then
     log "building wharfd (release)"
     # shellcheck disable=SC2086
     swift build -c release --product wharfd ${BENCH_SWIFT_FLAGS:-}
 fi
-WHARFD=.build/release/wharfd
+WHARFD=${MODBUS_WHARFD:-.build/release/wharfd}
 [ -x "$WHARFD" ] || { log "$WHARFD is missing"; exit 1; }
 
 WORK=$(mktemp -d "$TMP_BASE/wharf-bench-modbus.XXXXXX")
@@ -144,14 +145,6 @@ def config(port, case):
     ])
 
 
-def stats(path):
-    values = {}
-    for line in open(path):
-        key, value = line.split()
-        values[key] = float(value)
-    return values
-
-
 def num(v, digits=0):
     return "–" if v is None else f"{v:,.{digits}f}".replace(",", " ")
 
@@ -181,7 +174,7 @@ def summary(results, clk):
         out += [
             f"**Polling throughput**: {registers} holding registers ({registers // 2} float32 points) read back to back "
             f"from the same libmodbus simulator for {env['MODBUS_SECONDS']} s per run; requests counted by the "
-            f"simulator. Medians of {env['MODBUS_ROUNDS']} rounds (range); the ratio is taken within each round.",
+            f"simulator. Medians of {env['MODBUS_ROUNDS']} round(s) (range); the ratio is taken within each round.",
             "",
             "| poller | requests/s | of the bare loop | points/s | cores busy: poller / simulator |",
             "|---|--:|--:|--:|--:|",
@@ -208,12 +201,12 @@ def summary(results, clk):
         r = sparse[0]
         per_cycle = r["requests"] / r["cycles"] if r["cycles"] else None
         out += [
-            f"**Batching of a sparse map**: {r['points']} points in 4 tables (max_gap {env['MODBUS_MAX_GAP']}), polled "
+            f"**Batching of a sparse map**: {int(r['points'])} points in 4 tables (max_gap {env['MODBUS_MAX_GAP']}), polled "
             f"back to back for {env['MODBUS_SPARSE_SECONDS']} s ({num(r['cycles'])} poll cycles).",
             "",
             "| requests per poll cycle, measured | fewest possible under max_gap | naive (one per point) |",
             "|--:|--:|--:|",
-            f"| {num(per_cycle, 2)} | {r['fewest']} | {r['points']} |",
+            f"| {num(per_cycle, 2)} | {int(r['fewest'])} | {int(r['points'])} |",
             "",
         ]
     print("\n".join(out))
@@ -225,8 +218,6 @@ if __name__ == "__main__":
         print(config(int(args[0]), args[1]))
     elif command == "fewest":
         print(fewest(SPARSE, int(os.environ["MODBUS_MAX_GAP"])), len(SPARSE))
-    elif command == "stat":
-        print(int(stats(args[0])[args[1]]) if args[1] != "cpu_seconds" else stats(args[0])[args[1]])
     elif command == "record":
         entry = {}
         for pair in args[1:]:
@@ -255,8 +246,7 @@ snapshot() {
         sleep 0.01
     done
     [ -f "$STATS" ] || { log "the simulator wrote no statistics"; exit 1; }
-    echo "$(python3 "$TOOLS" stat "$STATS" requests) $(python3 "$TOOLS" stat "$STATS" cycle_marks)" \
-        "$(python3 "$TOOLS" stat "$STATS" cpu_seconds)"
+    awk '{ value[$1] = $2 } END { print value["requests"], value["cycle_marks"], value["cpu_seconds"] }' "$STATS"
 }
 
 RESULTS="$WORK/results.jsonl"
@@ -298,12 +288,12 @@ run_wharfd() {  # case round seconds
     kill "$pid"
     wait "$pid" || true
     local seconds
-    seconds=$(python3 -c "print($t1 - $t0)")
+    seconds=$(awk "BEGIN { print $t1 - $t0 }")
     local kind=dense
     [ "$case" = sparse ] && kind=sparse
     python3 "$TOOLS" record "$RESULTS" "kind=$kind" "case=$case" "round=$2" "seconds=$seconds" \
-        "requests=$((r1 - r0))" "cycles=$((m1 - m0))" "sim_cpu=$(python3 -c "print($c1 - $c0)")" \
-        "poller_cpu=$(python3 -c "print(($w1 - $w0) / $CLK)")" ${4:+"$4"} ${5:+"$5"}
+        "requests=$((r1 - r0))" "cycles=$((m1 - m0))" "sim_cpu=$(awk "BEGIN { print $c1 - $c0 }")" \
+        "poller_cpu=$(awk "BEGIN { print ($w1 - $w0) / $CLK }")" ${4:+"$4"} ${5:+"$5"}
     log "  [$tag] $((r1 - r0)) requests in $seconds s"
 }
 
@@ -319,9 +309,9 @@ run_bare() {  # round
     own_seconds=$(echo "$line" | awk '{ print $4 }')
     own_cpu=$(echo "$line" | awk '{ print $6 }')
     python3 "$TOOLS" record "$RESULTS" kind=dense case=bare "round=$1" "seconds=$own_seconds" \
-        "requests=$((r1 - r0))" "cycles=$((m1 - m0))" "sim_cpu=$(python3 -c "print($c1 - $c0)")" \
+        "requests=$((r1 - r0))" "cycles=$((m1 - m0))" "sim_cpu=$(awk "BEGIN { print $c1 - $c0 }")" \
         "poller_cpu=$own_cpu"
-    log "  [bare-$1] $line (wall $(python3 -c "print(round($end - $start, 3))") s)"
+    log "  [bare-$1] $line (wall $(awk "BEGIN { printf \"%.3f\", $end - $start }") s)"
 }
 
 if [[ $PARTS == *" dense "* ]]; then
