@@ -208,7 +208,16 @@ def test_check_accepts_a_good_modbus_config(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_check_names_file_line_and_key_of_every_mistake(tmp_path: Path) -> None:
+CHECK_MODES = pytest.mark.parametrize("mode", ["check", "start"])
+
+
+def _validate(mode: str, path: Path):
+    """`wharfd --check`, or a start that must be refused with the same report."""
+    return run_check(path) if mode == "check" else run_start(path)
+
+
+@CHECK_MODES
+def test_check_names_file_line_and_key_of_every_mistake(tmp_path: Path, mode: str) -> None:
     points = [
         "{name: p0, table: holding, address: 0, type: float32}",
         "{name: p1, table: holding, address: 1, type: uint16}",  # overlaps p0's second register
@@ -222,7 +231,7 @@ def test_check_names_file_line_and_key_of_every_mistake(tmp_path: Path) -> None:
         "{name: p9, table: holding, address: 70, type: bool, bit: 16}",
     ]
     path, text = _config(tmp_path, points)
-    result = run_check(path)
+    result = _validate(mode, path)
     output = result.stdout + result.stderr
     assert result.returncode != 0, output
     lines = _issue_lines(output)
@@ -245,7 +254,8 @@ def test_check_names_file_line_and_key_of_every_mistake(tmp_path: Path) -> None:
     _assert_reported(lines, at("p9"), f"{base}[9].bit")
 
 
-def test_check_reports_device_level_mistakes(tmp_path: Path) -> None:
+@CHECK_MODES
+def test_check_reports_device_level_mistakes(tmp_path: Path, mode: str) -> None:
     devices = device_yaml("meter-1", tcp(15020), ["{name: a, table: holding, address: 0, type: uint16}"], unit_id=300)
     devices += device_yaml("meter-1", tcp(15021), ["{name: a, table: holding, address: 0, type: uint16}"])
     devices += (
@@ -262,7 +272,7 @@ def test_check_reports_device_level_mistakes(tmp_path: Path) -> None:
     text = render_wharf_yaml(BrokerOptions(wharf_extra_yaml=adapter_yaml(devices)))
     path = tmp_path / "wharf.yaml"
     path.write_text(text)
-    result = run_check(path)
+    result = _validate(mode, path)
     output = result.stdout + result.stderr
     assert result.returncode != 0, output
     lines = _issue_lines(output)

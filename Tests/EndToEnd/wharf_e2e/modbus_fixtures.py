@@ -16,7 +16,7 @@ from .broker import Broker, BrokerOptions, wharfd_path
 from .client import MqttClient
 from .modbus import ModbusSimulator, SerialPair, TcpServer, Telemetry
 
-__all__ = ["modbus_devices", "wharfd_factory", "subscriber", "serial_pair", "run_check"]
+__all__ = ["modbus_devices", "wharfd_factory", "subscriber", "serial_pair", "run_check", "run_start"]
 
 
 @pytest.fixture
@@ -87,6 +87,19 @@ def run_check(config: Path, timeout: float = 20.0) -> subprocess.CompletedProces
     """`wharfd --check --config <config>`, with its output."""
     return subprocess.run(
         [str(wharfd_path()), "--check", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def run_start(config: Path, timeout: float = 20.0) -> subprocess.CompletedProcess[str]:
+    """`wharfd --config <config>` as systemd would start it, for a config it must refuse: the
+    process is expected to exit by itself (a bound stops it otherwise)."""
+    data = config.parent / "data"
+    data.mkdir(exist_ok=True)
+    return subprocess.run(
+        [str(wharfd_path()), "--config", str(config), "--data-dir", str(data), "--listen", "127.0.0.1:0"],
         capture_output=True,
         text=True,
         timeout=timeout,
