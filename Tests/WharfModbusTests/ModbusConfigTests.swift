@@ -334,6 +334,12 @@ import WharfModbus
         #expect(issues[7].contains("points[1].scale: 'scale' applies to numeric points only, not string"))
     }
 
+    @Test func rejectsWildcardsInPointNames() {
+        let issues = modbusIssues(deviceYAML(points: ["{ name: \"a+b\", table: holding, address: 0, type: uint16 }"]))
+        #expect(issues.count == 1)
+        #expect(issues[0].contains("points[0].name: expected a point name without '+', '#' or NUL"))
+    }
+
     @Test func reportsEveryIssueAtOnceWithLines() {
         let issues = modbusIssues(
             deviceYAML(points: [

@@ -155,4 +155,38 @@ import WharfModbus
             }
         }
     }
+
+    @Test func floatsRoundTripInEveryOrder() async {
+        let input = zip(Gen.double(in: -1e12...1e12), Gen.bool, Gen.bool, Gen.bool)
+        await propertyCheck(count: 300, input: input) { value, swapBytes, swapWords, wide in
+            let order = ModbusWordOrder(swapBytes: swapBytes, swapWords: swapWords)
+            let target = writable(wide ? .float64 : .float32, order: order)
+            guard case .success(.registers(_, let words)) = make(.number(value), target) else {
+                Issue.record("write of \(value) refused")
+                return
+            }
+            let decoded = ModbusCodec.decode(registers: words, for: target).doubleValue ?? .nan
+            let expected = wide ? value : Double(Float(value))
+            #expect(abs(decoded - expected) <= abs(expected) * 1e-6)
+        }
+    }
+
+    @Test func scaledWritesReadBackWithinHalfAStep() async {
+        let input = zip(Gen.int(in: -30_000...30_000), Gen.int(in: 1...4), Gen.int(in: -100...100))
+        await propertyCheck(count: 300, input: input) { raw, decimals, offset in
+            var scale = 1.0
+            for _ in 0..<decimals { scale /= 10 }
+            let target = writable(.int16) {
+                $0.scale = scale
+                $0.offset = Double(offset)
+            }
+            let value = Double(raw) * scale + Double(offset) + scale / 3
+            guard case .success(.registers(_, let words)) = make(.number(value), target) else {
+                Issue.record("write of \(value) refused")
+                return
+            }
+            let decoded = ModbusCodec.decode(registers: words, for: target).doubleValue ?? .nan
+            #expect(abs(decoded - value) <= scale / 2 + 1e-9)
+        }
+    }
 }

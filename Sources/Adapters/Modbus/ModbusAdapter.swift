@@ -84,13 +84,14 @@ public struct ModbusAdapter: Adapter {
         context.logger.info("modbus adapter stopped")
     }
 
-    /// Subscribes to the command topic of every writable point of the device.
+    /// Subscribes to the command topic of every point of the device; writes to a read-only point are
+    /// answered with an error result.
     private func subscribe(
         _ runtime: ModbusDeviceRuntime,
         _ continuation: AsyncStream<ModbusCommandRequest>.Continuation
     ) -> [BusSubscription] {
         var subscriptions: [BusSubscription] = []
-        for (index, point) in runtime.device.points.enumerated() where point.writable {
+        for (index, point) in runtime.device.points.enumerated() {
             let topic = runtime.topic(configuration.commandTopic, point)
             do {
                 // The handler runs on the publisher's thread: it only queues the command.

@@ -4,6 +4,13 @@ extension ModbusPointConfig {
     /// Reads one point; `nil` when a required key is missing or unusable (already reported).
     init?(reading reader: ConfigReader) {
         let name = reader.requiredString("name", "the point's name, unique in its device")
+        if let name, let node = reader.value("name"),
+            name.isEmpty || name.contains(where: { $0 == "+" || $0 == "#" || $0 == "\u{0}" })
+        {
+            // The name becomes a topic level, where MQTT forbids wildcards.
+            reader.report(
+                "expected a point name without '+', '#' or NUL (it is used in topics), got \(node.quoted)", at: node)
+        }
         let table = reader.value("table").flatMap { reader.choice($0, as: ModbusTable.self) }
         if reader.value("table") == nil { reader.reportMissing("table", "one of coil, discrete, holding, input") }
         let address = reader.value("address").flatMap { reader.int($0, in: 0...65_535) }
