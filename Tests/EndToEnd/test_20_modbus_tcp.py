@@ -6,6 +6,7 @@ A simulated device holds known values; an MQTT 5 subscriber checks what wharfd p
 
 from __future__ import annotations
 
+import json
 import math
 import re
 
@@ -221,8 +222,10 @@ def test_unit_id_status_and_topic_templates(modbus_devices, wharfd_factory, subs
     late = subscriber(wharfd, "site/#")
     status = late.wait("site/line-2/plc-7/health")
     assert status["state"] == "online" and TIMESTAMP.match(status["timestamp"])
-    retained = [m for m in late.messages("site/line-2/plc-7/level") if m.retain]
-    assert retained and retained[0].qos == 0
+    late.wait_count("site/line-2/plc-7/level", 1)
+    first_value = late.messages("site/line-2/plc-7/level")[0]
+    assert first_value.retain and first_value.qos == 0
+    assert json.loads(first_value.payload)["value"] == -42
     assert {r.unit for r in sim.log()} == {7}
     assert all(r.exception is None for r in sim.log())
 
