@@ -34,7 +34,7 @@ public struct ModbusAdapter: Adapter {
         var generator = SystemRandomNumberGenerator()
         for device in configuration.devices {
             let key = device.transport.lineKey
-            let line = lines[key] ?? ModbusLine(name: key)
+            let line = lines[key] ?? ModbusLine()
             lines[key] = line
             var logger = context.logger
             logger[metadataKey: "modbus.device"] = "\(device.name)"

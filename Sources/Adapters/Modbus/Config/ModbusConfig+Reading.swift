@@ -23,12 +23,16 @@ extension ModbusConfig {
         retain = reader.bool("retain", default: retain)
         backoff = Self.backoff(reader.section("backoff"), default: backoff)
         let deviceReaders = reader.sectionList("devices") ?? []
-        if deviceReaders.isEmpty, reader.value("devices") == nil {
-            reader.reportMissing("devices", "the Modbus devices this adapter polls")
+        if deviceReaders.isEmpty {
+            if let node = reader.value("devices") {
+                reader.report("expected at least one device", at: node)
+            } else {
+                reader.reportMissing("devices", "the Modbus devices this adapter polls")
+            }
         }
         var seen: [String: ConfigNode] = [:]
         for item in deviceReaders {
-            if let node = item.value("name"), let name = node.text {
+            if let node = item.value("name"), let name = node.scalarText {
                 if let earlier = seen[name] {
                     item.report(
                         "device name '\(name)' is already used at \(Self.place(earlier)); names must be unique",
@@ -91,5 +95,19 @@ extension ConfigReader {
             report("expected a number, got \(node.quoted)", at: node)
         }
         return nil
+    }
+}
+
+extension ConfigNode {
+    /// A scalar as text: as written when read from a file, else its value (configs made in code
+    /// have no source text).
+    var scalarText: String? {
+        switch content {
+        case .string(let string): return string
+        case .int(let number): return text ?? "\(number)"
+        case .double(let number): return text ?? "\(number)"
+        case .bool(let flag): return text ?? "\(flag)"
+        case .null, .array, .object: return nil
+        }
     }
 }

@@ -29,12 +29,16 @@ extension ModbusDeviceConfig {
         var points: [ModbusPointConfig] = []
         var seen: [String: ConfigNode] = [:]
         let pointReaders = reader.sectionList("points") ?? []
-        if pointReaders.isEmpty, reader.value("points") == nil {
-            reader.reportMissing("points", "the registers and bits to read from this device")
+        if pointReaders.isEmpty {
+            if let node = reader.value("points") {
+                reader.report("expected at least one point", at: node)
+            } else {
+                reader.reportMissing("points", "the registers and bits to read from this device")
+            }
         }
         var sources: [ConfigReader] = []
         for item in pointReaders {
-            if let node = item.value("name"), let pointName = node.text {
+            if let node = item.value("name"), let pointName = node.scalarText {
                 if let earlier = seen[pointName] {
                     item.report(
                         "point name '\(pointName)' is already used in this device at \(ModbusConfig.place(earlier)); "

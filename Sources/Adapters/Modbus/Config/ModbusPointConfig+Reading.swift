@@ -86,7 +86,7 @@ extension ModbusPointConfig {
 
     private static func order(_ reader: ConfigReader, type: ModbusValueType) -> ModbusWordOrder {
         guard let node = reader.value("order") else { return .abcd }
-        let text = (node.text ?? "").uppercased()
+        let text = (node.scalarText ?? "").uppercased()
         let names: [String: ModbusWordOrder]
         switch type {
         case .int32, .uint32, .float32: names = ModbusWordOrder.names32

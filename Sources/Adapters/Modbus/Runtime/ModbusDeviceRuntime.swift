@@ -71,20 +71,22 @@ struct ModbusDeviceRuntime: Sendable {
             let sent = (results.firstIndex(where: Self.isFatal) ?? results.count - 1) + 1
             metrics.poll(requests: sent, nanoseconds: finished &- started)
             var fatal: ModbusIOError?
+            var outgoing: [Outgoing] = []
+            let stamp = wallClock.millisecondsSinceEpoch()
             for (request, result) in zip(requests, results) {
                 switch result {
                 case .success(let words):
-                    await publish(request, words, states: &states)
+                    outgoing += readings(request, words, at: stamp, states: &states)
                 case .failure(let error):
                     if fatal == nil { metrics.error(error.kind) }
                     if error.takesDeviceOffline {
                         fatal = error
                     } else {
-                        logger.warning("read failed", metadata: ["modbus.error": "\(error)"])
-                        await failed(request.points, error, states: &states)
+                        outgoing += failures(request.points, error, at: stamp, states: &states)
                     }
                 }
             }
+            await sendAll(outgoing)
             if let fatal { return fatal }
             if status.online != true {
                 status.online = true
@@ -98,7 +100,14 @@ struct ModbusDeviceRuntime: Sendable {
         return nil
     }
 
-    private func publish(_ request: ModbusReadRequest, _ words: [UInt16], states: inout [ModbusPointState]) async {
+    /// The messages of a successful read, for the points whose state says to publish.
+    private func readings(
+        _ request: ModbusReadRequest,
+        _ words: [UInt16],
+        at stamp: Int64,
+        states: inout [ModbusPointState]
+    ) -> [Outgoing] {
+        var outgoing: [Outgoing] = []
         for index in request.points {
             let point = device.points[index]
             let offset = point.address - request.address
@@ -107,24 +116,58 @@ struct ModbusDeviceRuntime: Sendable {
                 ? ModbusCodec.decode(bit: UInt8(words[offset]))
                 : ModbusCodec.decode(registers: words[offset..<offset + point.width], for: point)
             guard states[index].reading(value, mode: point.publish, deadband: point.deadband) else { continue }
-            let payload = ModbusPayload.reading(value, unit: point.unit, at: wallClock.millisecondsSinceEpoch())
-            await send(payload, to: topic(config.topic, point), qos: config.qos, retain: config.retain)
-            metrics.pointPublished()
+            outgoing.append(
+                Outgoing(
+                    topic: topic(config.topic, point),
+                    payload: ModbusPayload.reading(value, unit: point.unit, at: stamp)))
+        }
+        return outgoing
+    }
+
+    /// The messages of a failed read: one per point, on the transition only.
+    private func failures(_ points: [Int], _ error: ModbusIOError, at stamp: Int64, states: inout [ModbusPointState])
+        -> [Outgoing]
+    {
+        var outgoing: [Outgoing] = []
+        for index in points where states[index].failure() {
+            // Logged on the transition only, like the message, so a lasting fault does not flood the log.
+            if !error.takesDeviceOffline {
+                logger.warning(
+                    "read failed",
+                    metadata: ["modbus.point": "\(device.points[index].name)", "modbus.error": "\(error.reason)"])
+            }
+            outgoing.append(
+                Outgoing(
+                    topic: topic(config.topic, device.points[index]),
+                    payload: ModbusPayload.failedReading(error: error.reason, at: stamp)))
+        }
+        return outgoing
+    }
+
+    /// Publishes a poll's telemetry concurrently, so QoS 1 messages share the store's group commits
+    /// instead of waiting for one commit each.
+    private func sendAll(_ outgoing: [Outgoing]) async {
+        guard outgoing.count > 1 else {
+            for message in outgoing { await sendTelemetry(message) }
+            return
+        }
+        await withDiscardingTaskGroup { group in
+            for message in outgoing {
+                group.addTask { await sendTelemetry(message) }
+            }
         }
     }
 
-    private func failed(_ points: [Int], _ error: ModbusIOError, states: inout [ModbusPointState]) async {
-        for index in points where states[index].failure() {
-            let payload = ModbusPayload.failedReading(error: error.reason, at: wallClock.millisecondsSinceEpoch())
-            await send(payload, to: topic(config.topic, device.points[index]), qos: config.qos, retain: config.retain)
-            metrics.pointPublished()
-        }
+    private func sendTelemetry(_ message: Outgoing) async {
+        await send(message.payload, to: message.topic, qos: config.qos, retain: config.retain)
+        metrics.pointPublished()
     }
 
     private func wentOffline(_ error: ModbusIOError, states: inout [ModbusPointState], status: inout StatusTracker)
         async
     {
-        await failed(Array(device.points.indices), error, states: &states)
+        await sendAll(
+            failures(Array(device.points.indices), error, at: wallClock.millisecondsSinceEpoch(), states: &states))
         board.set(device.name, .offline(error.reason))
         guard status.online != false || status.reason != error.reason else { return }
         logger.warning("device offline", metadata: ["modbus.error": "\(error.reason)"])
@@ -185,6 +228,12 @@ struct ModbusDeviceRuntime: Sendable {
             return false
         }
     }
+}
+
+/// A telemetry message to publish.
+struct Outgoing: Sendable {
+    var topic: String
+    var payload: String
 }
 
 /// What was last published on the status topic.

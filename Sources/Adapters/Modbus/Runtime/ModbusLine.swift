@@ -10,7 +10,7 @@ final class ModbusLine: Sendable {
     private let state: ModbusLineState
 
     /// Starts the line's thread.
-    init(name: String) {
+    init() {
         pool = NIOThreadPool(numberOfThreads: 1)
         state = ModbusLineState()
         pool.start()
