@@ -11,7 +11,7 @@ import json
 import pytest
 
 from wharf_e2e.modbus import Device, ModbusSimulator, RtuServer, adapter_yaml, crc16, device_yaml, encode, encode_string
-from wharf_e2e.modbus_fixtures import *  # noqa: F403 - fixtures
+from wharf_e2e.modbus_fixtures import serial_pair, subscriber, wharfd_factory  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.wharf_only(reason="the Modbus adapter is part of wharfd")
 

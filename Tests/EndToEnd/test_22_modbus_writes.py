@@ -11,7 +11,7 @@ import pytest
 
 from wharf_e2e.client import publish_properties
 from wharf_e2e.modbus import ModbusSimulator, Telemetry, adapter_yaml, decode, device_yaml, encode, encode_string, tcp
-from wharf_e2e.modbus_fixtures import *  # noqa: F403 - fixtures
+from wharf_e2e.modbus_fixtures import modbus_devices, subscriber, wharfd_factory  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.wharf_only(reason="the Modbus adapter is part of wharfd")
 

@@ -12,7 +12,7 @@ import pytest
 
 from wharf_e2e.broker import BrokerOptions, free_port, render_wharf_yaml
 from wharf_e2e.modbus import ModbusSimulator, adapter_yaml, device_yaml, encode, iter_gaps, line_of, tcp
-from wharf_e2e.modbus_fixtures import *  # noqa: F403 - fixtures
+from wharf_e2e.modbus_fixtures import modbus_devices, run_check, run_start, subscriber, wharfd_factory  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.wharf_only(reason="the Modbus adapter is part of wharfd")
 
