@@ -1,6 +1,7 @@
 import CCoAP
 import Logging
 import Metrics
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -89,8 +90,12 @@ extension CoAPLoop {
             pskKeys[entry.identity] = key
         }
         if settings.dtls.usesPKI {
-            let dtls = settings.dtls
-            guard wharf_coap_set_pki(context, dtls.certFile, dtls.keyFile, dtls.caFile) != 0 else {
+            // libcoap keeps these pointers and reads the files again for every DTLS session.
+            let cert = strdup(settings.dtls.certFile)
+            let key = strdup(settings.dtls.keyFile)
+            let ca = strdup(settings.dtls.caFile)
+            ownedStrings += [cert, key, ca].compactMap { $0 }
+            guard let cert, let key, let ca, wharf_coap_set_pki(context, cert, key, ca) != 0 else {
                 return .failure(StartError(description: "cannot load cert_file/key_file/ca_file for DTLS"))
             }
         }
@@ -114,5 +119,30 @@ extension CoAPLoop {
             return .failure(StartError(description: "cannot listen on \(settings.bind):\(settings.dtls.port) (DTLS)"))
         }
         return .success(())
+    }
+}
+
+/// Where libcoap's own messages go (libcoap has one process-wide log handler).
+private let libcoapLogger = Mutex<Logger?>(nil)
+
+/// Routes libcoap's messages into swift-log, one level lower than libcoap rates them: a peer's
+/// failed handshake is an error to libcoap but routine for a gateway.
+func routeLibcoapLogs(to logger: Logger) {
+    var logger = logger
+    logger[metadataKey: "coap.source"] = "libcoap"
+    libcoapLogger.withLock { $0 = logger }
+    coap_set_log_handler(wharfCoAPLog)
+    coap_set_log_level(logger.logLevel <= .debug ? LOG_INFO : LOG_WARNING)
+}
+
+/// libcoap's log handler.
+func wharfCoAPLog(level: coap_log_t, message: UnsafePointer<CChar>?) {
+    guard let message, let logger = libcoapLogger.withLock({ $0 }) else { return }
+    var text = String(cString: message)
+    while text.last == "\n" { text.removeLast() }
+    switch level {
+    case LOG_EMERG, LOG_ALERT, LOG_CRIT, LOG_ERR: logger.warning("\(text)")
+    case LOG_WARNING: logger.info("\(text)")
+    default: logger.debug("\(text)")
     }
 }

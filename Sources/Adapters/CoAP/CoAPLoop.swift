@@ -4,6 +4,10 @@ import Logging
 import Metrics
 import WharfCore
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The libcoap context and everything that touches it. Created, used and destroyed on one
 /// dedicated thread; other threads reach it only through its ``CoAPInbox``.
 final class CoAPLoop {
@@ -50,6 +54,8 @@ final class CoAPLoop {
     var confirmableNotifications: [ExchangeKey: ObserverKey] = [:]
     var dtlsSessions: Set<UInt> = []
     var pskKeys: [String: UnsafeMutablePointer<coap_bin_const_t>] = [:]
+    /// C strings libcoap holds on to until the context is freed.
+    var ownedStrings: [UnsafeMutablePointer<CChar>] = []
     var devices: DeviceClients
 
     init(settings: CoAPSettings, context: AdapterContext, inbox: CoAPInbox) {
@@ -74,7 +80,7 @@ final class CoAPLoop {
     /// Creates the context, endpoints and handlers.
     func start() -> Result<Void, StartError> {
         coap_startup()
-        coap_set_log_level(LOG_ERR)
+        routeLibcoapLogs(to: logger)
         guard let context = coap_new_context(nil) else {
             return .failure(StartError(description: "libcoap could not create a context"))
         }
@@ -191,6 +197,8 @@ final class CoAPLoop {
             key.deallocate()
         }
         pskKeys.removeAll()
+        for string in ownedStrings { free(string) }
+        ownedStrings.removeAll()
         inbox.close()
     }
 
