@@ -338,6 +338,7 @@ let package = Package(
                 "WharfConfig",
                 "WharfCore",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
