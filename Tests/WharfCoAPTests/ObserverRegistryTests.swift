@@ -67,3 +67,12 @@ import Testing
     let schedule = PollSchedule(intervals: [], now: 0)
     #expect(schedule.nextDelay(now: 0) == nil)
 }
+
+@Test func largeNotificationsStartWithTheFirstBlock() {
+    #expect(NotificationBlock(payloadSize: 100, maxPDUSize: 1152) == nil)
+    #expect(NotificationBlock(payloadSize: 1088, maxPDUSize: 1152) == nil)
+    let block = NotificationBlock(payloadSize: 5000, maxPDUSize: 1152)
+    #expect(block?.size == 1024)
+    #expect(block?.optionValue == 0x0E)
+    #expect(NotificationBlock(payloadSize: 5000, maxPDUSize: 600)?.size == 512)
+}

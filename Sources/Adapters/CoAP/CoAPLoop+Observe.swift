@@ -43,7 +43,10 @@ extension CoAPLoop {
     /// Drops one observation (deregistered, reset, unanswered, session closed).
     func deregister(_ key: ObserverKey, reason: String) {
         guard let removed = observers.remove(key) else { return }
-        if removed.topicEmptied { topicSubscriptions.removeValue(forKey: removed.topic)?.cancel() }
+        if removed.topicEmptied {
+            topicSubscriptions.removeValue(forKey: removed.topic)?.cancel()
+            largeNotifications[removed.topic] = nil
+        }
         notificationCounts[key] = nil
         metrics.observers.record(observers.count)
         metrics.observersDropped.increment()
@@ -58,7 +61,10 @@ extension CoAPLoop {
         let bits = UInt(bitPattern: session)
         let keys = observers.removeAll(where: { $0.session == bits })
         for (key, topic, emptied) in keys {
-            if emptied { topicSubscriptions.removeValue(forKey: topic)?.cancel() }
+            if emptied {
+                topicSubscriptions.removeValue(forKey: topic)?.cancel()
+                largeNotifications[topic] = nil
+            }
             notificationCounts[key] = nil
             metrics.observersDropped.increment()
             coap_session_release(session)
@@ -94,11 +100,21 @@ extension CoAPLoop {
             PDU.addUInt(pdu, UInt16(COAP_OPTION_OBSERVE), sequence)
             PDU.addUInt(pdu, UInt16(COAP_OPTION_CONTENT_FORMAT), UInt32(representation.contentFormat))
             if let maxAge = representation.maxAge { PDU.addUInt(pdu, UInt16(COAP_OPTION_MAXAGE), maxAge) }
-            let fits = message.payload.withUnsafeReadableBytes { PDU.addData(pdu, $0) }
+            let maxPDU = Int(coap_session_max_pdu_size(session))
+            let block = NotificationBlock(payloadSize: message.payload.readableBytes, maxPDUSize: maxPDU)
+            if let block {
+                // RFC 7959 §2.6: the first block goes out; the observer GETs the rest with Block2.
+                largeNotifications[message.topic] = message
+                PDU.addUInt(pdu, UInt16(COAP_OPTION_BLOCK2), block.optionValue)
+                PDU.addUInt(pdu, UInt16(COAP_OPTION_SIZE2), UInt32(clamping: message.payload.readableBytes))
+            }
+            let fits = message.payload.withUnsafeReadableBytes { bytes in
+                PDU.addData(pdu, UnsafeRawBufferPointer(rebasing: bytes.prefix(block?.size ?? bytes.count)))
+            }
             guard fits else {
                 coap_delete_pdu(pdu)
                 metrics.error(.malformed)
-                log(session).warning("notification for \(message.topic) is larger than one datagram; not sent")
+                log(session).warning("notification for \(message.topic) does not fit a datagram; not sent")
                 continue
             }
             let sent = coap_send(session, pdu)

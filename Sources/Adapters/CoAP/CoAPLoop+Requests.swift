@@ -190,7 +190,13 @@ extension CoAPLoop {
             answer(response, .get, rejection)
             return
         }
-        let retained = bus.retainedMessages(matching: topic).first { $0.topic == topic }
+        var retained = bus.retainedMessages(matching: topic).first { $0.topic == topic }
+        if let block = PDU.uint(request, UInt16(COAP_OPTION_BLOCK2)), block >> 4 > 0,
+            let notified = largeNotifications[topic]
+        {
+            // A later block of a large notification: serve the notified message, retained or not.
+            retained = notified
+        }
         let key = ObserverKey(session: UInt(bitPattern: session), token: PDU.token(request))
         var observing = false
         switch PDU.uint(request, UInt16(COAP_OPTION_OBSERVE)) {

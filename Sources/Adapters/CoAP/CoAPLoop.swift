@@ -51,6 +51,8 @@ final class CoAPLoop {
     var topicSubscriptions: [String: BusSubscription] = [:]
     var observeSequence: UInt32 = 2
     var notificationCounts: [ObserverKey: Int] = [:]
+    /// The last notification per topic that was too large for one datagram, for Block2 GETs.
+    var largeNotifications: [String: Message] = [:]
     var confirmableNotifications: [ExchangeKey: ObserverKey] = [:]
     var dtlsSessions: Set<UInt> = []
     var pskKeys: [String: UnsafeMutablePointer<coap_bin_const_t>] = [:]
