@@ -211,3 +211,9 @@ func issues(_ body: String) -> [ConfigIssue] {
     #expect(found.contains { $0.path == "adapters[0].dtls.psk[1].identity" })
     #expect(found.contains { $0.path == "adapters[0].devices[1].name" })
 }
+
+@Test func bindMustBeAnAddress() {
+    #expect(issues("    bind: localhost\n").contains { $0.path == "adapters[0].bind" })
+    #expect(issues("    bind: \"::1\"\n").isEmpty)
+    #expect(issues("    bind: 0.0.0.0\n").isEmpty)
+}

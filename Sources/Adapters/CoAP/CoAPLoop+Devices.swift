@@ -29,6 +29,11 @@ extension CoAPLoop {
         for index in devices.schedule.due(now: clock.now()) {
             let device = settings.devices[index]
             let observe = device.mode == .observe
+            // A device that has not answered the last poll is not sent another one; libcoap would
+            // only queue it behind the first (NSTART 1).
+            if !observe && devices.requests.values.contains(where: { $0.device == index && $0.kind == .read }) {
+                continue
+            }
             if observe { devices.schedule.pause(index) }
             sendRequest(device: index, code: COAP_REQUEST_CODE_GET, kind: observe ? .observe : .read, payload: nil)
         }

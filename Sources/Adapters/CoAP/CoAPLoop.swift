@@ -44,6 +44,8 @@ final class CoAPLoop {
     var context: OpaquePointer?
     var running = true
     var stopping = false
+    /// When a stop gives up waiting for pending publishes (nanoseconds of `clock`).
+    var stopDeadline: UInt64 = .max
     var nextRequestID: UInt64 = 1
     var pending: [UInt64: PendingRequest] = [:]
     var inFlight: Set<ExchangeKey> = []
@@ -126,6 +128,10 @@ final class CoAPLoop {
         }
         while running {
             drainInbox()
+            if stopping && clock.now() >= stopDeadline {
+                logger.warning("stopping with \(pending.count) requests still waiting for their publish")
+                running = false
+            }
             guard running else { break }
             devicesTick()
             var now: coap_tick_t = 0
@@ -169,6 +175,7 @@ final class CoAPLoop {
 
     private func beginStop() {
         stopping = true
+        stopDeadline = clock.now() &+ 5_000_000_000
         for subscription in topicSubscriptions.values { subscription.cancel() }
         topicSubscriptions.removeAll()
         devices.cancelSubscriptions()

@@ -1,6 +1,10 @@
 public import WharfConfig
 import WharfCore
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 extension CoAPSettings {
     /// Reads and validates an adapter section, reporting every problem at once.
     public init(config: AdapterConfig) throws(ConfigError) {
@@ -13,7 +17,7 @@ extension CoAPSettings {
     init(reading reader: ConfigReader) {
         self.init()
         bind = reader.string("bind", default: bind)
-        if bind.isEmpty, let node = reader.value("bind") {
+        if !isIPAddress(bind), let node = reader.value("bind") {
             reader.report("expected an IP address such as 127.0.0.1 or 0.0.0.0, got \(node.quoted)", at: node)
         }
         port = reader.int("port", default: port, in: 1...65_535)
@@ -240,4 +244,10 @@ func isDeviceName(_ name: String) -> Bool {
                 || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
                 || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
         }
+}
+
+/// Whether `text` is a numeric IPv4 or IPv6 address (the server binds to an address, not a name).
+func isIPAddress(_ text: String) -> Bool {
+    var buffer = in6_addr()
+    return inet_pton(AF_INET, text, &buffer) == 1 || inet_pton(AF_INET6, text, &buffer) == 1
 }
