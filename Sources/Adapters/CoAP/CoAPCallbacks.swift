@@ -2,6 +2,7 @@ import CCoAP
 import Logging
 import Metrics
 import Synchronization
+import WharfCore
 
 #if canImport(Glibc)
     import Glibc
@@ -72,6 +73,9 @@ func wharfCoAPValidatePSK(
         loop.metrics.error(.dtls)
         if let session { loop.log(session).info("unknown PSK identity '\(name)'") }
         return nil
+    }
+    if let session, loop.handshakes[UInt(bitPattern: session)] == nil {
+        loop.handshakes[UInt(bitPattern: session)] = (PDU.peer(session), name, loop.clock.now())
     }
     return UnsafePointer(key)
 }

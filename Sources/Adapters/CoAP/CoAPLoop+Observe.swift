@@ -145,10 +145,12 @@ extension CoAPLoop {
         let bits = UInt(bitPattern: session)
         switch event {
         case COAP_EVENT_DTLS_CONNECTED:
+            handshakes[bits] = nil
             if coap_session_get_type(session) == COAP_SESSION_TYPE_SERVER, dtlsSessions.insert(bits).inserted {
                 metrics.dtlsSessions.record(dtlsSessions.count)
             }
         case COAP_EVENT_DTLS_CLOSED, COAP_EVENT_DTLS_ERROR:
+            handshakes[bits] = nil
             if event == COAP_EVENT_DTLS_ERROR {
                 metrics.error(.dtls)
                 log(session).info("DTLS handshake or session failed")
@@ -157,6 +159,7 @@ extension CoAPLoop {
             deregisterSession(session, reason: "DTLS session closed")
             deviceSessionClosed(session)
         case COAP_EVENT_SERVER_SESSION_DEL:
+            handshakes[bits] = nil
             if dtlsSessions.remove(bits) != nil { metrics.dtlsSessions.record(dtlsSessions.count) }
             deregisterSession(session, reason: "session removed")
         default:

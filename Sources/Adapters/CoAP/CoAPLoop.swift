@@ -57,6 +57,9 @@ final class CoAPLoop {
     var largeNotifications: [String: Message] = [:]
     var confirmableNotifications: [ExchangeKey: ObserverKey] = [:]
     var dtlsSessions: Set<UInt> = []
+    /// DTLS handshakes of known identities that have not completed: a wrong key shows only as a
+    /// handshake that never finishes (DTLS drops records it cannot decrypt).
+    var handshakes: [UInt: (peer: String, identity: String, started: UInt64)] = [:]
     var pskKeys: [String: UnsafeMutablePointer<coap_bin_const_t>] = [:]
     /// C strings libcoap holds on to until the context is freed.
     var ownedStrings: [UnsafeMutablePointer<CChar>] = []
@@ -139,6 +142,10 @@ final class CoAPLoop {
             // Arms libcoap's timer for its next retransmission or timeout (0 = none).
             var timeout = Int(coap_io_prepare_epoll(context, now))
             if timeout == 0 || timeout > 1000 { timeout = 1000 }
+            if !handshakes.isEmpty {
+                checkHandshakes()
+                timeout = min(timeout, 250)
+            }
             if let delay = devices.nextDelay(now: clock.now()) {
                 timeout = min(timeout, Int(delay / 1_000_000) + 1)
             }
@@ -209,6 +216,18 @@ final class CoAPLoop {
         for string in ownedStrings { free(string) }
         ownedStrings.removeAll()
         inbox.close()
+    }
+
+    /// Reports handshakes that did not complete within 1.5 s (most often a wrong key).
+    func checkHandshakes() {
+        let now = clock.now()
+        for (session, handshake) in handshakes where now &- handshake.started > 1_500_000_000 {
+            handshakes[session] = nil
+            metrics.error(.dtls)
+            var logger = self.logger
+            logger[metadataKey: "coap.peer"] = "\(handshake.peer)"
+            logger.info("DTLS handshake of identity '\(handshake.identity)' did not complete (wrong key?)")
+        }
     }
 
     /// Logger metadata for one peer.
