@@ -177,3 +177,41 @@ func freeUDPPort() -> UInt16 {
     #expect(bus.published.first { $0.topic == "n" }?.qos == .atMostOnce)
     #expect(adapter.health == .healthy)
 }
+
+@Test(.timeLimit(.minutes(1))) func aPortInUseFailsTheAdapter() async throws {
+    let holder = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+    defer { close(holder) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+            _ = bind(holder, pointer, length)
+            return getsockname(holder, pointer, &length)
+        }
+    }
+    let port = Int(UInt16(bigEndian: address.sin_port))
+    let adapter = try CoAPAdapter(
+        config: AdapterConfig(name: "coap", type: "coap", settings: ["port": .int(port)]),
+        context: AdapterContext(name: "coap", bus: GatedBus(), logger: Logger(label: "test"), clock: SystemClock())
+    )
+    await #expect(throws: (any Error).self) { try await adapter.run() }
+    if case .failed(let reason) = adapter.health {
+        #expect(reason.contains("\(port)"))
+    } else {
+        Issue.record("health is \(adapter.health), expected failed")
+    }
+}
+
+@Test func inboxWakesOnlyASleepingLoop() {
+    let inbox = CoAPInbox()
+    #expect(inbox.prepareToSleep())
+    #expect(inbox.post(.stop))
+    // The loop saw no work before sleeping, so the poster cleared the flag and wrote the eventfd.
+    #expect(!inbox.prepareToSleep())
+    #expect(inbox.take().count == 1)
+    #expect(inbox.take().isEmpty)
+    inbox.close()
+    #expect(!inbox.post(.stop))
+}
