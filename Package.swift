@@ -175,6 +175,7 @@ let package = Package(
                 "AdapterKit",
                 "WharfConfig",
                 "WharfCore",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -358,6 +359,8 @@ let package = Package(
                 "AdapterKit",
                 "WharfConfig",
                 "WharfCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
