@@ -1,9 +1,10 @@
+public import Prometheus
+
 #if canImport(FoundationEssentials)
     import FoundationEssentials
 #else
     import Foundation
 #endif
-public import Prometheus
 
 /// The admin API's answers, independent of the HTTP server so they can be tested alone.
 public struct AdminRoutes: Sendable {

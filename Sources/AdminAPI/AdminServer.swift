@@ -6,7 +6,7 @@ public import WharfConfig
 
 /// The admin HTTP API as a service: serves ``AdminRoutes`` on the `admin.listen` address until
 /// graceful shutdown. If it cannot listen, it logs why and the daemon runs on without it.
-public struct AdminServer: Service {
+public struct AdminServer: Service, CustomStringConvertible {
     let routes: AdminRoutes
     let configuration: AdminConfig
     let logger: Logger
@@ -24,6 +24,9 @@ public struct AdminServer: Service {
         self.logger = logger
         self.onBound = onBound
     }
+
+    /// The name in service lifecycle logs (the default would print the whole configuration).
+    public var description: String { "AdminServer(\(configuration.listen))" }
 
     /// Listens and answers until graceful shutdown.
     public func run() async throws {

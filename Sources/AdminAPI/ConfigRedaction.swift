@@ -10,7 +10,9 @@ public enum ConfigRedaction {
 
     /// Words that make a key secret wherever it appears (`password`, `psk_key`, `key_file`,
     /// `client_secret`, ...): the value is masked whatever its type.
-    static let secretWords: Set<String> = ["password", "passwd", "secret", "token", "key", "keys", "psk", "credentials"]
+    static let secretWords: Set<String> = [
+        "password", "passwd", "secret", "token", "key", "keys", "psk", "credentials",
+    ]
 
     /// Property names whose config key is not their plain snake_case form.
     static let renamed: [String: String] = [

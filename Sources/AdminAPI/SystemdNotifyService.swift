@@ -4,7 +4,7 @@ public import ServiceLifecycle
 /// Keeps systemd informed while the daemon runs: `WATCHDOG=1` every watchdog interval while the
 /// live health check passes (so systemd restarts a daemon that hangs), and a `STATUS=` line
 /// whenever it changes. Sends `STOPPING=1` when graceful shutdown begins.
-public struct SystemdNotifyService: Service {
+public struct SystemdNotifyService: Service, CustomStringConvertible {
     let notifier: SystemdNotifier
     let statusInterval: Duration
     let logger: Logger
@@ -28,6 +28,9 @@ public struct SystemdNotifyService: Service {
         self.check = check
         self.statusLine = statusLine
     }
+
+    /// The name in service lifecycle logs.
+    public var description: String { "SystemdNotifyService" }
 
     /// The time between wake-ups: the watchdog interval when it is shorter than the status interval.
     var tick: Duration {

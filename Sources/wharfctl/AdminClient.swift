@@ -42,7 +42,8 @@ struct AdminClient {
             let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if count == 0 { break }
             guard count > 0 else {
-                throw Failure(notListening: false, description: "no answer within \(timeoutSeconds) s: \(Self.reason())")
+                throw Failure(
+                    notListening: false, description: "no answer within \(timeoutSeconds) s: \(Self.reason())")
             }
             response.append(contentsOf: chunk[0..<count])
         }
@@ -95,7 +96,8 @@ struct AdminClient {
         var list: UnsafeMutablePointer<addrinfo>?
         let status = getaddrinfo(host, String(port), &hints, &list)
         guard status == 0, let first = list else {
-            throw Failure(notListening: false, description: "cannot resolve \(host): \(String(cString: gai_strerror(status)))")
+            throw Failure(
+                notListening: false, description: "cannot resolve \(host): \(String(cString: gai_strerror(status)))")
         }
         defer { freeaddrinfo(list) }
         var lastError: Int32 = ECONNREFUSED

@@ -97,7 +97,10 @@ struct Status: ParsableCommand {
                 let fallback = AdminConfig()
                 return Endpoint(host: fallback.host, port: fallback.port, source: "the default 127.0.0.1:9883")
             }
-            throw StatusError(message: "\(config) is not valid, so the admin address is unknown:\n\(error)", exitCode: 3)
+            // A file broken after the daemon started (a reload keeps the old configuration):
+            // use the admin section as written.
+            printError("wharfctl status: warning: \(config) has problems (see wharfctl check \(config))")
+            admin = Self.adminSectionAsWritten(path: config)
         }
         guard admin.enabled else {
             throw StatusError(message: "the admin API is off in \(config) (admin.enabled: false)", exitCode: 3)
@@ -105,6 +108,21 @@ struct Status: ParsableCommand {
         // A daemon listening on every address is reachable on loopback.
         let host = admin.host == "0.0.0.0" ? "127.0.0.1" : admin.host == "::" ? "::1" : admin.host
         return Endpoint(host: host, port: admin.port, source: config)
+    }
+
+    /// The `admin:` section of a file that does not validate as a whole; defaults where it is unreadable.
+    static func adminSectionAsWritten(path: String) -> AdminConfig {
+        var admin = AdminConfig()
+        guard let text = try? ConfigFile.readText(path: path),
+            case .success(let node) = ConfigLoader.parse(yaml: text, file: path),
+            let section = node.value["admin"]
+        else { return admin }
+        if section["enabled"] == .bool(false) { admin.enabled = false }
+        if case .string(let listen)? = section["listen"], let (host, port) = AdminConfig.parseListen(listen) {
+            admin.host = host
+            admin.port = port
+        }
+        return admin
     }
 
     /// `http://host:port[/...]` → host and port (80 when absent).

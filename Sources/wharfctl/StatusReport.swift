@@ -13,7 +13,8 @@ struct StatusReport {
             ("health", d.health.problems.isEmpty ? "ok" : "UNHEALTHY: " + d.health.problems.joined(separator: "; ")),
             (
                 "listeners",
-                d.listeners.isEmpty ? "none bound" : d.listeners.map { "\($0.name) \($0.address)" }.joined(separator: ", ")
+                d.listeners.isEmpty
+                    ? "none bound" : d.listeners.map { "\($0.name) \($0.address)" }.joined(separator: ", ")
             ),
             (
                 "clients",
@@ -32,7 +33,10 @@ struct StatusReport {
         }
         for adapter in d.adapters {
             rows.append(
-                ("adapter", "\(adapter.name) (\(adapter.type)): \(adapter.health)" + (adapter.detail.map { ": \($0)" } ?? ""))
+                (
+                    "adapter",
+                    "\(adapter.name) (\(adapter.type)): \(adapter.health)" + (adapter.detail.map { ": \($0)" } ?? "")
+                )
             )
         }
         if let queue = d.queue {
@@ -42,7 +46,8 @@ struct StatusReport {
                     "queue",
                     "\(queue.depth) messages, \(Self.bytes(queue.bytes)), oldest \(Self.duration(queue.oldestAgeSeconds))"
                         + ", draining \(Int((queue.drainRatePerSecond ?? 0).rounded()))/s"
-                        + (dropped.isEmpty ? "" : ", dropped " + dropped.map { "\($0.value) \($0.key)" }.joined(separator: ", "))
+                        + (dropped.isEmpty
+                            ? "" : ", dropped " + dropped.map { "\($0.value) \($0.key)" }.joined(separator: ", "))
                 )
             )
         } else {

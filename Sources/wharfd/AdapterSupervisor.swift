@@ -64,7 +64,9 @@ final class AdapterSupervisor: Service, Sendable {
             logger[metadataKey: "adapter.name"] = "\(config.name)"
             logger[metadataKey: "adapter.type"] = "\(config.type)"
             let context = AdapterContext(name: config.name, bus: bus, logger: logger, clock: SystemClock())
-            instances.append(Instance(config: config, adapter: try registry.makeAdapter(config: config, context: context, file: file)))
+            instances.append(
+                Instance(
+                    config: config, adapter: try registry.makeAdapter(config: config, context: context, file: file)))
         }
         return instances
     }
@@ -121,7 +123,8 @@ final class AdapterSupervisor: Service, Sendable {
         let (done, finished) = AsyncStream<Void>.makeStream()
         let name = instance.config.name
         running.withLock { $0[name] = Running(instance: instance, stop: stop, done: done) }
-        logger.notice("adapter starting", metadata: ["adapter.name": "\(name)", "adapter.type": "\(instance.config.type)"])
+        logger.notice(
+            "adapter starting", metadata: ["adapter.name": "\(name)", "adapter.type": "\(instance.config.type)"])
         let logger = self.logger
         group.addTask {
             defer { finished.finish() }

@@ -9,7 +9,7 @@ import WharfSupport
 /// logged and the daemon keeps its configuration. A valid one is applied where that is possible
 /// without dropping clients (log levels, adapters); changes to sections that need a restart are
 /// logged as such and stay out of the effective configuration until then.
-struct ConfigReloader: Service {
+struct ConfigReloader: Service, CustomStringConvertible {
     let path: String
     let hangups: UnixSignalsSequence
     let runtime: DaemonRuntime
@@ -28,6 +28,8 @@ struct ConfigReloader: Service {
         ("admin", { $0.admin != $1.admin }),
     ]
 
+    var description: String { "ConfigReloader" }
+
     func run() async {
         for await _ in hangups.cancelOnGracefulShutdown() {
             reload()
@@ -42,7 +44,9 @@ struct ConfigReloader: Service {
         do {
             next = try ConfigFile.load(path: path)
         } catch {
-            reject(error.description.split(separator: "\n").map(String.init))
+            // The last line only counts the problems above it.
+            let lines = error.description.split(separator: "\n").map(String.init)
+            reject(lines.count > 1 && lines.last?.hasSuffix("found") == true ? Array(lines.dropLast()) : lines)
             return
         }
         overrides(&next)
@@ -76,12 +80,14 @@ struct ConfigReloader: Service {
         var pending: [String] = []
         for (section, changed) in Self.restartSections where changed(next, current) {
             pending.append("\(section): changed; takes effect after restart")
-            logger.warning("configuration section changed; takes effect after restart", metadata: ["config.section": "\(section)"])
+            logger.warning(
+                "configuration section changed; takes effect after restart", metadata: ["config.section": "\(section)"])
         }
         runtime.applied(effective)
         runtime.recordReload(outcome: "applied", messages: pending)
         let summary = applied.isEmpty ? "nothing to apply live" : "applied \(applied.joined(separator: ", "))"
-        let restart = pending.isEmpty ? "" : "; restart needed for \(pending.count) section\(pending.count == 1 ? "" : "s")"
+        let restart =
+            pending.isEmpty ? "" : "; restart needed for \(pending.count) section\(pending.count == 1 ? "" : "s")"
         logger.notice("configuration reloaded", metadata: ["reload.applied": "\(applied.joined(separator: ","))"])
         notifier.ready(status: "reloaded: \(summary)\(restart); \(runtime.statusLine())")
     }
@@ -96,7 +102,8 @@ struct ConfigReloader: Service {
         )
         runtime.recordReload(outcome: "rejected", messages: problems)
         notifier.ready(
-            status: "reload rejected (\(problems.first ?? "invalid configuration")); running on the previous configuration"
+            status:
+                "reload rejected (\(problems.first ?? "invalid configuration")); running on the previous configuration"
         )
     }
 }

@@ -96,7 +96,8 @@ struct Daemon {
             let routes = AdminRoutes(provider: runtime, registry: metricsRegistry)
             services.append(
                 .init(
-                    service: AdminServer(routes: routes, configuration: configuration.admin, logger: Logger(label: "wharf.admin"))
+                    service: AdminServer(
+                        routes: routes, configuration: configuration.admin, logger: Logger(label: "wharf.admin"))
                 )
             )
         }

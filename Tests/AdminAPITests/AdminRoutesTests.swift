@@ -27,9 +27,10 @@ import WharfConfig
         let reply = await AdminRoutes(provider: FakeProvider(), registry: testRegistry).get("/api/v1/status")
         #expect(reply.status == 200)
         #expect(reply.contentType == "application/json")
-        for key in ["\"gateway_id\" : \"gw-test\"", "\"uptime_seconds\"", "\"clients_connected\" : 3",
-            "\"oldest_age_seconds\"", "\"health\" : \"degraded\"", "\"state\" : \"connected\""]
-        {
+        for key in [
+            "\"gateway_id\" : \"gw-test\"", "\"uptime_seconds\"", "\"clients_connected\" : 3",
+            "\"oldest_age_seconds\"", "\"health\" : \"degraded\"", "\"state\" : \"connected\"",
+        ] {
             #expect(reply.body.contains(key), "missing \(key) in \(reply.body)")
         }
         struct Partial: Decodable {

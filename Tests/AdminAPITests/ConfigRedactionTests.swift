@@ -43,7 +43,11 @@ import WharfConfig
         #expect(json["storage"]?["data_dir"] == .string("/var/lib/wharf"))
         #expect(json["broker"]?["max_keepalive"] == .int(65535))
         #expect(json["broker"]?["listeners"] != nil)
-        #expect(json["admin"] == .object([("enabled", .bool(true)), ("listen", .string("127.0.0.1:9883")), ("allow_remote", .bool(false))]))
+        #expect(
+            json["admin"]
+                == .object([
+                    ("enabled", .bool(true)), ("listen", .string("127.0.0.1:9883")), ("allow_remote", .bool(false)),
+                ]))
         #expect(json["log"]?["level"] == .string("info"))
     }
 
@@ -57,6 +61,7 @@ import WharfConfig
 
     @Test func rendersValidEscapedJSON() {
         let value = JSONValue.object([("a\"b", .string("line\nbreak\u{1}")), ("list", .array([.int(1), .null]))])
-        #expect(value.rendered() == "{\n  \"a\\\"b\": \"line\\nbreak\\u0001\",\n  \"list\": [\n    1,\n    null\n  ]\n}")
+        #expect(
+            value.rendered() == "{\n  \"a\\\"b\": \"line\\nbreak\\u0001\",\n  \"list\": [\n    1,\n    null\n  ]\n}")
     }
 }

@@ -1,5 +1,5 @@
-import Synchronization
 import AdminAPI
+import Synchronization
 import Testing
 
 #if canImport(Glibc)

@@ -1,7 +1,8 @@
-@testable import AdminAPI
 import Logging
 import Testing
 import WharfConfig
+
+@testable import AdminAPI
 
 @Suite struct WharfLogHandlerTests {
     @Test func levelsFollowTheSharedTableLive() {

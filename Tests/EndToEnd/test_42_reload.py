@@ -36,7 +36,7 @@ def _still_connected(mqtt_client, sender) -> None:
     sender.publish("reload/check", b"after", 1)
     [message] = mqtt_client.messages.wait(1, topic="reload/check")
     assert message.payload == b"after"
-    assert mqtt_client.is_connected()
+    assert mqtt_client.is_connected
 
 
 @ADMIN

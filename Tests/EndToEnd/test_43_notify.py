@@ -25,8 +25,8 @@ def notify(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[NotifySoc
 
 def _start(tmp_path: Path, notify: NotifySocket, **env: str) -> Broker:
     broker = Broker(broker_kind(), BrokerOptions(), tmp_path)
-    broker.env = {**os.environ, "NOTIFY_SOCKET": notify.address, **env}
-    broker.env.pop("WATCHDOG_PID", None)
+    inherited = {key: value for key, value in os.environ.items() if not key.startswith("WATCHDOG_")}
+    broker.env = {**inherited, "NOTIFY_SOCKET": notify.address, **env}
     broker.start()
     return broker
 
