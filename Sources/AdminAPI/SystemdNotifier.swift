@@ -114,10 +114,17 @@ public struct SystemdNotifier: Sendable {
         #endif
         guard fd >= 0 else { return false }
         defer { close(fd) }
+        // Never wait for a reader that fell behind: a lost notification is better than a daemon
+        // stuck in sendto (a full queue answers EAGAIN instead).
+        #if canImport(Glibc)
+            let flags = Int32(MSG_DONTWAIT) | Int32(MSG_NOSIGNAL)
+        #else
+            let flags = Int32(MSG_DONTWAIT)
+        #endif
         let sent = bytes.withUnsafeBytes { buffer in
             withUnsafePointer(to: &address) { pointer in
                 pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
-                    sendto(fd, buffer.baseAddress, buffer.count, 0, socketAddress, socklen_t(length))
+                    sendto(fd, buffer.baseAddress, buffer.count, flags, socketAddress, socklen_t(length))
                 }
             }
         }

@@ -1,10 +1,12 @@
 import Synchronization
 
 /// Runs a no-op round trip through a part of the daemon (an event loop, the store writer) with
-/// a time bound. A round trip still pending from an earlier probe counts as a failure at once,
-/// so a hung part never piles up waiting probes.
+/// a time bound. At most a few round trips may be outstanding at once (a health scrape and a
+/// watchdog check can overlap); beyond that the part is hung and the probe fails at once, so
+/// waiting probes never pile up.
 final class HealthProbe: Sendable {
-    private let pending = Atomic<Bool>(false)
+    private let outstanding = Atomic<Int>(0)
+    private static let maximumOutstanding = 4
     private let timeout: Duration
     private let work: @Sendable () async -> Void
 
@@ -15,7 +17,8 @@ final class HealthProbe: Sendable {
 
     /// True when `work` finished within the time bound.
     func answers() async -> Bool {
-        guard pending.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else {
+        guard outstanding.add(1, ordering: .acquiringAndReleasing).newValue <= Self.maximumOutstanding else {
+            outstanding.subtract(1, ordering: .acquiringAndReleasing)
             return false
         }
         let outcome = OnceFlag()
@@ -28,7 +31,7 @@ final class HealthProbe: Sendable {
             // Unstructured on purpose: a hung part must not hold up the caller past the bound.
             Task {
                 await work()
-                self.pending.store(false, ordering: .releasing)
+                self.outstanding.subtract(1, ordering: .acquiringAndReleasing)
                 if outcome.claim() {
                     timer.cancel()
                     continuation.resume(returning: true)
