@@ -174,6 +174,7 @@ let package = Package(
         .target(
             name: "AdminAPI",
             dependencies: [
+                "AdapterKit",
                 "WharfCore",
                 "WharfConfig",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -345,6 +346,7 @@ let package = Package(
             name: "AdminAPITests",
             dependencies: [
                 "AdminAPI",
+                "AdapterKit",
                 "WharfCore",
                 "WharfConfig",
                 .product(name: "Logging", package: "swift-log"),

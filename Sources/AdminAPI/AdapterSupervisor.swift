@@ -1,16 +1,15 @@
-import AdapterKit
-import AdminAPI
+public import AdapterKit
 import Logging
-import ServiceLifecycle
+public import ServiceLifecycle
 import Synchronization
-import WharfConfig
+public import WharfConfig
 import WharfCore
 
 /// Owns the adapter instances: runs each as a child task, and on reload stops the removed and
 /// changed ones (waiting until they are gone, so a port is free again) before starting the new
 /// and changed ones. An adapter that stops on its own is logged, not restarted: adapters handle
 /// their own reconnects.
-final class AdapterSupervisor: Service, Sendable {
+public final class AdapterSupervisor: Service, Sendable, CustomStringConvertible {
     /// A built adapter with the config it was built from.
     struct Instance: Sendable {
         var config: AdapterConfig
@@ -38,7 +37,9 @@ final class AdapterSupervisor: Service, Sendable {
     private let running = Mutex<[String: Running]>([:])
 
     /// Builds the enabled adapters of `configs`; throws every problem of the first that fails.
-    init(registry: AdapterRegistry, bus: any MessageBus, configs: [AdapterConfig], file: String) throws(ConfigError) {
+    public init(registry: AdapterRegistry, bus: any MessageBus, configs: [AdapterConfig], file: String)
+        throws(ConfigError)
+    {
         self.registry = registry
         self.bus = bus
         self.logger = Logger(label: "wharf.adapters")
@@ -73,7 +74,9 @@ final class AdapterSupervisor: Service, Sendable {
 
     /// Switches to `configs`: builds the new and changed adapters first (so an invalid section
     /// changes nothing), then queues the stops and starts. Returns the names stopped and started.
-    func apply(_ configs: [AdapterConfig], file: String) throws(ConfigError) -> (stopped: [String], started: [String]) {
+    public func apply(_ configs: [AdapterConfig], file: String) throws(ConfigError) -> (
+        stopped: [String], started: [String]
+    ) {
         let wanted = Dictionary(configs.filter(\.enabled).map { ($0.name, $0) }, uniquingKeysWith: { _, last in last })
         let current = desired.withLock { $0 }
         let stop = current.keys.filter { wanted[$0] != current[$0] }.sorted()
@@ -86,8 +89,11 @@ final class AdapterSupervisor: Service, Sendable {
         return (stop, instances.map(\.config.name))
     }
 
+    /// The name in service lifecycle logs.
+    public var description: String { "AdapterSupervisor" }
+
     /// The adapters running now, in name order, with their health.
-    func statuses() -> [AdapterStatus] {
+    public func statuses() -> [AdapterStatus] {
         running.withLock { $0.values.map(\.instance) }.sorted { $0.config.name < $1.config.name }.map { instance in
             let (health, detail): (String, String?) =
                 switch instance.adapter.health {
@@ -102,7 +108,7 @@ final class AdapterSupervisor: Service, Sendable {
     }
 
     /// Runs the adapters until graceful shutdown, applying changes as they come.
-    func run() async {
+    public func run() async {
         await withDiscardingTaskGroup { group in
             for await change in changes.cancelOnGracefulShutdown() {
                 for name in change.stop {
