@@ -1,4 +1,4 @@
-import Hummingbird
+public import Hummingbird
 public import Logging
 public import NIOCore
 public import ServiceLifecycle

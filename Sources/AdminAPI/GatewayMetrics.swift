@@ -1,4 +1,4 @@
-import Metrics
+public import Metrics
 public import Prometheus
 import Synchronization
 
