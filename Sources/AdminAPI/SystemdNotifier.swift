@@ -90,9 +90,8 @@ public struct SystemdNotifier: Sendable {
     }
 
     static func monotonicMicroseconds() -> UInt64 {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        return UInt64(now.tv_sec) * 1_000_000 + UInt64(now.tv_nsec) / 1_000
+        let (seconds, nanoseconds) = clockTime(CLOCK_MONOTONIC)
+        return UInt64(seconds) * 1_000_000 + UInt64(nanoseconds) / 1_000
     }
 
     private static func sendDatagram(_ bytes: [UInt8], to path: String) -> Bool {
@@ -130,4 +129,15 @@ public struct SystemdNotifier: Sendable {
         }
         return sent == bytes.count
     }
+}
+
+/// `clock_gettime` as (seconds, nanoseconds). The `timespec` is filled through its layout (two
+/// machine words on 64-bit Linux) because its fields are ambiguous to Swift when NIO's C shims,
+/// which include <time.h> too, are visible.
+func clockTime(_ clock: clockid_t) -> (seconds: Int, nanoseconds: Int) {
+    var words: (Int, Int) = (0, 0)
+    withUnsafeMutablePointer(to: &words) { pointer in
+        pointer.withMemoryRebound(to: timespec.self, capacity: 1) { _ = clock_gettime(clock, $0) }
+    }
+    return (words.0, words.1)
 }
