@@ -51,6 +51,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        .target(
+            name: "WharfAuth",
+            dependencies: [
+                "WharfCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: C libraries from Debian
         .systemLibrary(
             name: "CSQLite",
@@ -110,6 +120,7 @@ let package = Package(
         .target(
             name: "Broker",
             dependencies: [
+                "WharfAuth",
                 "WharfCore",
                 "MQTTCodec",
                 "WharfConfig",
@@ -147,6 +158,8 @@ let package = Package(
                 "AdapterKit",
                 "WharfConfig",
                 "WharfCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -218,6 +231,7 @@ let package = Package(
         .executableTarget(
             name: "wharfctl",
             dependencies: [
+                "WharfAuth",
                 "WharfConfig",
                 "WharfCore",
                 "WharfSupport",
@@ -270,6 +284,11 @@ let package = Package(
                 .product(name: "NIOTestUtils", package: "swift-nio"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WharfAuthTests",
+            dependencies: ["WharfAuth", "WharfCore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -326,6 +345,9 @@ let package = Package(
                 "AdapterKit",
                 "WharfConfig",
                 "WharfCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: swiftSettings

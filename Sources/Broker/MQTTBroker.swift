@@ -21,6 +21,8 @@ public final class MQTTBroker: Sendable {
     /// Where persistent sessions and retained messages are kept, if anywhere.
     let store: (any SessionStore)?
     let wallClock: any WallClock
+    /// Credentials and ACL in force; see ``updateAccessControl(_:)``.
+    let accessControl: AccessControlState
     private let sessions = Mutex<[String: Session]>([:])
     /// Extra `$SYS` values from other parts (uplink, queue), read at every publication.
     let systemTopicProviders = Mutex<[@Sendable () -> [(String, String)]]>([])
@@ -41,7 +43,8 @@ public final class MQTTBroker: Sendable {
         self.clock = clock
         self.store = store
         self.wallClock = wallClock
-        self.router = Router(statistics: statistics, clock: clock, store: store)
+        self.accessControl = AccessControlState(Self.initialAccessControl(config))
+        self.router = Router(statistics: statistics, clock: clock, store: store, accessControl: accessControl)
         self.startedAt = clock.now()
     }
 
@@ -250,8 +253,10 @@ extension MQTTBroker {
                 for stored in record.messages {
                     var message = stored.message
                     // Message expiry counts from the original receive time: shorten the interval
-                    // by the age, and drop what expired while wharfd was down.
-                    if let interval = message.properties.messageExpiryInterval {
+                    // by the age, and drop what expired while wharfd was down. A QoS 2 message
+                    // already sent is past expiry's reach (MQTT 5 §4.3): it completes as it is.
+                    let sent = stored.sentPacketIdentifier != nil || stored.releasedPacketIdentifier != nil
+                    if !sent, let interval = message.properties.messageExpiryInterval {
                         let ageSeconds = max(0, wallNow - stored.receivedAtWall) / 1000
                         guard ageSeconds < Int64(interval) else {
                             store?.deleteMessage(clientIdentifier: record.clientIdentifier, id: stored.id)
@@ -269,7 +274,11 @@ extension MQTTBroker {
                         enqueuedAt: now,
                         storeID: stored.id
                     )
-                    core.state.restore(outbound, releasedPacketIdentifier: stored.releasedPacketIdentifier)
+                    core.state.restore(
+                        outbound,
+                        releasedPacketIdentifier: stored.releasedPacketIdentifier,
+                        sentPacketIdentifier: stored.sentPacketIdentifier
+                    )
                 }
             }
             for subscription in subscriptions {

@@ -2,6 +2,7 @@ import Logging
 import MQTTCodec
 import NIOCore
 import Synchronization
+import WharfAuth
 import WharfConfig
 import WharfCore
 
@@ -17,9 +18,16 @@ extension MQTTConnectionHandler {
             refuse(.badAuthenticationMethod, context: context)
             return
         }
-        if !config.allowAnonymous {
-            // No credential store is configured, so nobody can be authenticated.
-            refuse(connect.username == nil ? .notAuthorized : .badUserNameOrPassword, context: context)
+        switch broker.accessControl.authenticate(username: connect.username, password: connect.password) {
+        case .accepted:
+            break
+        case .anonymousRefused:
+            refuse(.notAuthorized, context: context)
+            return
+        case .credentialsRefused:
+            // The user name helps an operator find a misconfigured device; the password is never logged.
+            logger[metadataKey: "mqtt.username"] = "\(connect.username ?? "")"
+            refuse(.badUserNameOrPassword, context: context)
             return
         }
         if config.maxConnections > 0, broker.connectedClients >= config.maxConnections {
@@ -40,8 +48,10 @@ extension MQTTConnectionHandler {
         }
         clientIdentifier = identifier
         logger[metadataKey: "mqtt.client_id"] = "\(identifier)"
+        let identity = ClientIdentity(username: connect.username, clientIdentifier: identifier)
+        self.identity = identity
 
-        if let connectWill = connect.will {
+        if let connectWill = connect.will, mayPublishWill(connectWill.topic, identity: identity) {
             if connectWill.retain && !config.retainAvailable {
                 refuse(.retainNotSupported, context: context)
                 return
@@ -104,6 +114,7 @@ extension MQTTConnectionHandler {
                 core.expiryInterval = expiry
                 core.disconnectedAt = nil
                 core.delayedWill = nil
+                core.identity = identity
                 if let store = session.store, expiry > 0 {
                     store.saveSession(clientIdentifier: identifier, expiryInterval: expiry, disconnectedAt: nil)
                     core.persisted = true
@@ -166,6 +177,17 @@ extension MQTTConnectionHandler {
             context: context)
         will = nil
         close(context: context)
+    }
+
+    /// Whether the ACL lets this client's will be published. A forbidden will is dropped and
+    /// the client still connects, as with Mosquitto.
+    private func mayPublishWill(_ topic: String, identity: ClientIdentity) -> Bool {
+        guard let acl = broker.accessControl.acl, !acl.allows(.write, topic: topic, for: identity) else {
+            return true
+        }
+        logger.info(
+            "will dropped: the ACL does not allow publishing to its topic", metadata: ["mqtt.topic": "\(topic)"])
+        return false
     }
 
     /// Applies `max_session_expiry` to what the client asked for.

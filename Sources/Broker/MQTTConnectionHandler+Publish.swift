@@ -3,6 +3,7 @@ import Logging
 import MQTTCodec
 import NIOCore
 import Synchronization
+import WharfAuth
 import WharfConfig
 import WharfCore
 
@@ -33,6 +34,15 @@ extension MQTTConnectionHandler {
         }
         if publish.retain && !broker.config.retainAvailable {
             violation(.retainNotSupported, "retained messages are disabled on this broker", context: context)
+            return
+        }
+
+        if let acl = broker.accessControl.acl,
+            !acl.allows(
+                .write, topic: topic,
+                for: identity ?? ClientIdentity(username: nil, clientIdentifier: clientIdentifier))
+        {
+            refuseUnauthorized(publish, topic: topic, session: session, context: context)
             return
         }
 
@@ -73,6 +83,28 @@ extension MQTTConnectionHandler {
             // that is what makes QoS 2 exactly once.
             routeAndAcknowledge(message, session: session, identifier: identifier, isNew: isNew, context: context)
         }
+    }
+
+    /// A PUBLISH the ACL forbids is not routed. MQTT 5 clients get reason 0x87 in PUBACK or
+    /// PUBREC; MQTT 3.1.1 cannot say no, so the message is acknowledged as usual and dropped,
+    /// as Mosquitto does.
+    private func refuseUnauthorized(
+        _ publish: PublishPacket,
+        topic: String,
+        session: Session,
+        context: ChannelHandlerContext
+    ) {
+        logger.debug("PUBLISH refused by the ACL", metadata: ["mqtt.topic": "\(topic)"])
+        guard let identifier = publish.packetIdentifier, publish.qos != .atMostOnce else { return }
+        if version == .v5 {
+            // A PUBREC with a failure code ends the QoS 2 flow: nothing awaits PUBREL.
+            acknowledge(qos: publish.qos, identifier: identifier, reason: .notAuthorized, context: context)
+            return
+        }
+        if publish.qos == .exactlyOnce {
+            _ = session.core.withLock { $0.state.receiveQoS2(identifier) }
+        }
+        acknowledge(qos: publish.qos, identifier: identifier, reason: .success, context: context)
     }
 
     /// Routes a QoS 1/2 message and queues its PUBACK/PUBREC. When an uplink forward rule took

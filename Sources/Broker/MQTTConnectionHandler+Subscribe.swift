@@ -1,6 +1,8 @@
+import Logging
 import MQTTCodec
 import NIOCore
 import Synchronization
+import WharfAuth
 import WharfConfig
 import WharfCore
 
@@ -13,6 +15,8 @@ extension MQTTConnectionHandler {
         var retainedDeliveries: [OutboundMessage] = []
         let now = broker.clock.now()
         let failure = version == .v5 ? ReasonCode.topicFilterInvalid.rawValue : 0x80
+        let acl = broker.accessControl.acl
+        let identity = self.identity ?? ClientIdentity(username: nil, clientIdentifier: clientIdentifier)
 
         for request in subscribe.subscriptions {
             var filter = request.topicFilter
@@ -38,6 +42,12 @@ extension MQTTConnectionHandler {
                     continue
                 }
             }
+            if let acl, !acl.allowsSubscription(to: filter, for: identity) {
+                logger.debug(
+                    "subscription refused by the ACL", metadata: ["mqtt.topic_filter": "\(request.topicFilter)"])
+                codes.append(version == .v5 ? ReasonCode.notAuthorized.rawValue : 0x80)
+                continue
+            }
             let subscription = SessionSubscription(
                 filter: filter,
                 shareGroup: group,
@@ -60,7 +70,8 @@ extension MQTTConnectionHandler {
 
             let handling = request.options.retainHandling
             guard group == nil, handling == 0 || (handling == 1 && !existed) else { continue }
-            for message in broker.router.retained.matching(filter, now: now) {
+            for message in broker.router.retained.matching(filter, now: now)
+            where acl?.allows(.read, topic: message.topic, for: identity) ?? true {
                 retainedDeliveries.append(
                     OutboundMessage(
                         message: message,

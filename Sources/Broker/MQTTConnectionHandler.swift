@@ -3,6 +3,7 @@ import Logging
 import MQTTCodec
 import NIOCore
 import Synchronization
+import WharfAuth
 import WharfCore
 
 /// The MQTT protocol engine of one client connection. Pinned to its channel's event loop:
@@ -30,6 +31,8 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
     var state: State = .awaitingConnect
     var version: MQTTProtocolVersion = .v311
     var clientIdentifier = ""
+    /// User name and client id, for ACL checks; set once CONNECT is accepted.
+    var identity: ClientIdentity?
     /// The will of this connection, published unless the client disconnects normally.
     var will: Message?
     var willDelay: UInt32 = 0

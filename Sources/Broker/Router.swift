@@ -1,5 +1,6 @@
 import MQTTCodec
 import Synchronization
+import WharfAuth
 import WharfCore
 
 /// The broker's routing core: a topic trie from filters to subscribers (sessions and
@@ -20,11 +21,19 @@ final class Router: Sendable {
     let clock: any WharfClock
     /// Where retained messages are persisted, if anywhere.
     let store: (any SessionStore)?
+    /// The ACL every delivery to a session is checked against.
+    let accessControl: AccessControlState
 
-    init(statistics: BrokerStatistics, clock: any WharfClock, store: (any SessionStore)? = nil) {
+    init(
+        statistics: BrokerStatistics,
+        clock: any WharfClock,
+        store: (any SessionStore)? = nil,
+        accessControl: AccessControlState = AccessControlState(AccessControl(allowAnonymous: true))
+    ) {
         self.statistics = statistics
         self.clock = clock
         self.store = store
+        self.accessControl = accessControl
     }
 
     // MARK: Subscriptions
@@ -180,8 +189,19 @@ final class Router: Sendable {
                 Router.pickShared(message, state: &state, into: &targets, now: now)
             }
         }
-        for (session, outbound) in targets {
-            session.deliver(outbound, now: now, join: join)
+        var delivered = targets.count
+        if let acl = accessControl.acl {
+            for (session, outbound) in targets {
+                guard session.mayRead(message.topic, acl: acl) else {
+                    delivered -= 1
+                    continue
+                }
+                session.deliver(outbound, now: now, join: join)
+            }
+        } else {
+            for (session, outbound) in targets {
+                session.deliver(outbound, now: now, join: join)
+            }
         }
         for local in locals {
             var copy = message
@@ -196,7 +216,7 @@ final class Router: Sendable {
             }
         }
         return RouteResult(
-            matched: targets.count + locals.count + durables.count,
+            matched: delivered + locals.count + durables.count,
             awaitsDurability: join?.seal() ?? false
         )
     }

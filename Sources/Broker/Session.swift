@@ -1,6 +1,7 @@
 import MQTTCodec
 import NIOCore
 import Synchronization
+import WharfAuth
 import WharfCore
 
 /// One MQTT session: its subscriptions, its delivery state and the connection that holds it
@@ -43,6 +44,8 @@ final class Session: Sendable {
         var ended = false
         /// Whether the session has rows in the session store.
         var persisted = false
+        /// Who connected last; `nil` for a session restored from the store and not yet resumed.
+        var identity: ClientIdentity?
 
         /// Whether messages and subscriptions are written to the store now.
         var isPersistent: Bool { expiryInterval > 0 }
@@ -91,6 +94,14 @@ final class Session: Sendable {
             return stage(actions, in: &core)
         }
         if let channel { scheduleFlush(on: channel) }
+    }
+
+    /// Whether the ACL lets this session's client read `topic`. A session restored from the
+    /// store and not yet resumed is judged as an anonymous client with its client id.
+    func mayRead(_ topic: String, acl: AccessControlList) -> Bool {
+        let identity =
+            core.withLock { $0.identity } ?? ClientIdentity(username: nil, clientIdentifier: clientIdentifier)
+        return acl.allows(.read, topic: topic, for: identity)
     }
 
     /// Runs `body` on the state under the lock and stages the packets it returns.
@@ -186,6 +197,8 @@ final class Session: Sendable {
                 store?.deleteMessage(clientIdentifier: clientIdentifier, id: storeID)
             case .released(let storeID, let packetIdentifier):
                 store?.markReleased(clientIdentifier: clientIdentifier, id: storeID, packetIdentifier: packetIdentifier)
+            case .sent(let storeID, let packetIdentifier):
+                store?.markSent(clientIdentifier: clientIdentifier, id: storeID, packetIdentifier: packetIdentifier)
             case .drop:
                 break
             }

@@ -16,6 +16,9 @@ struct SessionState: Sendable {
         case forget(Int64)
         /// A stored QoS 2 message got PUBREC: after a restart, resend PUBREL with this identifier.
         case released(Int64, UInt16)
+        /// A stored QoS 2 message went out under this identifier: after a restart, resend it
+        /// with DUP under the same one.
+        case sent(Int64, UInt16)
     }
 
     /// Where an outbound QoS 1/2 publish stands in its handshake.
@@ -186,11 +189,18 @@ struct SessionState: Sendable {
     // MARK: Restoring
 
     /// Puts back a stored message after a restart: QoS 2 messages whose PUBREC had arrived wait
-    /// for PUBCOMP under their identifier; the rest queue in order (they are sent on attach).
-    mutating func restore(_ message: OutboundMessage, releasedPacketIdentifier: UInt16?) {
+    /// for PUBCOMP under their identifier, QoS 2 messages sent before are resent with DUP under
+    /// theirs (the client may hold it already); the rest queue in order (they are sent on attach).
+    mutating func restore(_ message: OutboundMessage, releasedPacketIdentifier: UInt16?, sentPacketIdentifier: UInt16?)
+    {
         if let identifier = releasedPacketIdentifier, !identifiersInUse.contains(identifier) {
             identifiersInUse.insert(identifier)
             inFlight.append(InFlight(packetIdentifier: identifier, message: message, phase: .awaitingPubComp))
+        } else if let identifier = sentPacketIdentifier, message.qos == .exactlyOnce,
+            !identifiersInUse.contains(identifier)
+        {
+            identifiersInUse.insert(identifier)
+            inFlight.append(InFlight(packetIdentifier: identifier, message: message, phase: .awaitingPubRec))
         } else {
             queue.append(message)
         }
@@ -237,6 +247,9 @@ struct SessionState: Sendable {
             )
         )
         actions.append(.publish(packet))
+        if message.qos == .exactlyOnce, let storeID = message.storeID {
+            actions.append(.sent(storeID, identifier))
+        }
     }
 
     private mutating func nextPacketIdentifier() -> UInt16 {

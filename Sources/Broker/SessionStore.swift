@@ -21,6 +21,9 @@ public protocol SessionStore: Sendable {
     ) -> Int64
     /// A QoS 2 message whose PUBREC arrived: after a restart, PUBREL is resent for it.
     func markReleased(clientIdentifier: String, id: Int64, packetIdentifier: UInt16)
+    /// A stored QoS 2 message was sent under `packetIdentifier`: after a restart it is resent
+    /// with DUP under the same identifier, so that the client's exactly-once state still holds.
+    func markSent(clientIdentifier: String, id: Int64, packetIdentifier: UInt16)
     /// The message was acknowledged, expired or dropped.
     func deleteMessage(clientIdentifier: String, id: Int64)
     /// The retained message of a topic (an empty payload clears it).
@@ -55,6 +58,8 @@ public struct StoredMessage: Sendable {
     public var receivedAtWall: Int64
     /// Set for QoS 2 messages whose PUBREC arrived (PUBREL is due).
     public var releasedPacketIdentifier: UInt16?
+    /// Set for QoS 2 messages sent but not yet acknowledged with PUBREC.
+    public var sentPacketIdentifier: UInt16?
 
     /// Creates a record.
     public init(
@@ -64,7 +69,8 @@ public struct StoredMessage: Sendable {
         retain: Bool,
         subscriptionIdentifiers: [UInt32],
         receivedAtWall: Int64,
-        releasedPacketIdentifier: UInt16? = nil
+        releasedPacketIdentifier: UInt16? = nil,
+        sentPacketIdentifier: UInt16? = nil
     ) {
         self.id = id
         self.message = message
@@ -73,6 +79,7 @@ public struct StoredMessage: Sendable {
         self.subscriptionIdentifiers = subscriptionIdentifiers
         self.receivedAtWall = receivedAtWall
         self.releasedPacketIdentifier = releasedPacketIdentifier
+        self.sentPacketIdentifier = sentPacketIdentifier
     }
 }
 

@@ -1,17 +1,30 @@
 import NIOCore
 import WharfCore
 
-/// A queue record made ready for the writer on the caller's thread: properties already encoded.
+/// A queue record made ready for the writer on the caller's thread: properties already encoded,
+/// and only what the writer binds kept (the decoded properties stay behind).
 struct PreparedAppend: Sendable {
-    var record: NewForwardRecord
+    var rule: String
+    var topic: String
+    var payload: ByteBuffer
+    var qos: QoS
+    var retain: Bool
     var properties: [UInt8]?
+    var enqueuedAt: Int64
+    var expiresAt: Int64?
     /// What the record counts against the byte bound.
     var size: Int
 
     init(_ record: NewForwardRecord) {
-        self.record = record
-        self.properties = BlobCodec.encode(record.properties)
-        self.size =
+        rule = record.rule
+        topic = record.topic
+        payload = record.payload
+        qos = record.qos
+        retain = record.retain
+        properties = BlobCodec.encode(record.properties)
+        enqueuedAt = record.enqueuedAt
+        expiresAt = record.expiresAt
+        size =
             record.payload.readableBytes + record.topic.utf8.count + record.rule.utf8.count
             + (properties?.count ?? 0)
     }

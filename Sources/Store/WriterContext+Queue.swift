@@ -38,7 +38,7 @@ extension WriterContext {
             try insert(prepared, sequence: sequence)
         }
         if queue.depth == 0 || queue.oldestEnqueuedAt == nil {
-            queue.oldestEnqueuedAt = prepared.record.enqueuedAt
+            queue.oldestEnqueuedAt = prepared.enqueuedAt
         }
         queue.depth += 1
         queue.bytes += prepared.size
@@ -54,7 +54,7 @@ extension WriterContext {
     }
 
     private func insert(_ prepared: PreparedAppend, sequence: Int64) throws(SQLiteError) {
-        let record = prepared.record
+        let record = prepared
         let statement = try db.statement(.queueInsert)
         statement.bind(1, sequence)
         statement.bind(2, record.rule)

@@ -44,6 +44,7 @@ final class WriterContext {
         var end = operations.endIndex
         var culprit: (index: Int, error: StoreError)?
         var makeRoom: Int?
+        var grouping = true
         while true {
             queue = before
             passHadFailure = false
@@ -60,7 +61,24 @@ final class WriterContext {
                 }
             }
             var lost: (index: Int, error: SQLiteError)?
-            for index in operations.startIndex..<end {
+            var groupFailure: SQLiteError?
+            // Appends before this index were found not to form a full group; they go one by one.
+            var singlesUntil = operations.startIndex
+            var index = operations.startIndex
+            while index < end {
+                if grouping, index >= singlesUntil {
+                    let runEnd = appendRunEnd(operations, from: index, before: end, avoiding: makeRoom)
+                    do throws(SQLiteError) {
+                        if try appendGroup(operations[index..<runEnd], into: &deliveries) {
+                            index = runEnd
+                            continue
+                        }
+                    } catch {
+                        groupFailure = error
+                        break
+                    }
+                    singlesUntil = max(runEnd, index + 1)
+                }
                 do throws(SQLiteError) {
                     deliveries.append(try execute(operations[index], makeRoomFirst: index == makeRoom))
                 } catch {
@@ -70,6 +88,17 @@ final class WriterContext {
                     }
                     deliveries.append(fail(operations[index], error.storeError))
                 }
+                index += 1
+            }
+            if let groupFailure {
+                // Redo the whole batch one record at a time, where each failure is its record's own.
+                logger.debug(
+                    "A grouped append failed; redoing the transaction one record at a time",
+                    metadata: ["store.path": "\(db.path)", "store.error": "\(groupFailure)"]
+                )
+                rollback()
+                grouping = false
+                continue
             }
             if let lost {
                 logger.debug(

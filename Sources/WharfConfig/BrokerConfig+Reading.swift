@@ -7,6 +7,8 @@ extension BrokerConfig {
             listeners = ListenerConfig.readList(items, from: reader)
         }
         allowAnonymous = reader.bool("allow_anonymous", default: defaults.allowAnonymous)
+        passwordFile = Self.readPath(reader, "password_file")
+        aclFile = Self.readPath(reader, "acl_file")
         maxConnections = reader.int("max_connections", default: defaults.maxConnections, in: 0...Int.max)
         maxPacketSize = reader.size(
             "max_packet_size",
@@ -28,6 +30,18 @@ extension BrokerConfig {
         )
         sharedSubscriptions = reader.bool("shared_subscriptions", default: defaults.sharedSubscriptions)
         reader.finish()
+    }
+
+    /// A file path, or empty for none. The file itself is read when wharfd starts or reloads.
+    private static func readPath(_ reader: ConfigReader, _ key: String) -> String {
+        guard let node = reader.value(key) else { return "" }
+        if case .null = node.content { return "" }
+        guard let path = reader.string(node) else { return "" }
+        if path.contains(where: { $0 == "\0" || $0.isNewline }) {
+            reader.report("expected a file path, got \(node.quoted)", at: node)
+            return ""
+        }
+        return path
     }
 
     /// `max_session_expiry`: a duration, or empty / `unlimited` for no clamp.

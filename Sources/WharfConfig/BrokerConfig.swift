@@ -4,6 +4,10 @@ public struct BrokerConfig: Sendable, Equatable {
     public var listeners: [ListenerConfig]
     /// Whether clients may connect without a user name (`allow_anonymous`).
     public var allowAnonymous: Bool
+    /// Mosquitto-format password file checked at CONNECT, empty for none (`password_file`).
+    public var passwordFile: String
+    /// Mosquitto-format ACL file checked on subscribe, publish and delivery, empty for none (`acl_file`).
+    public var aclFile: String
     /// Most concurrent client connections, 0 for no limit (`max_connections`).
     public var maxConnections: Int
     /// Largest MQTT packet accepted, in bytes, 0 for the protocol maximum (`max_packet_size`).
@@ -38,6 +42,8 @@ public struct BrokerConfig: Sendable, Equatable {
     public init(
         listeners: [ListenerConfig] = [BrokerConfig.defaultListener],
         allowAnonymous: Bool = true,
+        passwordFile: String = "",
+        aclFile: String = "",
         maxConnections: Int = 10000,
         maxPacketSize: Int = 1_048_576,
         maxInflightMessages: Int = 20,
@@ -51,6 +57,8 @@ public struct BrokerConfig: Sendable, Equatable {
     ) {
         self.listeners = listeners
         self.allowAnonymous = allowAnonymous
+        self.passwordFile = passwordFile
+        self.aclFile = aclFile
         self.maxConnections = maxConnections
         self.maxPacketSize = maxPacketSize
         self.maxInflightMessages = maxInflightMessages

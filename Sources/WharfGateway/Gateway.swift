@@ -84,12 +84,10 @@ public struct Gateway: Sendable {
         let uplink = configuration.uplink
         if uplink.enabled {
             let queueConfig = configuration.storage.queue
-            let queue = ForwardQueue(
-                database: database,
-                limits: ForwardQueueLimits(maxBytes: queueConfig.maxBytes, maxAge: queueConfig.maxAge),
-                now: { wallClock.millisecondsSinceEpoch() }
-            )
+            let limits = ForwardQueueLimits(maxBytes: queueConfig.maxBytes, maxAge: queueConfig.maxAge)
+            let queue = ForwardQueue(database: database, limits: limits, now: { wallClock.millisecondsSinceEpoch() })
             forwardQueue = queue
+            services.append(QueueExpiryService(queue: queue, interval: ForwardQueue.expiryPurgeInterval(for: limits)))
             let ruleLogger = Logger(label: "wharf.uplink")
             for rule in uplink.forward {
                 let sink = ForwardRuleSink(

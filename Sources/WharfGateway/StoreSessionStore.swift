@@ -61,6 +61,10 @@ struct StoreSessionStore: SessionStore {
         state.updateMessage(clientIdentifier: clientIdentifier, id: id, packetIdentifier: packetIdentifier, phase: 2)
     }
 
+    func markSent(clientIdentifier: String, id: Int64, packetIdentifier: UInt16) {
+        state.updateMessage(clientIdentifier: clientIdentifier, id: id, packetIdentifier: packetIdentifier, phase: 1)
+    }
+
     func deleteMessage(clientIdentifier: String, id: Int64) {
         state.deleteMessage(clientIdentifier: clientIdentifier, id: id)
     }
@@ -122,7 +126,9 @@ struct StoreSessionStore: SessionStore {
                         retain: stored.retain,
                         subscriptionIdentifiers: stored.subscriptionIdentifiers,
                         receivedAtWall: stored.receivedAt,
-                        releasedPacketIdentifier: stored.phase == 2 ? stored.packetIdentifier : nil
+                        releasedPacketIdentifier: stored.phase == 2 ? stored.packetIdentifier : nil,
+                        sentPacketIdentifier: stored.phase == 1 && stored.qos == .exactlyOnce
+                            ? stored.packetIdentifier : nil
                     )
                 }
             )

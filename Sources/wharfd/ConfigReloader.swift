@@ -1,13 +1,16 @@
 import AdminAPI
+import Broker
 import Logging
 import ServiceLifecycle
 import UnixSignals
 import WharfConfig
+import WharfGateway
 import WharfSupport
 
 /// Reloads the configuration file on SIGHUP. An invalid file changes nothing: every problem is
 /// logged and the daemon keeps its configuration. A valid one is applied where that is possible
-/// without dropping clients (log levels, adapters); changes to sections that need a restart are
+/// without dropping clients (log levels, adapters, the password file, ACL and
+/// `allow_anonymous`); changes to sections that need a restart are
 /// logged as such and stay out of the effective configuration until then.
 struct ConfigReloader: Service, CustomStringConvertible {
     let path: String
@@ -54,6 +57,17 @@ struct ConfigReloader: Service, CustomStringConvertible {
         var effective = current
         var applied: [String] = []
 
+        // The password file and the ACL are read again even when the config is unchanged:
+        // `wharfctl passwd` edits the file, then the daemon is reloaded.
+        let applyAccessControl: () -> Void
+        do {
+            let control = try MQTTBroker.loadAccessControl(next.broker)
+            let broker = runtime.gateway.broker
+            applyAccessControl = { broker.updateAccessControl(control) }
+        } catch {
+            reject(["\(error)"])
+            return
+        }
         do {
             let (stopped, started) = try runtime.supervisor.apply(next.adapters, file: path)
             effective.adapters = next.adapters
@@ -71,6 +85,11 @@ struct ConfigReloader: Service, CustomStringConvertible {
             reject(error.issues.map(\.description))
             return
         }
+        applyAccessControl()
+        effective.broker.allowAnonymous = next.broker.allowAnonymous
+        effective.broker.passwordFile = next.broker.passwordFile
+        effective.broker.aclFile = next.broker.aclFile
+        applied.append("access control")
         if next.log != current.log {
             levels.update(next.log)
             effective.log = next.log
@@ -78,7 +97,7 @@ struct ConfigReloader: Service, CustomStringConvertible {
             logger.notice("log levels changed", metadata: ["log.level": "\(next.log.level.rawValue)"])
         }
         var pending: [String] = []
-        for (section, changed) in Self.restartSections where changed(next, current) {
+        for (section, changed) in Self.restartSections where changed(next, effective) {
             pending.append("\(section): changed; takes effect after restart")
             logger.warning(
                 "configuration section changed; takes effect after restart", metadata: ["config.section": "\(section)"])

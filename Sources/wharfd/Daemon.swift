@@ -37,6 +37,8 @@ struct Daemon {
         let hangups = await UnixSignalsSequence(trapping: .sighup)
 
         try Self.prepareDataDirectory(configuration.storage.dataDirectory)
+        // Read before anything starts: a missing or malformed file stops wharfd with file:line.
+        let accessControl = try MQTTBroker.loadAccessControl(configuration.broker)
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let runtimeBox = RuntimeBox()
@@ -63,6 +65,7 @@ struct Daemon {
             try? await group.shutdownGracefully()
             throw StartupError(error.description, exitCode: 1)
         }
+        gateway.broker.updateAccessControl(accessControl)
 
         var registry = AdapterRegistry()
         registry.register(ModbusAdapter.self)

@@ -74,6 +74,10 @@ final class RecordingStore: SessionStore {
         state.withLock { $0.log.append("released \(id)") }
     }
 
+    func markSent(clientIdentifier: String, id: Int64, packetIdentifier: UInt16) {
+        state.withLock { $0.log.append("sent \(id) as \(packetIdentifier)") }
+    }
+
     func deleteMessage(clientIdentifier: String, id: Int64) {
         state.withLock { state in
             state.messages.removeValue(forKey: id)
@@ -254,5 +258,63 @@ final class RecordingStore: SessionStore {
         #expect(publishes.map { String(buffer: $0.payload) } == ["60"])
         let remaining = try #require(publishes.first?.properties.messageExpiryInterval)
         #expect((56...57).contains(remaining))
+    }
+}
+
+/// QoS 2 exactly-once across a restart: a message the client may already hold comes back under
+/// its identifier with DUP, never as a new message.
+@Suite struct QoS2RestartTests {
+    @Test func sendingAStoredQoS2MessageRecordsItsIdentifier() throws {
+        let store = RecordingStore()
+        let harness = BrokerHarness(store: store)
+        let subscriber = try harness.connection()
+        _ = try subscriber.connect("sub", sessionExpiry: 60)
+        try subscriber.subscribe("t", qos: .exactlyOnce)
+        _ = try subscriber.received()
+        _ = try harness.broker.publishNow(Message(topic: "t", payload: ByteBuffer(string: "x"), qos: .exactlyOnce))
+        let publish = try #require(
+            try subscriber.received().compactMap { if case .publish(let p) = $0 { p } else { nil } }.first)
+        let identifier = try #require(publish.packetIdentifier)
+        #expect(store.log.contains("sent 1 as \(identifier)"))
+    }
+
+    @Test func aSentQoS2MessageIsResentWithDUPUnderItsIdentifier() throws {
+        let harness = BrokerHarness(store: RecordingStore())
+        let wall = SystemWallClock().millisecondsSinceEpoch()
+        var properties = MessageProperties()
+        properties.messageExpiryInterval = 1  // long gone, but it was sent: it completes anyway
+        func stored(_ id: Int64, _ text: String, sent: UInt16?) -> StoredMessage {
+            StoredMessage(
+                id: id,
+                message: Message(
+                    topic: "t", payload: ByteBuffer(string: text), qos: .exactlyOnce,
+                    properties: sent == nil ? MessageProperties() : properties),
+                qos: .exactlyOnce,
+                retain: false,
+                subscriptionIdentifiers: [],
+                receivedAtWall: wall - 10_000,
+                sentPacketIdentifier: sent
+            )
+        }
+        harness.broker.restore(
+            sessions: [
+                RestoredSession(
+                    clientIdentifier: "q2",
+                    expiryInterval: 600,
+                    disconnectedAt: wall - 5_000,
+                    subscriptions: [],
+                    messages: [stored(1, "sent", sent: 42), stored(2, "queued", sent: nil)]
+                )
+            ],
+            retained: []
+        )
+        let client = try harness.connection()
+        _ = try client.connect("q2", cleanStart: false, sessionExpiry: 600)
+        let publishes = try client.received().compactMap { if case .publish(let p) = $0 { p } else { nil } }
+        #expect(publishes.map { String(buffer: $0.payload) } == ["sent", "queued"])
+        #expect(publishes.first?.packetIdentifier == 42)
+        #expect(publishes.first?.dup == true)
+        #expect(publishes.last?.dup == false)
+        #expect(publishes.last?.packetIdentifier != 42)
     }
 }

@@ -8,6 +8,7 @@ from typing import Callable
 
 import pytest
 
+from wharf_e2e import codec
 from wharf_e2e.broker import Broker
 from wharf_e2e.checks import messages_before_marker
 from wharf_e2e.client import V311, V5, MqttClient, publish_properties
@@ -171,3 +172,33 @@ def test_message_expiry_of_queued_messages_counts_across_a_restart(broker: Broke
     assert 50 <= message.properties.get("MessageExpiryInterval", 0) <= 57
     again.messages.clear()
     assert messages_before_marker(again, mqtt(version=V5), "x/topic") == []
+
+
+@pytest.mark.parametrize("version", [codec.MQTT5, codec.MQTT311], ids=["v5", "v311"])
+def test_a_qos2_message_sent_before_a_restart_comes_back_under_its_identifier(
+    broker: Broker, raw, version: int
+) -> None:
+    """Exactly once across a restart: the client got PUBLISH but its PUBREC never reached the
+    broker, so after the restart the same message comes back with DUP under the same packet
+    identifier, and the client (which keys its QoS 2 state by identifier) does not deliver it twice."""
+    session = {"properties": [(codec.SESSION_EXPIRY_INTERVAL, 3600)]} if version == codec.MQTT5 else {}
+    subscriber = raw(version=version)
+    subscriber.connect("q2-keeper", clean=False, **session)
+    subscriber.subscribe("p/exactly", 2)
+    publisher = raw(version=version)
+    publisher.connect("q2-publisher")
+    publisher.publish("p/exactly", b"once", qos=2)
+    first = subscriber.expect(codec.PUBLISH)
+    assert (first.payload, first.qos, first.dup) == (b"once", 2, False)
+    subscriber.abort()  # no PUBREC
+    publisher.disconnect()
+
+    broker.restart()
+
+    again = raw(version=version)
+    connack = again.connect("q2-keeper", clean=False, **session)
+    assert connack.session_present
+    resent = again.expect(codec.PUBLISH)
+    assert (resent.payload, resent.packet_id, resent.dup) == (b"once", first.packet_id, True)
+    again.ack(resent)
+    again.expect_nothing(0.5)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import subprocess
 
 import pytest
 
@@ -102,3 +103,39 @@ def test_unreadable_file_is_rejected(broker: Broker) -> None:
     last = _reload(broker, "rejected")
     assert any("cannot read the configuration file" in message for message in last["messages"])
     broker.assert_alive()
+
+
+def test_password_file_is_read_again_on_reload(tmp_path) -> None:
+    """`mosquitto_passwd` (or `wharfctl passwd`) then SIGHUP: new users get in, connected ones stay."""
+    from wharf_e2e.broker import BrokerOptions, broker_kind
+    from wharf_e2e.client import MqttClient
+
+    passwords = tmp_path / "passwd"
+    subprocess.run(["mosquitto_passwd", "-c", "-b", str(passwords), "alice", "secret"], check=True, timeout=30)
+    options = BrokerOptions(allow_anonymous=False, password_file=str(passwords), wharf_extra_yaml=BASE)
+    broker = Broker(broker_kind(), options, tmp_path)
+    broker.start()
+    made: list[MqttClient] = []
+    try:
+        wait_for_admin(ADMIN_PORT)
+
+        def connect(user: str, password: str, expect_success: bool = True) -> MqttClient:
+            made.append(MqttClient(broker.host, broker.port, username=user, password=password))
+            made[-1].connect(expect_success=expect_success)
+            return made[-1]
+
+        alice = connect("alice", "secret")
+        alice.subscribe("reload/#", 1)
+        refused = connect("bob", "hunter2", expect_success=False)
+        assert refused.connack is not None and refused.connack.reason_code != 0
+
+        subprocess.run(["mosquitto_passwd", "-b", str(passwords), "bob", "hunter2"], check=True, timeout=30)
+        last = _reload(broker, "applied")
+        assert last["messages"] == []
+        bob = connect("bob", "hunter2")
+        _still_connected(alice, bob)
+    finally:
+        for client in made:
+            client.close()
+        broker.stop()
+    broker.check_clean_exit()

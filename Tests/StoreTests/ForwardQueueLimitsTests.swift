@@ -136,3 +136,57 @@ import WharfCore
         await database.close()
     }
 }
+
+/// The periodic purge that keeps the age bound while nothing reads the queue.
+@Suite struct ForwardQueueExpiryPurgeTests {
+    @Test func intervalIsATenthOfTheTTLWithinBounds() {
+        #expect(
+            ForwardQueue.expiryPurgeInterval(for: ForwardQueueLimits(maxBytes: 1, maxAge: .seconds(300)))
+                == .seconds(30))
+        #expect(
+            ForwardQueue.expiryPurgeInterval(for: ForwardQueueLimits(maxBytes: 1, maxAge: .seconds(2))) == .seconds(1))
+        #expect(
+            ForwardQueue.expiryPurgeInterval(for: ForwardQueueLimits(maxBytes: 1, maxAge: .seconds(86_400)))
+                == .seconds(60))
+        #expect(ForwardQueue.expiryPurgeInterval(for: ForwardQueueLimits(maxBytes: 1)) == .seconds(60))
+    }
+
+    @Test func expiredRecordsGoWithoutAnyRead() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let database = try await openStore(directory)
+        let clock = ManualWallClock()
+        let queue = ForwardQueue(
+            database: database,
+            limits: ForwardQueueLimits(maxBytes: 1 << 20, maxAge: .seconds(60)),
+            now: clock.reader
+        )
+        _ = try await queue.append(makeRecord(1, enqueuedAt: clock.now), policy: .dropOldest)
+        _ = try await queue.append(
+            makeRecord(2, enqueuedAt: clock.now, expiresAt: clock.now + 5_000), policy: .dropOldest)
+        _ = try await queue.append(makeRecord(3, enqueuedAt: clock.now + 50_000), policy: .dropOldest)
+
+        let purging = Task { await queue.purgeExpiredPeriodically(every: .milliseconds(10)) }
+        clock.advance(by: 10_000)  // record 2's MQTT expiry passes
+        try await waitUntil { queue.statistics.depth == 2 }
+        #expect(queue.statistics.drops(.expired) == 1)
+        clock.advance(by: 51_000)  // record 1's TTL passes; record 3 is younger
+        try await waitUntil { queue.statistics.depth == 1 }
+        #expect(queue.statistics.drops(.expired) == 2)
+        purging.cancel()
+        await purging.value
+
+        // It also ends by itself when the store closes.
+        let afterClose = Task { await queue.purgeExpiredPeriodically(every: .milliseconds(10)) }
+        await database.close()
+        await afterClose.value
+    }
+
+    /// Polls `condition` for up to ten seconds.
+    private func waitUntil(_ condition: () -> Bool) async throws {
+        for _ in 0..<1000 where !condition() {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(condition())
+    }
+}

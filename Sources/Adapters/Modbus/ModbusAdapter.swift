@@ -1,25 +1,110 @@
 public import AdapterKit
+import Logging
+import ServiceLifecycle
 public import WharfConfig
+import WharfCore
 
-/// The Modbus adapter (`type: modbus`). Not built yet: configuring it stops `wharfd` with a clear error.
+/// The Modbus adapter (`type: modbus`): polls Modbus TCP and RTU devices through libmodbus, publishes
+/// their points as JSON telemetry, reports each device's health and writes commanded values back.
 public struct ModbusAdapter: Adapter {
     /// The config's `type:` value.
     public static let typeName = "modbus"
 
-    /// Always refuses: this build of Wharf has no Modbus support yet.
+    /// The validated configuration.
+    public let configuration: ModbusConfig
+    private let context: AdapterContext
+    private let board: ModbusHealthBoard
+
+    /// Reads and validates the adapter's section; every problem is reported at once.
     public init(config: AdapterConfig, context: AdapterContext) throws(ConfigError) {
-        throw ConfigError(issues: [
-            ConfigIssue(
-                file: config.source.file,
-                path: "adapters.\(config.name).type",
-                message: "the modbus adapter is not available in this build of wharfd yet"
-            )
-        ])
+        configuration = try ModbusConfig(adapter: config)
+        self.context = context
+        board = ModbusHealthBoard(devices: configuration.devices.map(\.name))
     }
 
-    /// Never reached: init(config:context:) always throws.
-    public var health: AdapterHealth { .stopped }
+    /// Healthy when every device is online, degraded when some are offline, failed when all are.
+    public var health: AdapterHealth { board.health }
 
-    /// Never reached: init(config:context:) always throws.
-    public func run() async throws {}
+    /// Polls every device until graceful shutdown or cancellation.
+    public func run() async throws {
+        board.setRunning(true)
+        defer { board.setRunning(false) }
+        var lines: [String: ModbusLine] = [:]
+        var runtimes: [ModbusDeviceRuntime] = []
+        var generator = SystemRandomNumberGenerator()
+        for device in configuration.devices {
+            let key = device.transport.lineKey
+            let line = lines[key] ?? ModbusLine()
+            lines[key] = line
+            var logger = context.logger
+            logger[metadataKey: "modbus.device"] = "\(device.name)"
+            runtimes.append(
+                ModbusDeviceRuntime(
+                    adapter: context.name,
+                    config: configuration,
+                    device: device,
+                    line: line,
+                    bus: context.bus,
+                    clock: context.clock,
+                    wallClock: SystemWallClock(),
+                    logger: logger,
+                    board: board,
+                    metrics: ModbusMetrics(adapter: context.name, device: device.name),
+                    seed: generator.next()
+                ))
+        }
+        var subscriptions: [BusSubscription] = []
+        var streams: [AsyncStream<ModbusCommandRequest>] = []
+        var continuations: [AsyncStream<ModbusCommandRequest>.Continuation] = []
+        for runtime in runtimes {
+            let (stream, continuation) = AsyncStream.makeStream(
+                of: ModbusCommandRequest.self, bufferingPolicy: .bufferingNewest(256))
+            streams.append(stream)
+            continuations.append(continuation)
+            subscriptions += subscribe(runtime, continuation)
+        }
+        context.logger.info(
+            "modbus adapter started",
+            metadata: ["modbus.devices": "\(runtimes.count)", "modbus.lines": "\(lines.count)"])
+
+        let workers = Array(zip(runtimes, streams))
+        await cancelWhenGracefulShutdown {
+            await withDiscardingTaskGroup { group in
+                for (runtime, stream) in workers {
+                    group.addTask { await runtime.run() }
+                    group.addTask { await runtime.serveWrites(stream) }
+                }
+            }
+        }
+
+        for subscription in subscriptions { subscription.cancel() }
+        for continuation in continuations { continuation.finish() }
+        for runtime in runtimes { await runtime.publishStatus(online: false, reason: "adapter stopped") }
+        for line in lines.values { await line.shutdown() }
+        context.logger.info("modbus adapter stopped")
+    }
+
+    /// Subscribes to the command topic of every point of the device; writes to a read-only point are
+    /// answered with an error result.
+    private func subscribe(
+        _ runtime: ModbusDeviceRuntime,
+        _ continuation: AsyncStream<ModbusCommandRequest>.Continuation
+    ) -> [BusSubscription] {
+        var subscriptions: [BusSubscription] = []
+        for (index, point) in runtime.device.points.enumerated() {
+            let topic = runtime.topic(configuration.commandTopic, point)
+            do {
+                // The handler runs on the publisher's thread: it only queues the command.
+                subscriptions.append(
+                    try context.bus.subscribe(filter: topic, qos: .atLeastOnce) { message in
+                        continuation.yield(ModbusCommandRequest(point: index, message: message))
+                    })
+            } catch {
+                runtime.logger.error(
+                    "cannot subscribe to the command topic",
+                    metadata: ["modbus.point": "\(point.name)", "mqtt.topic": "\(topic)", "error": "\(error)"])
+            }
+        }
+        return subscriptions
+    }
 }

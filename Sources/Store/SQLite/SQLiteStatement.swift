@@ -107,6 +107,17 @@ final class SQLiteStatement {
         }
     }
 
+    /// Binds `raw` without copying it (`SQLITE_STATIC`). SQLite reads the bytes until the statement is
+    /// reset with its bindings cleared (``run()`` and ``reset()`` do both), which the caller must
+    /// make happen before `raw` goes out of scope.
+    func bindBorrowed(_ index: Int32, _ raw: UnsafeRawBufferPointer) {
+        if let base = raw.baseAddress, !raw.isEmpty {
+            sqlite3_bind_blob(handle, index, base, Int32(raw.count), nil)
+        } else {
+            sqlite3_bind_zeroblob(handle, index, 0)
+        }
+    }
+
     /// Binds `buffer`'s readable bytes without copying them and runs `body` (which steps the statement).
     ///
     /// SQLite reads a `SQLITE_STATIC` blob until the statement is reset or rebound, so the binding is

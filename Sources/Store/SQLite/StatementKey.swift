@@ -2,7 +2,8 @@
 enum StatementKey: Int, CaseIterable {
     case begin, commit, rollback
     case metaUpsert
-    case queueInsert, queueSelectAfter, queueHead, queueDeleteOne, queueDeleteThrough, queueDeleteExpired
+    case queueInsert, queueInsertGroup, queueSelectAfter, queueHead, queueDeleteOne, queueDeleteThrough,
+        queueDeleteExpired
     case queueOldest
     case sessionUpsert, sessionDelete, sessionDeleteSubscriptions, sessionDeleteMessages
     case subscriptionUpsert, subscriptionDelete
@@ -22,6 +23,8 @@ enum StatementKey: Int, CaseIterable {
             INSERT INTO forward_queue(seq, rule, topic, payload, qos, retain, properties, enqueued_at, expires_at, size)
             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
             """
+        case .queueInsertGroup:
+            Self.queueInsertGroupSQL
         case .queueSelectAfter:
             """
             SELECT seq, rule, topic, payload, qos, retain, properties, enqueued_at, expires_at, size
@@ -82,4 +85,21 @@ enum StatementKey: Int, CaseIterable {
             "SELECT topic, payload, qos, properties, received_at FROM broker_retained ORDER BY topic"
         }
     }
+}
+
+extension StatementKey {
+    /// Rows per multi-row `INSERT` into the forward queue: one statement step per group saves SQLite
+    /// about a quarter of its per-row work against one step per row.
+    static let queueInsertGroupRows = 32
+
+    /// `INSERT ... VALUES (?1, ..., ?10), (?11, ..., ?20), ...` for ``queueInsertGroupRows`` rows,
+    /// with the columns of ``queueInsert`` in the same order.
+    static let queueInsertGroupSQL: String = {
+        let rows = (0..<queueInsertGroupRows).map { row in
+            "(" + (1...10).map { "?\(row * 10 + $0)" }.joined(separator: ", ") + ")"
+        }
+        return
+            "INSERT INTO forward_queue(seq, rule, topic, payload, qos, retain, properties, enqueued_at, expires_at, size) "
+            + "VALUES " + rows.joined(separator: ", ")
+    }()
 }

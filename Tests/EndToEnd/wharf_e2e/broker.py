@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import signal
 import socket
@@ -42,6 +43,9 @@ class BrokerOptions:
     retain_available: bool = True
     max_topic_alias: int = 10
     sys_interval: int = 10  # seconds
+    # Mosquitto-format password and ACL files ("" for none), given to both brokers.
+    password_file: str = ""
+    acl_file: str = ""
     # Verbatim extra lines, for options that exist only on one broker.
     mosquitto_extra: tuple[str, ...] = field(default_factory=tuple)
     # Verbatim YAML appended to wharf.yaml: other top-level sections such as `adapters:`.
@@ -73,6 +77,8 @@ def render_wharf_yaml(options: BrokerOptions) -> str:
             f"  retain_available: {flag(options.retain_available)}",
             f"  max_topic_alias: {options.max_topic_alias}",
             f"  sys_interval: {options.sys_interval}s",
+            *([f"  password_file: {json.dumps(options.password_file)}"] if options.password_file else []),
+            *([f"  acl_file: {json.dumps(options.acl_file)}"] if options.acl_file else []),
             "",
         ]
     ) + (options.wharf_extra_yaml.rstrip("\n") + "\n" if options.wharf_extra_yaml else "")
@@ -99,6 +105,10 @@ def render_mosquitto_conf(options: BrokerOptions, port: int) -> str:
     ]
     if options.max_packet_size > 0:
         lines.append(f"max_packet_size {options.max_packet_size}")
+    if options.password_file:
+        lines.append(f"password_file {options.password_file}")
+    if options.acl_file:
+        lines.append(f"acl_file {options.acl_file}")
     lines.extend(options.mosquitto_extra)
     return "\n".join(lines) + "\n"
 

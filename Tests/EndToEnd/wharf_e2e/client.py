@@ -113,6 +113,8 @@ class MqttClient:
         connect_props: dict[str, object] | None = None,
         will: tuple[str, bytes | str, int, bool] | None = None,
         will_props: dict[str, object] | None = None,
+        username: str | None = None,
+        password: str | None = None,
     ) -> None:
         self.host, self.port = host, port
         self.version = version
@@ -143,6 +145,8 @@ class MqttClient:
                 for name, value in will_props.items():
                     setattr(props, name, value)
             self.paho.will_set(topic, payload, qos, retain, properties=props)
+        if username is not None:
+            self.paho.username_pw_set(username, password)
         self.paho.on_connect = self._on_connect
         self.paho.on_disconnect = self._on_disconnect
         self.paho.on_message = self._on_message
