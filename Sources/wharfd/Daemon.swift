@@ -67,9 +67,7 @@ struct Daemon {
         }
         gateway.broker.updateAccessControl(accessControl)
 
-        var registry = AdapterRegistry()
-        registry.register(ModbusAdapter.self)
-        registry.register(CoAPAdapter.self)
+        let registry = Self.adapterRegistry()
         let supervisor: AdapterSupervisor
         do {
             supervisor = try AdapterSupervisor(
@@ -150,6 +148,38 @@ struct Daemon {
         logger.notice("wharfd stopped")
     }
 
+    /// The adapters built into this wharfd.
+    static func adapterRegistry() -> AdapterRegistry {
+        var registry = AdapterRegistry()
+        registry.register(ModbusAdapter.self)
+        registry.register(CoAPAdapter.self)
+        return registry
+    }
+
+    /// Builds every adapter section (disabled ones too) without running it, as `--check` does,
+    /// and reports every problem of every section at once.
+    static func checkAdapters(_ configuration: WharfConfiguration, file: String) throws(StartupError) {
+        let registry = adapterRegistry()
+        var issues: [ConfigIssue] = []
+        for config in configuration.adapters {
+            let context = AdapterContext(
+                name: config.name,
+                bus: CheckBus(),
+                logger: Logger(label: "wharf.check"),
+                clock: SystemClock()
+            )
+            do {
+                _ = try registry.makeAdapter(config: config, context: context, file: file)
+            } catch {
+                issues += error.issues
+            }
+        }
+        guard !issues.isEmpty else { return }
+        let lines = issues.map(\.description).joined(separator: "\n")
+        throw StartupError(
+            "\(lines)\n\(file): \(issues.count) problem\(issues.count == 1 ? "" : "s") found", exitCode: 1)
+    }
+
     static func prepareDataDirectory(_ path: String) throws(StartupError) {
         if let reason = Directory.create(path) {
             throw StartupError("storage.data_dir: cannot create '\(path)': \(reason)", exitCode: 1)
@@ -161,4 +191,19 @@ struct Daemon {
         guard gethostname(&buffer, buffer.count) == 0 else { return "wharf" }
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
+}
+
+/// The bus adapters are built with by `--check`: they are never run, so nothing is published.
+struct CheckBus: MessageBus {
+    func publish(_ message: Message) async throws(PublishError) -> PublishReceipt {
+        throw PublishError(reason: "shutting-down", message: "wharfd --check runs no adapters")
+    }
+
+    func subscribe(filter: String, qos: QoS, handler: @escaping @Sendable (Message) -> Void) throws(SubscribeError)
+        -> BusSubscription
+    {
+        throw SubscribeError(message: "wharfd --check runs no adapters")
+    }
+
+    func retainedMessages(matching filter: String) -> [Message] { [] }
 }

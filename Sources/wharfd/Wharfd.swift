@@ -51,6 +51,7 @@ struct Wharfd: AsyncParsableCommand {
             }
             overrides(&configuration)
             if check {
+                try Daemon.checkAdapters(configuration, file: config)
                 print("\(config): OK")
                 return
             }
