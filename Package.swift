@@ -188,9 +188,11 @@ let package = Package(
         .target(
             name: "AdminAPI",
             dependencies: [
+                "AdapterKit",
                 "WharfCore",
                 "WharfConfig",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -369,8 +371,14 @@ let package = Package(
             name: "AdminAPITests",
             dependencies: [
                 "AdminAPI",
+                "AdapterKit",
                 "WharfCore",
                 "WharfConfig",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -56,7 +56,7 @@ import WharfConfig
             ),
             (
                 "bogus: 1\n",
-                "unknown key 'bogus' at the top level; the keys here are 'gateway', 'log', 'storage', 'broker', 'uplink', 'adapters'"
+                "unknown key 'bogus' at the top level; the keys here are 'gateway', 'log', 'storage', 'broker', 'uplink', 'adapters', 'admin'"
             ),
             (
                 "gateway:\n  name: x\n",

@@ -205,7 +205,8 @@ struct InvalidCase: Sendable, CustomTestStringConvertible {
         // document shape
         .init(
             yaml: "- broker\n", path: "", line: 1, column: 1,
-            message: "expected a mapping of sections (gateway, log, storage, broker, uplink, adapters), got a list"
+            message: "expected a mapping of sections (gateway, log, storage, broker, uplink, adapters, admin), "
+                + "got a list"
         ),
         .init(
             yaml: "broker: 5\n", path: "broker", line: 1, column: 9,
