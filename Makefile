@@ -39,7 +39,8 @@ format:
 	$(SWIFT) format --in-place --recursive $(FORMAT_PATHS)
 
 ## Builds dist/wharf_<version>-<revision>_<arch>.deb from static release binaries (docs/install.md).
-RELEASE_FLAGS = -c release --static-swift-stdlib
+# Full RELRO (-z now): the GOT is read-only once the daemon runs.
+RELEASE_FLAGS = -c release --static-swift-stdlib -Xlinker -z -Xlinker now
 deb:
 	scripts/install-deps.sh package
 	$(SWIFT) build $(RELEASE_FLAGS) --product wharfd

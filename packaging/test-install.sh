@@ -211,8 +211,12 @@ for _ in $(seq 100); do
     sleep 0.1
 done
 check "wharfd accepts MQTT connections on 127.0.0.1:$port" bash -c "(exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null"
-check "wharfd runs as the wharf user" \
-    bash -c "[ \"\$(ps -o user= -p $wharfd_pid 2>/dev/null | tr -d ' ')\" = wharf ]"
+# By uid: the host may give the root's uid another name.
+check "wharfd runs as the wharf user (uid $uid)" \
+    bash -c "[ \"\$(ps -o uid= -p $wharfd_pid 2>/dev/null | tr -d ' ')\" = '$uid' ]"
+dialout_gid="$(run getent group dialout | cut -d: -f3)"
+check "wharfd has the dialout group (gid $dialout_gid) for serial ports" \
+    bash -c "grep '^Groups:' /proc/$wharfd_pid/status | grep -qw '$dialout_gid'"
 mosquitto_sub -h 127.0.0.1 -p "$port" -t 'package-test/#' -C 1 -W 10 -v >"$work/sub.out" 2>&1 &
 sub_pid=$!
 sleep 0.5
