@@ -14,6 +14,8 @@ public struct WharfConfiguration: Sendable, Equatable {
     public var uplink: UplinkConfig
     /// Adapter instances (Modbus, CoAP, plugins), in file order.
     public var adapters: [AdapterConfig]
+    /// The admin HTTP API.
+    public var admin: AdminConfig
 
     /// Creates a configuration; every part defaults to its documented default.
     public init(
@@ -22,7 +24,8 @@ public struct WharfConfiguration: Sendable, Equatable {
         storage: StorageConfig = StorageConfig(),
         broker: BrokerConfig = BrokerConfig(),
         uplink: UplinkConfig = UplinkConfig(),
-        adapters: [AdapterConfig] = []
+        adapters: [AdapterConfig] = [],
+        admin: AdminConfig = AdminConfig()
     ) {
         self.gateway = gateway
         self.log = log
@@ -30,6 +33,7 @@ public struct WharfConfiguration: Sendable, Equatable {
         self.broker = broker
         self.uplink = uplink
         self.adapters = adapters
+        self.admin = admin
     }
 
     /// The configuration an empty file gives.

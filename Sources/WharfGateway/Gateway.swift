@@ -19,6 +19,8 @@ public struct Gateway: Sendable {
     public let database: StoreDatabase
     /// The store-and-forward queue, when the uplink is enabled.
     public let forwardQueue: ForwardQueue?
+    /// Reads the uplink's status, when the uplink is enabled.
+    let uplinkStatus: (@Sendable () -> UplinkStatus)?
 
     /// Opens the database, restores the broker's state and assembles the services.
     public static func make(
@@ -78,6 +80,7 @@ public struct Gateway: Sendable {
             )
         ]
         var forwardQueue: ForwardQueue?
+        var uplinkStatus: (@Sendable () -> UplinkStatus)?
         let uplink = configuration.uplink
         if uplink.enabled {
             let queueConfig = configuration.storage.queue
@@ -106,13 +109,20 @@ public struct Gateway: Sendable {
                 eventLoopGroup: group
             )
             services.append(uplinkService)
+            uplinkStatus = { uplinkService.status }
             broker.addSystemTopics {
                 UplinkStatistics.systemTopics(uplink: uplinkService.status, queue: queue, wallClock: wallClock)
             }
         } else if !uplink.forward.isEmpty {
             Logger(label: "wharf.uplink").warning("uplink.forward rules are ignored: uplink.enabled is false")
         }
-        return Gateway(broker: broker, services: services, database: database, forwardQueue: forwardQueue)
+        return Gateway(
+            broker: broker,
+            services: services,
+            database: database,
+            forwardQueue: forwardQueue,
+            uplinkStatus: uplinkStatus
+        )
     }
 
     /// Waits for pending writes and closes the database.

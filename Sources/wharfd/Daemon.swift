@@ -1,4 +1,5 @@
 import AdapterKit
+import AdminAPI
 import ArgumentParser
 import Broker
 import Logging
@@ -17,25 +18,28 @@ import WharfSupport
     import Glibc
 #endif
 
-/// Builds Wharf's services from the configuration and runs them until SIGTERM or SIGINT.
+/// Builds Wharf's services from the configuration and runs them until SIGTERM or SIGINT;
+/// reloads the configuration on SIGHUP.
 struct Daemon {
     var configuration: WharfConfiguration
     var configPath: String
+    /// The command-line overrides, applied again to every reloaded configuration.
+    var overrides: @Sendable (inout WharfConfiguration) -> Void = { _ in }
 
     func run() async throws {
-        let log = configuration.log
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            let component = label.split(separator: ".").last.map(String.init) ?? label
-            handler.logLevel = (log.components[component] ?? log.level).swiftLogLevel
-            return handler
-        }
+        let levels = LogLevels(configuration.log)
+        LoggingSystem.bootstrap { label in WharfLogHandler(label: label, levels: levels) }
+        let metricsRegistry = GatewayMetrics.bootstrapPrometheus()
         let logger = Logger(label: "wharf.main")
+        let notifier = SystemdNotifier.fromProcessEnvironment()
         let gatewayID = configuration.gateway.id.isEmpty ? Self.hostName() : configuration.gateway.id
+        // Trapped before anything starts: SIGHUP's default action would end the process.
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
 
         try Self.prepareDataDirectory(configuration.storage.dataDirectory)
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let runtimeBox = RuntimeBox()
         let gateway: Gateway
         do {
             gateway = try await Gateway.make(
@@ -44,6 +48,7 @@ struct Daemon {
                 version: wharfVersion,
                 group: group
             ) { addresses in
+                runtimeBox.runtime?.listenersBound(addresses)
                 logger.notice(
                     "wharfd ready",
                     metadata: [
@@ -52,36 +57,77 @@ struct Daemon {
                         "listeners": "\(addresses.map { "\($0)" }.joined(separator: ","))",
                     ]
                 )
+                notifier.ready(status: runtimeBox.runtime?.statusLine() ?? "ready")
             }
         } catch {
             try? await group.shutdownGracefully()
             throw StartupError(error.description, exitCode: 1)
         }
-        let broker = gateway.broker
 
         var registry = AdapterRegistry()
         registry.register(ModbusAdapter.self)
         registry.register(CoAPAdapter.self)
-        var services = gateway.services
-        for adapterConfig in configuration.adapters where adapterConfig.enabled {
-            let context = AdapterContext(
-                name: adapterConfig.name,
-                bus: broker,
-                logger: Logger(label: "wharf.adapter.\(adapterConfig.name)"),
-                clock: SystemClock()
+        let supervisor: AdapterSupervisor
+        do {
+            supervisor = try AdapterSupervisor(
+                registry: registry,
+                bus: gateway.broker,
+                configs: configuration.adapters,
+                file: configPath
             )
-            do {
-                services.append(try registry.makeAdapter(config: adapterConfig, context: context, file: configPath))
-            } catch {
-                await gateway.close()
-                try? await group.shutdownGracefully()
-                throw StartupError(error.description, exitCode: 1)
-            }
+        } catch {
+            await gateway.close()
+            try? await group.shutdownGracefully()
+            throw StartupError(error.description, exitCode: 1)
         }
+        let runtime = DaemonRuntime(
+            configuration: configuration,
+            version: wharfVersion,
+            gatewayID: gatewayID,
+            gateway: gateway,
+            supervisor: supervisor,
+            group: group
+        )
+        runtimeBox.runtime = runtime
+
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = gateway.services.map { .init(service: $0) }
+        services.append(.init(service: supervisor))
+        if configuration.admin.enabled {
+            let routes = AdminRoutes(provider: runtime, registry: metricsRegistry)
+            services.append(
+                .init(
+                    service: AdminServer(
+                        routes: routes, configuration: configuration.admin, logger: Logger(label: "wharf.admin"))
+                )
+            )
+        }
+        services.append(
+            .init(
+                service: ConfigReloader(
+                    path: configPath,
+                    hangups: hangups,
+                    runtime: runtime,
+                    levels: levels,
+                    notifier: notifier,
+                    overrides: overrides
+                )
+            )
+        )
+        // Last, so it is the first to hear of graceful shutdown and sends STOPPING=1 at once.
+        services.append(
+            .init(
+                service: SystemdNotifyService(
+                    notifier: notifier,
+                    logger: Logger(label: "wharf.systemd"),
+                    check: { await runtime.health() },
+                    statusLine: { runtime.statusLine() }
+                )
+            )
+        )
 
         let serviceGroup = ServiceGroup(
             configuration: .init(
-                services: services.map { .init(service: $0) },
+                services: services,
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 cancellationSignals: [],
                 logger: logger
@@ -90,7 +136,8 @@ struct Daemon {
         do {
             try await serviceGroup.run()
         } catch {
-            logger.error("wharfd stopped: \(error)")
+            logger.error("wharfd stopped", metadata: ["error": "\(error)"])
+            notifier.stopping(status: "stopped: \(error)")
             await gateway.close()
             try? await group.shutdownGracefully()
             throw ExitCode.failure
@@ -110,19 +157,5 @@ struct Daemon {
         var buffer = [CChar](repeating: 0, count: 256)
         guard gethostname(&buffer, buffer.count) == 0 else { return "wharf" }
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-}
-
-extension LogLevel {
-    var swiftLogLevel: Logger.Level {
-        switch self {
-        case .trace: .trace
-        case .debug: .debug
-        case .info: .info
-        case .notice: .notice
-        case .warning: .warning
-        case .error: .error
-        case .critical: .critical
-        }
     }
 }

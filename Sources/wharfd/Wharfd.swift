@@ -34,21 +34,27 @@ struct Wharfd: AsyncParsableCommand {
         }
         do {
             var configuration = try ConfigFile.load(path: config)
+            let listener: ListenerConfig?
             if let listen {
-                guard let listener = ConfigFile.parseListen(listen) else {
+                guard let parsed = ConfigFile.parseListen(listen) else {
                     throw StartupError(
                         "--listen \(listen): expected HOST:PORT, for example 127.0.0.1:1883", exitCode: 2)
                 }
-                configuration.broker.listeners = [listener]
+                listener = parsed
+            } else {
+                listener = nil
             }
-            if let dataDir {
-                configuration.storage.dataDirectory = dataDir
+            let dataDir = self.dataDir
+            let overrides: @Sendable (inout WharfConfiguration) -> Void = { configuration in
+                if let listener { configuration.broker.listeners = [listener] }
+                if let dataDir { configuration.storage.dataDirectory = dataDir }
             }
+            overrides(&configuration)
             if check {
                 print("\(config): OK")
                 return
             }
-            try await Daemon(configuration: configuration, configPath: config).run()
+            try await Daemon(configuration: configuration, configPath: config, overrides: overrides).run()
         } catch let error as StartupError {
             printError(error.description)
             throw ExitCode(error.exitCode)

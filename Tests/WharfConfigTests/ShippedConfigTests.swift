@@ -47,3 +47,19 @@ import WharfConfig
         #expect(try Self.shippedText().contains("wharfd --check --config /etc/wharf/wharf.yaml"))
     }
 }
+
+/// The `admin:` section of the shipped file, uncommented, gives the admin defaults.
+@Suite struct ShippedAdminSectionTests {
+    @Test func uncommentedAdminSectionGivesTheDefaults() throws {
+        let text = try ShippedConfigTests.shippedText()
+        let start = try #require(text.range(of: "\nadmin:\n"))
+        let section = text[start.lowerBound...].split(separator: "\n").prefix { !$0.hasPrefix("# ====") }
+        let uncommented = section.map { line in
+            line.hasPrefix("  #") && !line.hasPrefix("  # ") ? "  " + line.dropFirst(3) : String(line)
+        }
+        #expect(uncommented.filter { $0.hasPrefix("  ") && !$0.hasPrefix("  #") }.count == 3)
+        let configuration = try ConfigLoader.load(yaml: uncommented.joined(separator: "\n"), file: "wharf.yaml").get()
+        #expect(configuration.admin == AdminConfig())
+        #expect(configuration == .default)
+    }
+}

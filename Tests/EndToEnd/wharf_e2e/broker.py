@@ -57,7 +57,11 @@ def render_wharf_yaml(options: BrokerOptions) -> str:
     def flag(value: bool) -> str:
         return "true" if value else "false"
 
-    return "\n".join(
+    # The admin API is on by default at 127.0.0.1:9883, a port every wharfd under test would
+    # share; tests that use it give their own `admin:` section with a free port.
+    has_admin = any(line.startswith("admin:") for line in options.wharf_extra_yaml.splitlines())
+    admin = "" if has_admin else "admin:\n  enabled: false\n"
+    return admin + "\n".join(
         [
             "broker:",
             f"  allow_anonymous: {flag(options.allow_anonymous)}",

@@ -1,0 +1,112 @@
+public import Logging
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Writes one line per event to standard error, as journald and `docker logs` expect:
+/// `TIME LEVEL LABEL: message key=value ...`, with line breaks inside a message or value
+/// escaped so that an event never spans two lines. The level comes from shared ``LogLevels``.
+public struct WharfLogHandler: LogHandler {
+    /// The logger's label, such as `wharf.broker`.
+    public let label: String
+    let component: Substring
+    let levels: LogLevels
+    private var levelOverride: Logger.Level?
+    /// Metadata added to every line of this logger.
+    public var metadata: Logger.Metadata = [:]
+    /// Adds task-local metadata.
+    public var metadataProvider: Logger.MetadataProvider?
+
+    /// Creates a handler for `label`; its component is the last dotted part of the label.
+    public init(label: String, levels: LogLevels) {
+        self.label = label
+        self.component = label.split(separator: ".").last ?? Substring(label)
+        self.levels = levels
+    }
+
+    /// The component's level from the shared table, unless set on this logger.
+    public var logLevel: Logger.Level {
+        get { levelOverride ?? levels.level(for: String(component)) }
+        set { levelOverride = newValue }
+    }
+
+    /// Reads or changes one metadata value.
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    /// Formats and writes the event.
+    public func log(event: LogEvent) {
+        var all = metadata
+        if let provided = metadataProvider?.get() { all.merge(provided) { _, new in new } }
+        if let extra = event.metadata { all.merge(extra) { _, new in new } }
+        let line = Self.format(
+            time: Self.timestamp(),
+            level: event.level,
+            label: label,
+            message: event.message.description,
+            metadata: all
+        )
+        Self.emit(line)
+    }
+
+    /// One line: `time level label: message key=value ...` with keys sorted.
+    static func format(time: String, level: Logger.Level, label: String, message: String, metadata: Logger.Metadata)
+        -> String
+    {
+        var line = "\(time) \(level) \(label): \(escaped(message))"
+        for key in metadata.keys.sorted() {
+            guard let value = metadata[key] else { continue }
+            line += " \(key)=\(quoted(escaped(value.description)))"
+        }
+        return line + "\n"
+    }
+
+    /// Line breaks as `\n`, so that one event stays one line.
+    static func escaped(_ text: String) -> String {
+        guard text.contains(where: { $0.isNewline }) else { return text }
+        var result = ""
+        for character in text {
+            switch character {
+            case "\n", "\r\n": result += "\\n"
+            case "\r": result += "\\r"
+            default: result.append(character)
+            }
+        }
+        return result
+    }
+
+    /// Values with spaces in double quotes, so `key=value` pairs stay parseable.
+    static func quoted(_ text: String) -> String {
+        guard text.isEmpty || text.contains(where: { $0 == " " || $0 == "\"" }) else { return text }
+        return "\"" + text.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"") + "\""
+    }
+
+    static func timestamp() -> String {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        var seconds = now.tv_sec
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        let milliseconds = Int(now.tv_nsec / 1_000_000)
+        let fraction =
+            milliseconds < 10 ? "00\(milliseconds)" : milliseconds < 100 ? "0\(milliseconds)" : "\(milliseconds)"
+        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T"
+            + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)).\(fraction)Z"
+    }
+
+    /// One `write(2)` per line, so lines from several threads never interleave.
+    static func emit(_ line: String) {
+        var bytes = Array(line.utf8)[...]
+        while !bytes.isEmpty {
+            let written = bytes.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
+            guard written > 0 else { return }
+            bytes = bytes.dropFirst(written)
+        }
+    }
+}

@@ -1,0 +1,46 @@
+/// The admin HTTP API (`admin:` section): health, Prometheus metrics, status and effective config.
+public struct AdminConfig: Sendable, Equatable {
+    /// Whether the admin API runs.
+    public var enabled: Bool
+    /// The address it listens on: an IP address or host name.
+    public var host: String
+    /// The TCP port it listens on.
+    public var port: Int
+    /// Whether `listen` may name an address other than a loopback one; the API has no
+    /// authentication, so opening it to a network is a deliberate choice.
+    public var allowRemote: Bool
+
+    /// Creates the section.
+    public init(enabled: Bool = true, host: String = "127.0.0.1", port: Int = 9883, allowRemote: Bool = false) {
+        self.enabled = enabled
+        self.host = host
+        self.port = port
+        self.allowRemote = allowRemote
+    }
+
+    /// `host:port` as written in the config (`[::1]:9883` for IPv6).
+    public var listen: String {
+        host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+    }
+
+    /// Splits `HOST:PORT` or `[IPv6]:PORT`; `nil` when it is not of that form.
+    public static func parseListen(_ text: String) -> (host: String, port: Int)? {
+        guard let colon = text.lastIndex(of: ":") else { return nil }
+        var host = Substring(text[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") {
+            host = host.dropFirst().dropLast()
+        } else if host.contains(":") {
+            return nil
+        }
+        guard !host.isEmpty, let port = Int(text[text.index(after: colon)...]), (1...65_535).contains(port) else {
+            return nil
+        }
+        return (String(host), port)
+    }
+
+    /// Whether `host` can only be reached from this machine: 127.0.0.0/8, ::1 or `localhost`.
+    public static func isLoopback(_ host: String) -> Bool {
+        if host == "localhost" || host == "::1" || host == "0:0:0:0:0:0:0:1" { return true }
+        return NameRules.isIPv4(host) && host.hasPrefix("127.")
+    }
+}

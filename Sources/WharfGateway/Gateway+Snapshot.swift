@@ -1,0 +1,102 @@
+import Store
+import Uplink
+import WharfCore
+
+/// The store-and-forward queue at one moment, for metrics and status pages.
+public struct QueueSnapshot: Sendable, Hashable {
+    /// Records waiting to go upstream.
+    public var depth: Int
+    /// Their size in bytes.
+    public var bytes: Int
+    /// Age of the oldest record in seconds; 0 when the queue is empty.
+    public var oldestAgeSeconds: Double
+    /// Records appended since start.
+    public var appended: Int
+    /// Records removed after the cloud acknowledged them, since start.
+    public var removed: Int
+    /// Transactions committed since start.
+    public var commits: Int
+    /// Records dropped since start, by reason (`overflow-drop-oldest`, `expired`, `disk-full`, ...).
+    public var dropped: [String: Int]
+    /// Unreadable records found and deleted since start.
+    public var corruptRecords: Int
+    /// Database operations that failed since start.
+    public var writeErrors: Int
+}
+
+/// The uplink at one moment, for metrics and status pages.
+public struct UplinkSnapshot: Sendable, Hashable {
+    /// `connecting`, `connected`, `backing-off` or `stopped`.
+    public var state: String
+    /// Reconnect attempts after a failed attempt or a lost link, since start.
+    public var reconnects: Int
+    /// Why the last attempt failed or the link dropped; nil while connected.
+    public var lastError: String?
+    /// QoS 1 publishes awaiting PUBACK.
+    public var inFlight: Int
+    /// Records published (first transmissions).
+    public var published: Int
+    /// Records resent after a reconnect.
+    public var resent: Int
+    /// Records the cloud acknowledged.
+    public var acknowledged: Int
+    /// Records the cloud refused with an MQTT 5 reason code.
+    public var rejected: Int
+    /// Messages received from cloud subscriptions.
+    public var received: Int
+    /// MQTT bytes written to the cloud broker.
+    public var bytesSent: Int
+    /// MQTT bytes read from the cloud broker.
+    public var bytesReceived: Int
+    /// Records acknowledged per second over roughly the last second.
+    public var drainRatePerSecond: Double
+}
+
+extension Gateway {
+    /// The queue's counters, or nil when the uplink (and so the queue) is disabled.
+    public func queueSnapshot() -> QueueSnapshot? {
+        guard let forwardQueue else { return nil }
+        let statistics = forwardQueue.statistics
+        let now = SystemWallClock().millisecondsSinceEpoch()
+        var dropped: [String: Int] = [:]
+        for reason in ForwardDropReason.allCases {
+            dropped[reason.rawValue] = statistics.drops(reason)
+        }
+        return QueueSnapshot(
+            depth: statistics.depth,
+            bytes: statistics.bytes,
+            oldestAgeSeconds: statistics.oldestEnqueuedAt.map { Double(max(0, now - $0)) / 1000 } ?? 0,
+            appended: statistics.appended,
+            removed: statistics.removed,
+            commits: statistics.commits,
+            dropped: dropped,
+            corruptRecords: statistics.corruptRecords,
+            writeErrors: statistics.writeErrors
+        )
+    }
+
+    /// The uplink's state and counters, or nil when the uplink is disabled.
+    public func uplinkSnapshot() -> UplinkSnapshot? {
+        guard let status = uplinkStatus?() else { return nil }
+        return UplinkSnapshot(
+            state: status.state.rawValue,
+            reconnects: status.reconnects,
+            lastError: status.lastError,
+            inFlight: status.inFlight,
+            published: status.published,
+            resent: status.resent,
+            acknowledged: status.acknowledged,
+            rejected: status.rejected,
+            received: status.received,
+            bytesSent: status.bytesSent,
+            bytesReceived: status.bytesReceived,
+            drainRatePerSecond: status.drainRatePerSecond
+        )
+    }
+
+    /// Returns once the database writer has committed everything submitted so far: a no-op
+    /// round trip that proves the writer thread still answers.
+    public func probeStore() async {
+        await database.flush()
+    }
+}

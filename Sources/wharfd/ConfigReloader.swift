@@ -1,0 +1,109 @@
+import AdminAPI
+import Logging
+import ServiceLifecycle
+import UnixSignals
+import WharfConfig
+import WharfSupport
+
+/// Reloads the configuration file on SIGHUP. An invalid file changes nothing: every problem is
+/// logged and the daemon keeps its configuration. A valid one is applied where that is possible
+/// without dropping clients (log levels, adapters); changes to sections that need a restart are
+/// logged as such and stay out of the effective configuration until then.
+struct ConfigReloader: Service, CustomStringConvertible {
+    let path: String
+    let hangups: UnixSignalsSequence
+    let runtime: DaemonRuntime
+    let levels: LogLevels
+    let notifier: SystemdNotifier
+    /// The command-line overrides given at start (`--listen`, `--data-dir`), applied again.
+    let overrides: @Sendable (inout WharfConfiguration) -> Void
+    let logger = Logger(label: "wharf.reload")
+
+    /// Sections that only take effect when the daemon starts.
+    static let restartSections: [(String, @Sendable (WharfConfiguration, WharfConfiguration) -> Bool)] = [
+        ("gateway", { $0.gateway != $1.gateway }),
+        ("storage", { $0.storage != $1.storage }),
+        ("broker", { $0.broker != $1.broker }),
+        ("uplink", { $0.uplink != $1.uplink }),
+        ("admin", { $0.admin != $1.admin }),
+    ]
+
+    var description: String { "ConfigReloader" }
+
+    func run() async {
+        for await _ in hangups.cancelOnGracefulShutdown() {
+            reload()
+        }
+    }
+
+    /// Reads, validates and applies the file once.
+    func reload() {
+        notifier.reloading(status: "reloading \(path)")
+        logger.notice("SIGHUP: reloading the configuration", metadata: ["config.file": "\(path)"])
+        var next: WharfConfiguration
+        do {
+            next = try ConfigFile.load(path: path)
+        } catch {
+            // The last line only counts the problems above it.
+            let lines = error.description.split(separator: "\n").map(String.init)
+            reject(lines.count > 1 && lines.last?.hasSuffix("found") == true ? Array(lines.dropLast()) : lines)
+            return
+        }
+        overrides(&next)
+        let current = runtime.configuration
+        var effective = current
+        var applied: [String] = []
+
+        do {
+            let (stopped, started) = try runtime.supervisor.apply(next.adapters, file: path)
+            effective.adapters = next.adapters
+            if !stopped.isEmpty || !started.isEmpty {
+                applied.append("adapters")
+                logger.notice(
+                    "adapters changed",
+                    metadata: [
+                        "adapters.stopped": "\(stopped.joined(separator: ","))",
+                        "adapters.started": "\(started.joined(separator: ","))",
+                    ]
+                )
+            }
+        } catch {
+            reject(error.issues.map(\.description))
+            return
+        }
+        if next.log != current.log {
+            levels.update(next.log)
+            effective.log = next.log
+            applied.append("log")
+            logger.notice("log levels changed", metadata: ["log.level": "\(next.log.level.rawValue)"])
+        }
+        var pending: [String] = []
+        for (section, changed) in Self.restartSections where changed(next, current) {
+            pending.append("\(section): changed; takes effect after restart")
+            logger.warning(
+                "configuration section changed; takes effect after restart", metadata: ["config.section": "\(section)"])
+        }
+        runtime.applied(effective)
+        runtime.recordReload(outcome: "applied", messages: pending)
+        let summary = applied.isEmpty ? "nothing to apply live" : "applied \(applied.joined(separator: ", "))"
+        let restart =
+            pending.isEmpty ? "" : "; restart needed for \(pending.count) section\(pending.count == 1 ? "" : "s")"
+        logger.notice("configuration reloaded", metadata: ["reload.applied": "\(applied.joined(separator: ","))"])
+        notifier.ready(status: "reloaded: \(summary)\(restart); \(runtime.statusLine())")
+    }
+
+    private func reject(_ problems: [String]) {
+        for problem in problems {
+            logger.error("reload rejected", metadata: ["config.problem": "\(problem)"])
+        }
+        logger.error(
+            "reload rejected; still running on the previous configuration",
+            metadata: ["config.file": "\(path)", "config.problems": "\(problems.count)"]
+        )
+        runtime.recordReload(outcome: "rejected", messages: problems)
+        notifier.ready(
+            status:
+                "reload rejected (\(problems.first ?? "invalid configuration")); running on the previous configuration"
+        )
+    }
+}

@@ -1,6 +1,0 @@
-import AdminAPI
-import Testing
-
-@Test func apiPrefixIsVersioned() {
-    #expect(AdminAPI.apiPrefix == "/api/v1")
-}

@@ -1,0 +1,46 @@
+import AdminAPI
+import Logging
+import NIOCore
+import Synchronization
+import Testing
+import WharfConfig
+
+@Suite struct AdminServerTests {
+    /// The routes through a real listener on 127.0.0.1, with a plain-socket client.
+    @Test func servesTheRoutesOverHTTP() async throws {
+        let port = freePort()
+        let bound = Mutex<SocketAddress?>(nil)
+        let server = AdminServer(
+            routes: AdminRoutes(provider: FakeProvider(), registry: testRegistry),
+            configuration: AdminConfig(port: port),
+            logger: Logger(label: "test.admin"),
+            onBound: { address in bound.withLock { $0 = address } }
+        )
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await server.run() }
+            for _ in 0..<200 where bound.withLock({ $0 }) == nil {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            #expect(bound.withLock { $0?.port } == port)
+
+            let health = try #require(httpGet(port: port, path: "/healthz"))
+            #expect(health.hasPrefix("HTTP/1.1 200"))
+            #expect(health.hasSuffix("\r\n\r\nok\n"))
+            #expect(health.lowercased().contains("content-type: text/plain"))
+
+            let status = try #require(httpGet(port: port, path: "/api/v1/status"))
+            #expect(status.hasPrefix("HTTP/1.1 200"))
+            #expect(status.contains("\"gateway_id\" : \"gw-test\""))
+
+            let config = try #require(httpGet(port: port, path: "/api/v1/config"))
+            #expect(config.contains("\"admin\": {"))
+
+            let metrics = try #require(httpGet(port: port, path: "/metrics"))
+            #expect(metrics.contains("wharf_test_queue_depth"))
+
+            let missing = try #require(httpGet(port: port, path: "/nothing"))
+            #expect(missing.hasPrefix("HTTP/1.1 404"))
+            group.cancelAll()
+        }
+    }
+}

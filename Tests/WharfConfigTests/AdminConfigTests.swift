@@ -1,0 +1,48 @@
+import Testing
+import WharfConfig
+
+@Suite struct AdminConfigTests {
+    @Test func defaultsListenOnLoopback() {
+        let admin = WharfConfiguration.default.admin
+        #expect(admin.enabled)
+        #expect(admin.host == "127.0.0.1")
+        #expect(admin.port == 9883)
+        #expect(!admin.allowRemote)
+        #expect(admin.listen == "127.0.0.1:9883")
+    }
+
+    @Test func readsEverySetting() throws {
+        let configuration = try #require(
+            loadValid("admin:\n  enabled: false\n  listen: \"[::1]:9000\"\n  allow_remote: false\n"))
+        #expect(configuration.admin == AdminConfig(enabled: false, host: "::1", port: 9000))
+        #expect(configuration.admin.listen == "[::1]:9000")
+    }
+
+    @Test(arguments: ["127.0.0.1:1", "127.0.1.5:9883", "localhost:9883", "[::1]:65535"])
+    func acceptsLoopbackAddresses(listen: String) {
+        #expect(loadValid("admin:\n  listen: \"\(listen)\"\n") != nil)
+    }
+
+    @Test func refusesANetworkAddressUnlessAllowed() throws {
+        let found = issues(of: "admin:\n  listen: 0.0.0.0:9883\n")
+        #expect(found.count == 1)
+        #expect(found.first?.path == "admin.listen")
+        #expect(found.first?.line == 2)
+        #expect(found.first?.message.contains("allow_remote: true") == true)
+
+        let open = try #require(loadValid("admin:\n  listen: 0.0.0.0:9883\n  allow_remote: true\n"))
+        #expect(open.admin.host == "0.0.0.0")
+    }
+
+    @Test(arguments: ["9883", "127.0.0.1", "127.0.0.1:0", "127.0.0.1:70000", "::1:9883", ":9883", "a b:1"])
+    func refusesMalformedAddresses(listen: String) {
+        let found = issues(of: "admin:\n  listen: \"\(listen)\"\n")
+        #expect(found.map(\.path) == ["admin.listen"])
+        #expect(found.first?.message.hasPrefix("expected HOST:PORT") == true)
+    }
+
+    @Test func reportsEveryProblemAtOnce() {
+        let found = issues(of: "admin:\n  enabled: maybe\n  listen: nowhere\n  allow_remot: true\n")
+        #expect(found.map(\.path).sorted() == ["admin.allow_remot", "admin.enabled", "admin.listen"])
+    }
+}
