@@ -87,7 +87,7 @@ install -m 0640 "$repo/etc/wharf/wharf.yaml" "$root/etc/wharf/wharf.yaml"
 install -m 0644 "$repo/systemd/wharf.service" "$root/lib/systemd/system/wharf.service"
 install -m 0644 "$here/copyright" "$root/usr/share/doc/wharf/copyright"
 install -m 0644 "$repo/README.md" "$repo/docs/install.md" "$repo/docs/configuration.md" \
-    "$root/usr/share/doc/wharf/"
+    "$repo/docs/operations.md" "$root/usr/share/doc/wharf/"
 sed -e "s|@VERSION@|$deb_version|" -e "s|@UPSTREAM_VERSION@|$upstream_version|" \
     -e "s|@MAINTAINER@|$maintainer|" -e "s|@DATE@|$(date -u -R -d "@$SOURCE_DATE_EPOCH")|" \
     "$here/changelog.in" | gzip -9n >"$root/usr/share/doc/wharf/changelog.Debian.gz"

@@ -62,8 +62,10 @@ log "ok   lintian: no error or warning left"
 work="$(mktemp -d /tmp/wharf-package-test.XXXXXX)"
 root="$work/root"
 wharfd_pid=""
+notify_pid=""
 cleanup() {
     if [ -n "$wharfd_pid" ]; then kill "$wharfd_pid" 2>/dev/null || true; fi
+    if [ -n "$notify_pid" ]; then kill "$notify_pid" 2>/dev/null || true; fi
     if [ "$mode" = chroot ]; then
         mountpoint -q "$root/proc" && umount "$root/proc"
         rm -rf "$work"
@@ -187,16 +189,44 @@ check "wharfd --version says $(echo "$version" | sed 's/-[^-]*$//')" \
     bash -c "chroot '${R:-/}' /usr/bin/wharfd --version | grep -qx 'wharfd ${version%-*}'"
 
 # --- 6. the daemon runs as wharf and answers MQTT from the host ---------------------------
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 port=1883
 listen=()
 if (exec 3<>/dev/tcp/127.0.0.1/1883) 2>/dev/null; then
-    port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+    port="$(free_port)"
     listen=(--listen "127.0.0.1:$port")
     log "1883 is taken on this machine: wharfd listens on 127.0.0.1:$port instead"
 fi
+# The admin API's port has no command-line override: a copy of the shipped config moves it.
+config=/etc/wharf/wharf.yaml
+admin_port=9883
+if (exec 3<>/dev/tcp/127.0.0.1/9883) 2>/dev/null; then
+    admin_port="$(free_port)"
+    config="$inside/package-test.yaml"
+    sed "s|^  #listen: \"127.0.0.1:9883\"$|  listen: \"127.0.0.1:$admin_port\"|" "$R/etc/wharf/wharf.yaml" >"$R$config"
+    chmod 0644 "$R$config"
+    chmod 0755 "$R$inside"
+    grep -q "^  listen: \"127.0.0.1:$admin_port\"" "$R$config" || die "cannot move the admin API off 9883"
+    log "9883 is taken on this machine: the admin API listens on 127.0.0.1:$admin_port instead"
+fi
+# The systemd side of Type=notify and WatchdogSec: a datagram socket in the abstract
+# namespace (it needs no path inside the root), logging every message wharfd sends.
+notify_name="wharf-package-test-$$"
+python3 - "$notify_name" "$work/notify.log" <<'EOF' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind("\0" + sys.argv[1])
+with open(sys.argv[2], "a") as out:
+    while True:
+        out.write(s.recv(4096).decode(errors="replace").replace("\n", " ") + "\n")
+        out.flush()
+EOF
+notify_pid=$!
+sleep 0.3
+export NOTIFY_SOCKET="@$notify_name" WATCHDOG_USEC=2000000
 # PR_SET_MDWE (65) with PR_MDWE_REFUSE_EXEC_GAIN (1): the kernel's form of the unit's
 # MemoryDenyWriteExecute=, inherited through exec.
-python3 - "${R:-/}" "${as_wharf[@]}" /usr/bin/wharfd --config /etc/wharf/wharf.yaml "${listen[@]}" \
+python3 - "${R:-/}" "${as_wharf[@]}" /usr/bin/wharfd --config "$config" "${listen[@]}" \
     >"$work/wharfd.log" 2>&1 <<'EOF' &
 import ctypes, os, sys
 libc = ctypes.CDLL(None, use_errno=True)
@@ -205,6 +235,7 @@ if libc.prctl(65, 1, 0, 0, 0) != 0:
 os.execvp("chroot", ["chroot"] + sys.argv[1:])
 EOF
 wharfd_pid=$!
+unset NOTIFY_SOCKET WATCHDOG_USEC
 for _ in $(seq 100); do
     if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then break; fi
     kill -0 "$wharfd_pid" 2>/dev/null || break
@@ -228,12 +259,26 @@ check "a subscriber on the host receives a publish through wharfd" \
 check "a retained message is served to a new subscriber" bash -c \
     "[ \"\$(mosquitto_sub -h 127.0.0.1 -p $port -t package-test/retained -C 1 -W 10)\" = kept ]"
 check "wharfd keeps its state in /var/lib/wharf as wharf" \
-    bash -c "[ \"\$(stat -c %U '$R/var/lib/wharf/wharf.db' 2>/dev/null)\" = wharf ]"
+    bash -c "[ \"\$(stat -c %u '$R/var/lib/wharf/wharf.db' 2>/dev/null)\" = '$uid' ]"
+check "the admin API answers /healthz from the host" python3 -c \
+    "import urllib.request as u; assert u.urlopen('http://127.0.0.1:$admin_port/healthz', timeout=5).status == 200"
+check "wharfctl status reports a healthy daemon" \
+    bash -c "chroot '${R:-/}' /usr/bin/wharfctl status --url http://127.0.0.1:$admin_port >&2"
+kill -HUP "$wharfd_pid" 2>/dev/null || true
+sleep 2.5
+check "sd_notify: READY=1 with a STATUS= line" grep -q 'READY=1.*STATUS=\|STATUS=.*READY=1' "$work/notify.log"
+check "sd_notify: WATCHDOG=1 pings (WATCHDOG_USEC=2s)" grep -q 'WATCHDOG=1' "$work/notify.log"
+check "sd_notify: RELOADING=1 on SIGHUP, then READY=1 again" \
+    bash -c "grep -A1000 RELOADING=1 '$work/notify.log' | tail -n +2 | grep -q READY=1"
 kill -TERM "$wharfd_pid" 2>/dev/null || true
 status=0
 wait "$wharfd_pid" || status=$?
 wharfd_pid=""
 check "wharfd stops cleanly on SIGTERM (exit status $status)" test "$status" -eq 0
+check "sd_notify: STOPPING=1 on SIGTERM" grep -q 'STOPPING=1' "$work/notify.log"
+kill "$notify_pid" 2>/dev/null || true
+wait "$notify_pid" 2>/dev/null || true
+notify_pid=""
 if [ "$failures" -gt 0 ]; then sed 's/^/    wharfd: /' "$work/wharfd.log" >&2; fi
 
 # --- 7. upgrade: edited config and data survive -----------------------------------------

@@ -11,9 +11,9 @@
 #   BENCH_OUT []        also write the table to this file
 #
 # The binaries measured are the ones in the .deb (stripped, static Swift runtime), run on
-# the config the package ships, with two overrides so that the run disturbs nothing:
-# --data-dir (a fresh temporary directory for each start) and --listen (a free port on
-# 127.0.0.1). wharfd runs as the invoking user, without systemd; this script is the
+# the config the package ships, with three changes so that the run disturbs nothing:
+# --data-dir (a fresh temporary directory for each start), --listen (a free port on
+# 127.0.0.1) and the admin API on another free port (admin.listen, in a copy of the file). wharfd runs as the invoking user, without systemd; this script is the
 # NOTIFY_SOCKET listener, as systemd would be.
 set -euo pipefail
 
@@ -43,7 +43,7 @@ import os, socket, statistics, subprocess, sys, time
 
 work, starts, idle = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
 wharfd = os.path.join(work, "root/usr/bin/wharfd")
-config = os.path.join(work, "root/etc/wharf/wharf.yaml")
+shipped = os.path.join(work, "root/etc/wharf/wharf.yaml")
 
 def free_port():
     with socket.socket() as s:
@@ -55,8 +55,19 @@ def accepts(port):
         s.settimeout(0.05)
         return s.connect_ex(("127.0.0.1", port)) == 0
 
+def config_with_admin_port(n):
+    text = open(shipped).read()
+    line = '  #listen: "127.0.0.1:9883"\n'
+    if line not in text:
+        raise SystemExit("the shipped config has no commented admin.listen line to change")
+    path = os.path.join(work, f"wharf-{n}.yaml")
+    with open(path, "w") as f:
+        f.write(text.replace(line, f'  listen: "127.0.0.1:{free_port()}"\n'))
+    return path
+
 def start(n):
     """Starts wharfd; returns (process, port, ms to READY=1 or None, ms to accepting)."""
+    config = config_with_admin_port(n)
     port = free_port()
     data = os.path.join(work, f"data-{n}")
     path = os.path.join(work, f"notify-{n}")
