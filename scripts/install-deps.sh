@@ -3,6 +3,7 @@
 #   scripts/install-deps.sh run    what building and running wharfd needs
 #   scripts/install-deps.sh test   plus the test peers (Mosquitto, its clients, Python venv)
 #   scripts/install-deps.sh bench  plus what the benchmark script needs
+#   scripts/install-deps.sh package  what building the .deb and its install test need
 set -euo pipefail
 
 purpose="${1:-run}"
@@ -12,10 +13,15 @@ build_libraries=(libsqlite3-dev libmodbus-dev libcoap3-dev)
 # Real peers the tests and benchmarks talk to: Mosquitto, libcoap's command-line client and
 # server, socat for serial (RTU) pairs, OpenSSL for test certificates, Python for pytest.
 test_peers=(openssl mosquitto mosquitto-clients libcoap3-bin socat python3 python3-venv procps)
+# The .deb and its install test: dpkg-shlibdeps (dpkg-dev), strip (binutils), lintian,
+# debootstrap for a fresh Debian root, systemd-analyze (systemd), setpriv (util-linux),
+# MQTT clients and Python to talk to the installed daemon and time its start.
+package_tools=(dpkg-dev binutils lintian debootstrap systemd util-linux mosquitto-clients python3)
 case "$purpose" in
     run) packages+=("${build_libraries[@]}") ;;
-    test | bench) packages+=("${build_libraries[@]}" "${test_peers[@]}") ;;
-    *) echo "usage: $0 run|test|bench" >&2; exit 2 ;;
+    test | bench) packages+=("${build_libraries[@]}" "${test_peers[@]}" "${package_tools[@]}") ;;
+    package) packages+=("${build_libraries[@]}" "${package_tools[@]}") ;;
+    *) echo "usage: $0 run|test|bench|package" >&2; exit 2 ;;
 esac
 
 if ! command -v swift >/dev/null 2>&1; then

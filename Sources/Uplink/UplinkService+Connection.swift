@@ -37,7 +37,7 @@ extension UplinkService {
         let timeout = TimeAmount.nanoseconds(Int64(clamping: configuration.connectTimeout.milliseconds * 1_000_000))
         return try await ClientBootstrap(group: eventLoopGroup)
             .connectTimeout(timeout)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .connect(host: configuration.host, port: configuration.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations

@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# Builds wharf_<version>-<revision>_<arch>.deb with dpkg-deb from release binaries.
+#
+#   packaging/build-deb.sh --bin-dir DIR [--out DIR] [--revision N]
+#
+#   --bin-dir   where wharfd and wharfctl were built (swift build -c release
+#               --static-swift-stdlib --show-bin-path); `make deb` builds them first
+#   --out       where the .deb goes (default: dist)
+#   --revision  the Debian revision (default: 1, or DEB_REVISION)
+#   MAINTAINER  the Maintainer field and changelog signature
+#
+# The version comes from the binary (`wharfd --version`), which prints the Swift constant
+# `wharfVersion` of Sources/WharfCore/WharfVersion.swift; the build stops if the two differ
+# (a stale binary). The architecture is the build machine's (`dpkg --print-architecture`):
+# the same script on an arm64 builder makes an arm64 package. Depends is computed by
+# dpkg-shlibdeps from what the binaries link; the build stops if it cannot be.
+# Prints the path of the .deb on the last line.
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")" && pwd)"
+repo="$(dirname "$here")"
+bin_dir=""
+out_dir="dist"
+revision="${DEB_REVISION:-1}"
+maintainer="${MAINTAINER:-Wharf maintainers <maintainers@wharf.example.org>}"
+
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --bin-dir) bin_dir="$2"; shift 2 ;;
+        --out) out_dir="$2"; shift 2 ;;
+        --revision) revision="$2"; shift 2 ;;
+        *) echo "usage: $0 --bin-dir DIR [--out DIR] [--revision N]" >&2; exit 2 ;;
+    esac
+done
+
+fail() {
+    echo "build-deb: $*" >&2
+    exit 1
+}
+
+[ -n "$bin_dir" ] || fail "--bin-dir is required (the release build's bin directory)"
+for tool in dpkg-deb dpkg-shlibdeps strip gzip; do
+    command -v "$tool" >/dev/null 2>&1 || fail "$tool is missing (scripts/install-deps.sh package installs it)"
+done
+for binary in wharfd wharfctl; do
+    [ -x "$bin_dir/$binary" ] || fail "$bin_dir/$binary is missing: build it with swift build -c release --static-swift-stdlib"
+done
+
+# Version: from the binary, checked against the one place it is written in the source.
+upstream_version="$("$bin_dir/wharfd" --version | awk '{ print $2 }')"
+source_version="$(sed -n 's/^public let wharfVersion = "\(.*\)"$/\1/p' "$repo/Sources/WharfCore/WharfVersion.swift")"
+[ -n "$upstream_version" ] || fail "$bin_dir/wharfd --version printed no version"
+[ "$upstream_version" = "$source_version" ] ||
+    fail "$bin_dir/wharfd is version '$upstream_version' but WharfVersion.swift says '$source_version': rebuild it"
+# Debian sorts '~' before anything: 1.0.0-rc1 becomes 1.0.0~rc1, older than 1.0.0.
+deb_version="${upstream_version//-/\~}-$revision"
+arch="$(dpkg --print-architecture)"
+
+mkdir -p "$out_dir"
+out_dir="$(cd "$out_dir" && pwd)"
+work="$(mktemp -d "$out_dir/.build-deb.XXXXXX")"
+trap 'rm -rf "$work"' EXIT
+root="$work/root"
+
+# Reproducible: every timestamp is the last commit's (or SOURCE_DATE_EPOCH).
+if [ -z "${SOURCE_DATE_EPOCH:-}" ]; then
+    SOURCE_DATE_EPOCH="$(git -C "$repo" log -1 --format=%ct 2>/dev/null || date +%s)"
+fi
+export SOURCE_DATE_EPOCH
+
+install -d -m 0755 "$root/DEBIAN" "$root/usr/bin" "$root/etc/wharf" "$root/lib/systemd/system" \
+    "$root/usr/lib/wharf/plugins" "$root/usr/share/doc/wharf" "$root/usr/share/man/man5" \
+    "$root/usr/share/man/man8" "$root/usr/share/lintian/overrides"
+
+# Binaries, stripped as dh_strip does it.
+for binary in wharfd wharfctl; do
+    install -m 0755 "$bin_dir/$binary" "$root/usr/bin/$binary"
+    strip --remove-section=.comment --remove-section=.note "$root/usr/bin/$binary"
+    # The Swift runtime must be inside the binary: Depends can only name Debian libraries.
+    if ldd "$root/usr/bin/$binary" | grep -E 'libswift|libFoundation|libdispatch|libBlocksRuntime|not found'; then
+        fail "$binary links the libraries above dynamically: build with --static-swift-stdlib"
+    fi
+done
+
+# Configuration (a conffile; postinst gives it to group wharf), unit, docs, man pages.
+install -m 0640 "$repo/etc/wharf/wharf.yaml" "$root/etc/wharf/wharf.yaml"
+install -m 0644 "$repo/systemd/wharf.service" "$root/lib/systemd/system/wharf.service"
+install -m 0644 "$here/copyright" "$root/usr/share/doc/wharf/copyright"
+install -m 0644 "$repo/README.md" "$repo/docs/install.md" "$repo/docs/configuration.md" \
+    "$repo/docs/operations.md" "$root/usr/share/doc/wharf/"
+sed -e "s|@VERSION@|$deb_version|" -e "s|@UPSTREAM_VERSION@|$upstream_version|" \
+    -e "s|@MAINTAINER@|$maintainer|" -e "s|@DATE@|$(date -u -R -d "@$SOURCE_DATE_EPOCH")|" \
+    "$here/changelog.in" | gzip -9n >"$root/usr/share/doc/wharf/changelog.Debian.gz"
+for page in wharfd.8 wharfctl.8 wharf.yaml.5; do
+    gzip -9n <"$here/man/$page" >"$root/usr/share/man/man${page##*.}/$page.gz"
+done
+install -m 0644 "$here/lintian-overrides" "$root/usr/share/lintian/overrides/wharf"
+install -m 0755 "$here/postinst" "$here/prerm" "$here/postrm" "$root/DEBIAN/"
+echo "/etc/wharf/wharf.yaml" >"$root/DEBIAN/conffiles"
+chmod 0644 "$root/DEBIAN/conffiles"
+
+# Depends: what the binaries link, as dpkg-shlibdeps finds it from the installed packages'
+# shlibs and symbols files. It fails on a library no package provides.
+mkdir -p "$work/shlibdeps/debian"
+printf 'Source: wharf\n\nPackage: wharf\nArchitecture: any\n' >"$work/shlibdeps/debian/control"
+shlibs="$(cd "$work/shlibdeps" && dpkg-shlibdeps -O "-e$root/usr/bin/wharfd" "-e$root/usr/bin/wharfctl")" ||
+    fail "dpkg-shlibdeps could not compute the dependencies (see above)"
+shlibs_depends="${shlibs#shlibs:Depends=}"
+[ "$shlibs" != "$shlibs_depends" ] && [[ "$shlibs_depends" == *libc6* ]] ||
+    fail "dpkg-shlibdeps printed no usable dependency line: '$shlibs'"
+# postinst and postrm use adduser, addgroup, deluser and delgroup; the unit's ExecReload
+# runs /bin/kill, which is procps's.
+depends="adduser, procps, $shlibs_depends"
+
+installed_size="$(du -s -k --apparent-size --exclude=DEBIAN "$root" | cut -f1)"
+sed -e "s|@VERSION@|$deb_version|" -e "s|@ARCH@|$arch|" -e "s|@MAINTAINER@|$maintainer|" \
+    -e "s|@INSTALLED_SIZE@|$installed_size|" -e "s|@DEPENDS@|$depends|" \
+    "$here/control.in" >"$root/DEBIAN/control"
+(cd "$root" && find . -type f ! -path './DEBIAN/*' -printf '%P\0' | LC_ALL=C sort -z | xargs -0 md5sum) \
+    >"$root/DEBIAN/md5sums"
+chmod 0644 "$root/DEBIAN/control" "$root/DEBIAN/md5sums"
+find "$root" -type d -exec chmod 0755 {} +
+find "$root" -exec touch --no-dereference -d "@$SOURCE_DATE_EPOCH" {} +
+
+deb="$out_dir/wharf_${deb_version}_${arch}.deb"
+dpkg-deb --root-owner-group -Zxz --build "$root" "$deb" >/dev/null
+echo "build-deb: Depends: $depends" >&2
+echo "$deb"
