@@ -13,8 +13,9 @@ extension UplinkService {
     func connect(schedule: inout ReconnectSchedule) async -> ConnectionOutcome {
         let host = configuration.host
         let port = configuration.port
+        let recorder = FirstErrorRecorder()
         do {
-            let channel = try await openChannel()
+            let channel = try await openChannel(recorder: recorder)
             return try await channel.executeThenClose { inbound, outbound in
                 var iterator = inbound.makeAsyncIterator()
                 let connect = connectPacket()
@@ -25,12 +26,14 @@ extension UplinkService {
                 return await serve(link, &iterator)
             }
         } catch {
-            return .failed(UplinkError.describing(error, host: host, port: port))
+            // Prefer what the pipeline saw first (a TLS handshake error) over its consequence.
+            let cause = error is ChannelError ? recorder.error ?? error : error
+            return .failed(UplinkError.describing(cause, host: host, port: port))
         }
     }
 
     /// Opens TCP (and TLS) with the MQTT decoder in the pipeline.
-    private func openChannel() async throws -> NIOAsyncChannel<MQTTPacket, ByteBuffer> {
+    private func openChannel(recorder: FirstErrorRecorder) async throws -> NIOAsyncChannel<MQTTPacket, ByteBuffer> {
         let sslContext = try configuration.tls?.makeContext(host: configuration.host, port: configuration.port)
         let sniName = configuration.tls?.sniName(host: configuration.host)
         let counter = bytesReceived
@@ -44,6 +47,7 @@ extension UplinkService {
                     if let sslContext {
                         try pipeline.addHandler(NIOSSLClientHandler(context: sslContext, serverHostname: sniName))
                     }
+                    try pipeline.addHandler(recorder)
                     try pipeline.addHandler(ByteCountingHandler(counter: counter))
                     // The version is learned from the CONNACK, so a 3.1.1-only server's refusal still decodes.
                     try pipeline.addHandler(ByteToMessageHandler(MQTTPacketDecoder(version: nil)))

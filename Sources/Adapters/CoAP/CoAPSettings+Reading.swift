@@ -1,3 +1,4 @@
+import CCoAP
 public import WharfConfig
 import WharfCore
 
