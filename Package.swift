@@ -202,6 +202,20 @@ let package = Package(
         ),
 
         .target(
+            name: "WharfChecks",
+            dependencies: [
+                "AdapterKit",
+                "Broker",
+                "WharfCoAP",
+                "WharfConfig",
+                "WharfCore",
+                "WharfModbus",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        .target(
             name: "WharfSupport",
             dependencies: ["WharfConfig", "WharfCore"],
             swiftSettings: swiftSettings
@@ -217,8 +231,7 @@ let package = Package(
                 "AdapterKit",
                 "WharfGateway",
                 "WharfSupport",
-                "WharfModbus",
-                "WharfCoAP",
+                "WharfChecks",
                 "AdminAPI",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -233,6 +246,7 @@ let package = Package(
             name: "wharfctl",
             dependencies: [
                 "WharfAuth",
+                "WharfChecks",
                 "WharfConfig",
                 "WharfCore",
                 "WharfSupport",

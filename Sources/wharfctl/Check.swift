@@ -1,4 +1,6 @@
 import ArgumentParser
+import WharfChecks
+import WharfConfig
 import WharfSupport
 
 /// `wharfctl check [FILE]`: validates a configuration file with the daemon's own rules.
@@ -9,12 +11,21 @@ struct Check: ParsableCommand {
     var file: String = "/etc/wharf/wharf.yaml"
 
     func run() throws {
+        let configuration: WharfConfiguration
         do {
-            _ = try ConfigFile.load(path: file)
-            print("\(file): OK")
+            configuration = try ConfigFile.load(path: file)
         } catch {
             printError(error.description)
             throw ExitCode(error.exitCode)
         }
+        // The same checks as `wharfd --check`: adapter sections and the broker's auth files.
+        let problems = ConfigCheck.problems(in: configuration, file: file)
+        guard problems.isEmpty else {
+            printError(
+                problems.joined(separator: "\n")
+                    + "\n\(file): \(problems.count) problem\(problems.count == 1 ? "" : "s") found")
+            throw ExitCode(1)
+        }
+        print("\(file): OK")
     }
 }

@@ -7,11 +7,10 @@ import NIOCore
 import NIOPosix
 import ServiceLifecycle
 import UnixSignals
-import WharfCoAP
 import WharfConfig
+import WharfChecks
 import WharfCore
 import WharfGateway
-import WharfModbus
 import WharfSupport
 
 #if canImport(Glibc)
@@ -150,34 +149,18 @@ struct Daemon {
 
     /// The adapters built into this wharfd.
     static func adapterRegistry() -> AdapterRegistry {
-        var registry = AdapterRegistry()
-        registry.register(ModbusAdapter.self)
-        registry.register(CoAPAdapter.self)
-        return registry
+        BuiltinAdapters.registry()
     }
 
-    /// Builds every adapter section (disabled ones too) without running it, as `--check` does,
-    /// and reports every problem of every section at once.
+    /// Builds every adapter section (disabled ones too) without running it and reads the
+    /// password and ACL files, as `--check` does, reporting every problem at once.
     static func checkAdapters(_ configuration: WharfConfiguration, file: String) throws(StartupError) {
-        let registry = adapterRegistry()
-        var issues: [ConfigIssue] = []
-        for config in configuration.adapters {
-            let context = AdapterContext(
-                name: config.name,
-                bus: CheckBus(),
-                logger: Logger(label: "wharf.check"),
-                clock: SystemClock()
-            )
-            do {
-                _ = try registry.makeAdapter(config: config, context: context, file: file)
-            } catch {
-                issues += error.issues
-            }
-        }
-        guard !issues.isEmpty else { return }
-        let lines = issues.map(\.description).joined(separator: "\n")
+        let problems = ConfigCheck.problems(in: configuration, file: file)
+        guard !problems.isEmpty else { return }
         throw StartupError(
-            "\(lines)\n\(file): \(issues.count) problem\(issues.count == 1 ? "" : "s") found", exitCode: 1)
+            problems.joined(separator: "\n") + "\n\(file): \(problems.count) problem\(problems.count == 1 ? "" : "s") found",
+            exitCode: 1
+        )
     }
 
     static func prepareDataDirectory(_ path: String) throws(StartupError) {
@@ -193,17 +176,3 @@ struct Daemon {
     }
 }
 
-/// The bus adapters are built with by `--check`: they are never run, so nothing is published.
-struct CheckBus: MessageBus {
-    func publish(_ message: Message) async throws(PublishError) -> PublishReceipt {
-        throw PublishError(reason: "shutting-down", message: "wharfd --check runs no adapters")
-    }
-
-    func subscribe(filter: String, qos: QoS, handler: @escaping @Sendable (Message) -> Void) throws(SubscribeError)
-        -> BusSubscription
-    {
-        throw SubscribeError(message: "wharfd --check runs no adapters")
-    }
-
-    func retainedMessages(matching filter: String) -> [Message] { [] }
-}

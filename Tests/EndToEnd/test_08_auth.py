@@ -18,7 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from wharf_e2e.broker import REPO_ROOT, Broker, BrokerOptions, broker_kind
+from wharf_e2e.admin import wharfctl as wharfctl_command
+from wharf_e2e.admin import wharfctl_path
+from wharf_e2e.broker import REPO_ROOT, Broker, BrokerOptions, broker_kind, render_wharf_yaml, wharfd_path
 from wharf_e2e.client import MqttClient
 
 WHARFCTL = os.environ.get("WHARFCTL", str(REPO_ROOT / ".build" / "debug" / "wharfctl"))
@@ -363,3 +365,33 @@ def test_malformed_files_stop_wharfd(tmp_path: Path) -> None:
     with pytest.raises(AssertionError) as failure:
         instance.start()
     assert str(tmp_path / "nope") in str(failure.value)
+
+
+@pytest.mark.wharf_only(reason="wharfd and wharfctl configuration checks")
+@pytest.mark.parametrize("tool", ["wharfd", "wharfctl"])
+def test_check_reads_the_password_and_acl_files(tmp_path: Path, tool: str) -> None:
+    """`wharfd --check` and `wharfctl check` catch a broken password or ACL file before a start does."""
+    if tool == "wharfctl" and not wharfctl_path().is_file():
+        pytest.skip("wharfctl not built (swift build --product wharfctl)")
+    bad = tmp_path / "passwd"
+    bad.write_text("# users of the line-1 panel\nbob\n")
+    config = tmp_path / "wharf.yaml"
+    config.write_text(render_wharf_yaml(BrokerOptions(password_file=str(bad))))
+    if tool == "wharfctl":
+        result = wharfctl_command("check", str(config))
+    else:
+        result = subprocess.run(
+            [str(wharfd_path()), "--check", "--config", str(config)], capture_output=True, text=True, timeout=20
+        )
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert f"{bad}:2:" in output, output
+
+    bad.write_text("")
+    if tool == "wharfctl":
+        good = wharfctl_command("check", str(config))
+    else:
+        good = subprocess.run(
+            [str(wharfd_path()), "--check", "--config", str(config)], capture_output=True, text=True, timeout=20
+        )
+    assert good.returncode == 0, good.stdout + good.stderr

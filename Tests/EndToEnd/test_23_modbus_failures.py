@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from wharf_e2e.admin import wharfctl, wharfctl_path
 from wharf_e2e.broker import BrokerOptions, free_port, render_wharf_yaml
 from wharf_e2e.modbus import ModbusSimulator, adapter_yaml, device_yaml, encode, iter_gaps, line_of, tcp
 from wharf_e2e.modbus_fixtures import modbus_devices, run_check, run_start, subscriber, wharfd_factory  # noqa: F401 - fixtures
@@ -208,11 +209,15 @@ def test_check_accepts_a_good_modbus_config(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-CHECK_MODES = pytest.mark.parametrize("mode", ["check", "start"])
+CHECK_MODES = pytest.mark.parametrize("mode", ["check", "wharfctl", "start"])
 
 
 def _validate(mode: str, path: Path):
-    """`wharfd --check`, or a start that must be refused with the same report."""
+    """`wharfd --check`, `wharfctl check`, or a start that must be refused with the same report."""
+    if mode == "wharfctl":
+        if not wharfctl_path().is_file():
+            pytest.skip("wharfctl not built (swift build --product wharfctl)")
+        return wharfctl("check", str(path))
     return run_check(path) if mode == "check" else run_start(path)
 
 

@@ -1,0 +1,14 @@
+public import AdapterKit
+import WharfCoAP
+import WharfModbus
+
+/// The adapters built into Wharf.
+public enum BuiltinAdapters {
+    /// A registry with every built-in adapter type.
+    public static func registry() -> AdapterRegistry {
+        var registry = AdapterRegistry()
+        registry.register(ModbusAdapter.self)
+        registry.register(CoAPAdapter.self)
+        return registry
+    }
+}
