@@ -41,6 +41,7 @@ bench:
 	scripts/install-deps.sh bench
 	scripts/bench.sh
 	scripts/bench-store.sh
+	scripts/bench-coap.sh
 
 clean:
 	rm -rf .build .wharf-data
