@@ -137,6 +137,8 @@ def test_wrong_psk_is_refused_and_wharfd_keeps_serving(psk: tuple[str, str], coa
     assert_code(secure_post(gateway, "t/sensors/good", b"good", SENSOR), "2.04")
     assert_coap_serves(gateway, watcher, "after/psk")
     assert [m.topic for m in watcher.messages.snapshot()] == ["sensors/good", "after/psk"]
+    # Handshake failures are logged (at info) with the peer's address.
+    assert "coap.peer=127.0.0.1:" in gateway.broker.log(), gateway.broker.log()[-3000:]
 
 
 def test_garbage_on_the_dtls_port_does_not_stop_it(coap_factory, coap_mqtt) -> None:

@@ -200,8 +200,9 @@ def test_get_with_garbage_observe_value(coap_factory, coap_mqtt) -> None:
     assert_coap_serves(gateway, watcher, "after/observe")
 
 
-def test_failures_are_logged_with_the_peer(coap_factory, coap_mqtt) -> None:
-    gateway = coap_factory()
+def test_refused_requests_are_logged_with_the_peer(coap_factory, coap_mqtt) -> None:
+    # Refused requests are logged at debug level (a device can send many): switch it on.
+    gateway = coap_factory(wharf_extra_yaml="log:\n  components:\n    coap: debug\n")
     watcher = coap_mqtt(gateway)
     watcher.subscribe("#", 1)
     raw = RawCoap(gateway)
@@ -213,7 +214,7 @@ def test_failures_are_logged_with_the_peer(coap_factory, coap_mqtt) -> None:
         raw.close()
     assert_coap_serves(gateway, watcher, "after/logged")
     log = gateway.broker.log()
-    assert f"127.0.0.1:{port}" in log, f"no log line names the peer 127.0.0.1:{port}:\n{log[-3000:]}"
+    assert f"coap.peer=127.0.0.1:{port}" in log, f"no log line names the peer 127.0.0.1:{port}:\n{log[-3000:]}"
 
 
 def test_uri_path_with_many_segments(coap_factory, coap_mqtt) -> None:
