@@ -162,6 +162,7 @@ let package = Package(
                 "AdapterKit",
                 "WharfConfig",
                 "WharfCore",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -336,6 +337,7 @@ let package = Package(
                 "AdapterKit",
                 "WharfConfig",
                 "WharfCore",
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

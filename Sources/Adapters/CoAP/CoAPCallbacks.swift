@@ -1,0 +1,118 @@
+import CCoAP
+import Logging
+import Metrics
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+// libcoap calls these C functions on the thread that runs coap_io_process, which is the thread
+// that owns the CoAPLoop stored as the context's app data; none of them captures anything.
+
+/// The loop that owns the context of `session`.
+private func loop(of session: OpaquePointer?) -> CoAPLoop? {
+    guard let session, let context = coap_session_get_context(session),
+        let data = coap_get_app_data(context)
+    else { return nil }
+    return Unmanaged<CoAPLoop>.fromOpaque(data).takeUnretainedValue()
+}
+
+/// Request handler of the adapter's resource (every method).
+func wharfCoAPRequest(
+    resource: OpaquePointer?,
+    session: OpaquePointer?,
+    request: OpaquePointer?,
+    query: UnsafePointer<coap_string_t>?,
+    response: OpaquePointer?
+) {
+    guard let resource, let session, let request, let response, let loop = loop(of: session) else { return }
+    loop.handle(resource: resource, session: session, request: request, query: query, response: response)
+}
+
+/// Session, DTLS and block-transfer events.
+func wharfCoAPEvent(session: OpaquePointer?, event: coap_event_t) -> Int32 {
+    guard let session, let loop = loop(of: session) else { return 0 }
+    loop.handleEvent(session: session, event: event)
+    return 0
+}
+
+/// A confirmable message was reset or timed out.
+func wharfCoAPNack(session: OpaquePointer?, sent: OpaquePointer?, reason: coap_nack_reason_t, mid: coap_mid_t) {
+    guard let session, let loop = loop(of: session) else { return }
+    loop.handleNack(session: session, mid: mid, sent: sent, reason: reason)
+}
+
+/// A response to a request of a client-side device session.
+func wharfCoAPResponse(
+    session: OpaquePointer?,
+    sent: OpaquePointer?,
+    received: OpaquePointer?,
+    mid: coap_mid_t
+) -> coap_response_t {
+    guard let session, let received, let loop = loop(of: session) else { return COAP_RESPONSE_OK }
+    return loop.deviceResponse(session: session, received: received) ? COAP_RESPONSE_OK : COAP_RESPONSE_FAIL
+}
+
+/// Frees the copy of a representation handed to coap_add_data_large_response.
+func wharfCoAPReleaseData(session: OpaquePointer?, data: UnsafeMutableRawPointer?) {
+    free(data)
+}
+
+/// The key of a PSK identity presented by a client; `nil` refuses the handshake.
+func wharfCoAPValidatePSK(
+    identity: UnsafeMutablePointer<coap_bin_const_t>?,
+    session: OpaquePointer?,
+    argument: UnsafeMutableRawPointer?
+) -> UnsafePointer<coap_bin_const_t>? {
+    guard let argument, let identity, let bytes = identity.pointee.s else { return nil }
+    let loop = Unmanaged<CoAPLoop>.fromOpaque(argument).takeUnretainedValue()
+    let name = String(decoding: UnsafeBufferPointer(start: bytes, count: identity.pointee.length), as: UTF8.self)
+    guard let key = loop.pskKeys[name] else {
+        loop.metrics.error(.dtls)
+        if let session { loop.log(session).info("unknown PSK identity '\(name)'") }
+        return nil
+    }
+    return UnsafePointer(key)
+}
+
+extension CoAPLoop {
+    /// Sets up PSK (and PKI when configured) and the DTLS endpoint.
+    func startDTLS(_ context: OpaquePointer) -> Result<Void, StartError> {
+        guard coap_dtls_is_supported() != 0 else {
+            return .failure(StartError(description: "this libcoap has no DTLS support"))
+        }
+        for entry in settings.dtls.psk {
+            let bytes = UnsafeMutablePointer<UInt8>.allocate(capacity: max(entry.key.count, 1))
+            bytes.initialize(from: entry.key, count: entry.key.count)
+            let key = UnsafeMutablePointer<coap_bin_const_t>.allocate(capacity: 1)
+            key.initialize(to: coap_bin_const_t(length: entry.key.count, s: bytes))
+            pskKeys[entry.identity] = key
+        }
+        if settings.dtls.usesPKI {
+            let dtls = settings.dtls
+            guard wharf_coap_set_pki(context, dtls.certFile, dtls.keyFile, dtls.caFile) != 0 else {
+                return .failure(StartError(description: "cannot load cert_file/key_file/ca_file for DTLS"))
+            }
+        }
+        if !settings.dtls.psk.isEmpty {
+            var setup = coap_dtls_spsk_t()
+            setup.version = UInt8(COAP_DTLS_SPSK_SETUP_VERSION)
+            setup.validate_id_call_back = wharfCoAPValidatePSK
+            setup.id_call_back_arg = Unmanaged.passUnretained(self).toOpaque()
+            // The first identity's key is the default libcoap falls back on; the callback decides.
+            if let first = settings.dtls.psk.first, let key = pskKeys[first.identity] {
+                setup.psk_info.key = key.pointee
+            }
+            guard coap_context_set_psk2(context, &setup) != 0 else {
+                return .failure(StartError(description: "libcoap refused the PSK setup"))
+            }
+        }
+        var address = coap_address_t()
+        guard wharf_coap_address(settings.bind, UInt16(settings.dtls.port), &address) == 0,
+            coap_new_endpoint(context, &address, COAP_PROTO_DTLS) != nil
+        else {
+            return .failure(StartError(description: "cannot listen on \(settings.bind):\(settings.dtls.port) (DTLS)"))
+        }
+        return .success(())
+    }
+}

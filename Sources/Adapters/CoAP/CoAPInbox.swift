@@ -1,0 +1,108 @@
+import AdapterKit
+import CCoAP
+import Synchronization
+import WharfCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Work handed to the libcoap thread from other threads (publish completions, messages for
+/// observers, commands, executor jobs). Posting from the libcoap thread itself never writes to
+/// the wake-up descriptor: the loop drains the inbox before it sleeps again.
+final class CoAPInbox: Sendable {
+    /// One piece of work.
+    enum Work: Sendable {
+        /// A job of a task that prefers the libcoap thread.
+        case job(UnownedJob)
+        /// The publish of request `id` finished.
+        case published(id: UInt64?, error: PublishError?)
+        /// A message arrived on an observed topic.
+        case message(Message)
+        /// A message arrived on a device's command topic.
+        case command(device: Int, Message)
+        /// Stop the loop.
+        case stop
+    }
+
+    private struct State {
+        var items: [Work] = []
+        var sleeping = false
+        var closed = false
+    }
+
+    private let state = Mutex(State())
+    /// The eventfd that wakes the loop from `poll`.
+    let wakeFD: Int32
+
+    init() {
+        wakeFD = wharf_coap_eventfd()
+    }
+
+    deinit {
+        if wakeFD >= 0 { _ = Glibc.close(wakeFD) }
+    }
+
+    /// Adds work and wakes the loop when it sleeps; `false` once the loop has ended.
+    @discardableResult
+    func post(_ work: Work) -> Bool {
+        let (accepted, wake) = state.withLock { state in
+            guard !state.closed else { return (false, false) }
+            state.items.append(work)
+            guard state.sleeping else { return (true, false) }
+            state.sleeping = false
+            return (true, true)
+        }
+        if wake { wharf_coap_wake(wakeFD) }
+        return accepted
+    }
+
+    /// Refuses further work: the loop has ended.
+    func close() {
+        state.withLock { $0.closed = true }
+    }
+
+    /// Takes all waiting work.
+    func take() -> [Work] {
+        state.withLock { state in
+            guard !state.items.isEmpty else { return [] }
+            let items = state.items
+            state.items.removeAll(keepingCapacity: true)
+            return items
+        }
+    }
+
+    /// Marks the loop as about to sleep; `false` (and no sleep) when work is waiting.
+    func prepareToSleep() -> Bool {
+        state.withLock { state in
+            if !state.items.isEmpty { return false }
+            state.sleeping = true
+            return true
+        }
+    }
+
+    /// Marks the loop as awake again; `drain` resets the eventfd after it fired.
+    func awake(drain: Bool) {
+        state.withLock { $0.sleeping = false }
+        if drain { wharf_coap_drain(wakeFD) }
+    }
+}
+
+/// Runs tasks on the libcoap thread, in the order they were started: publishes of one adapter
+/// reach the router in request order, and their completions run next to libcoap.
+final class CoAPExecutor: TaskExecutor {
+    let inbox: CoAPInbox
+
+    init(inbox: CoAPInbox) { self.inbox = inbox }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let unowned = UnownedJob(job)
+        // After the loop ended, a late continuation (a publish that outlived shutdown) runs here.
+        if !inbox.post(.job(unowned)) { unowned.runSynchronously(on: asUnownedTaskExecutor()) }
+    }
+
+    /// Runs one job; called only on the libcoap thread.
+    func run(_ job: UnownedJob) {
+        job.runSynchronously(on: asUnownedTaskExecutor())
+    }
+}

@@ -1,0 +1,262 @@
+import AdapterKit
+import CCoAP
+import Logging
+import Metrics
+import NIOCore
+import WharfCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+extension CoAPLoop {
+    /// Entry point of every request libcoap dispatches to the adapter's resource.
+    func handle(
+        resource: OpaquePointer,
+        session: OpaquePointer,
+        request: OpaquePointer,
+        query: UnsafePointer<coap_string_t>?,
+        response: OpaquePointer
+    ) {
+        let method: RequestMethod
+        switch coap_pdu_get_code(request) {
+        case COAP_REQUEST_CODE_GET: method = .get
+        case COAP_REQUEST_CODE_POST: method = .post
+        case COAP_REQUEST_CODE_PUT: method = .put
+        default: method = .other
+        }
+        if stopping {
+            answer(response, method, Rejection(.serviceUnavailable, "shutting down"))
+            return
+        }
+        let path = PDU.options(request, UInt16(COAP_OPTION_URI_PATH))
+        let identity = peerIdentity(session)
+        switch method {
+        case .post, .put:
+            ingest(
+                session: session, request: request, response: response, method: method, path: path, identity: identity)
+        case .get:
+            read(
+                resource: resource, session: session, request: request, query: query, response: response, path: path,
+                identity: identity)
+        case .other: answer(response, method, Rejection(.methodNotAllowed, "use POST, PUT or GET"))
+        }
+    }
+
+    /// Who is on the other end of `session`.
+    func peerIdentity(_ session: OpaquePointer) -> PeerIdentity {
+        guard coap_session_get_proto(session) == COAP_PROTO_DTLS else { return .plain }
+        guard let identity = coap_session_get_psk_identity(session), let bytes = identity.pointee.s else {
+            return .certificate
+        }
+        return .psk(String(decoding: UnsafeBufferPointer(start: bytes, count: identity.pointee.length), as: UTF8.self))
+    }
+
+    /// Answers in the handler (libcoap sends the response when the handler returns).
+    func answer(_ response: OpaquePointer, _ method: RequestMethod, _ rejection: Rejection) {
+        coap_pdu_set_code(response, wharf_coap_code(UInt32(rejection.code.number)))
+        if rejection.code == .requestEntityTooLarge {
+            PDU.addUInt(response, UInt16(COAP_OPTION_SIZE1), UInt32(clamping: settings.maxPayload))
+        }
+        PDU.addText(response, rejection.reason)
+        metrics.request(method, rejection.code)
+        if rejection.code.codeClass == 5 || rejection.code == .requestEntityTooLarge || rejection.code == .badRequest {
+            metrics.error(rejection.code.codeClass == 5 ? .publish : .malformed)
+        }
+    }
+
+    private func ingest(
+        session: OpaquePointer,
+        request: OpaquePointer,
+        response: OpaquePointer,
+        method: RequestMethod,
+        path: [[UInt8]],
+        identity: PeerIdentity
+    ) {
+        let body = PDU.body(request)
+        let topic: String
+        switch router.ingest(path: path, identity: identity, payloadSize: body.count) {
+        case .success(let found): topic = found
+        case .failure(let rejection):
+            log(session).debug(
+                "refused \(method.rawValue): \(rejection.reason)", metadata: ["coap.code": "\(rejection.code)"])
+            answer(response, method, rejection)
+            return
+        }
+        let confirmable = coap_pdu_get_type(request) == COAP_MESSAGE_CON
+        let exchange = ExchangeKey(session: UInt(bitPattern: session), mid: coap_pdu_get_mid(request))
+        if confirmable && inFlight.contains(exchange) {
+            // A retransmission while the first copy is still being published: its answer is coming.
+            coap_pdu_set_type(response, COAP_MESSAGE_NON)
+            return
+        }
+        var payload = ByteBufferAllocator().buffer(capacity: body.count)
+        if let pointer = body.pointer, body.count > 0 {
+            payload.writeBytes(UnsafeRawBufferPointer(start: pointer, count: body.count))
+        }
+        var properties = MessageProperties()
+        if let format = PDU.uint(request, UInt16(COAP_OPTION_CONTENT_FORMAT)), format <= UInt32(UInt16.max) {
+            properties.contentType = ContentFormat.contentType(for: UInt16(format))
+            if format == 0 { properties.payloadFormatIndicator = 1 }
+        }
+        let message = Message(
+            topic: topic,
+            payload: payload,
+            qos: router.qos(confirmable: confirmable),
+            retain: settings.ingest.retain,
+            properties: properties,
+            origin: .adapter(name: adapterName)
+        )
+        guard confirmable else {
+            startPublish(message, id: nil)
+            coap_pdu_set_code(response, wharf_coap_code(204))
+            metrics.request(method, .changed)
+            return
+        }
+        let id = nextRequestID
+        nextRequestID &+= 1
+        pending[id] = PendingRequest(
+            session: coap_session_reference(session),
+            exchange: exchange,
+            token: PDU.token(request),
+            method: method,
+            peer: PDU.peer(session)
+        )
+        inFlight.insert(exchange)
+        // A NON response with no code is dropped by libcoap: the piggybacked ACK goes out from
+        // completePublish once the router accepted the message.
+        coap_pdu_set_type(response, COAP_MESSAGE_NON)
+        startPublish(message, id: id)
+    }
+
+    /// Publishes on a task that prefers the libcoap thread, so publishes start in request order.
+    func startPublish(_ message: Message, id: UInt64?) {
+        let bus = self.bus
+        let inbox = self.inbox
+        Task(executorPreference: executor) {
+            var failure: PublishError?
+            do throws(PublishError) {
+                _ = try await bus.publish(message)
+            } catch {
+                failure = error
+            }
+            if id != nil || failure != nil { inbox.post(.published(id: id, error: failure)) }
+        }
+    }
+
+    /// Sends the piggybacked answer of a confirmable request whose publish finished.
+    func completePublish(id: UInt64?, error: PublishError?) {
+        if let error {
+            metrics.error(.publish)
+            logger.warning("publish refused: \(error)")
+        }
+        guard let id, let request = pending.removeValue(forKey: id) else { return }
+        inFlight.remove(request.exchange)
+        let code = error.map(CoAPCode.forPublishError) ?? .changed
+        let session = request.session
+        if let pdu = coap_pdu_init(
+            COAP_MESSAGE_ACK,
+            wharf_coap_code(UInt32(code.number)),
+            request.exchange.mid,
+            coap_session_max_pdu_size(session)
+        ) {
+            PDU.setToken(pdu, request.token)
+            if let error { PDU.addText(pdu, error.reason) }
+            _ = coap_send(session, pdu)
+        }
+        metrics.request(request.method, code)
+        coap_session_release(session)
+        if stopping && pending.isEmpty { running = false }
+    }
+
+    private func read(
+        resource: OpaquePointer,
+        session: OpaquePointer,
+        request: OpaquePointer,
+        query: UnsafePointer<coap_string_t>?,
+        response: OpaquePointer,
+        path: [[UInt8]],
+        identity: PeerIdentity
+    ) {
+        let topic: String
+        switch router.read(path: path, identity: identity) {
+        case .success(let found): topic = found
+        case .failure(let rejection):
+            answer(response, .get, rejection)
+            return
+        }
+        let retained = bus.retainedMessages(matching: topic).first { $0.topic == topic }
+        let key = ObserverKey(session: UInt(bitPattern: session), token: PDU.token(request))
+        var observing = false
+        switch PDU.uint(request, UInt16(COAP_OPTION_OBSERVE)) {
+        case 0?:
+            guard register(key, topic: topic, session: session) else {
+                answer(response, .get, Rejection(.serviceUnavailable, "too many observers"))
+                return
+            }
+            observing = true
+            PDU.addUInt(response, UInt16(COAP_OPTION_OBSERVE), nextObserveSequence())
+        case 1?:
+            deregister(key, reason: "deregistered")
+        default:
+            break
+        }
+        guard let retained else {
+            if observing {
+                coap_pdu_set_code(response, wharf_coap_code(205))
+                metrics.request(.get, .content)
+            } else {
+                answer(response, .get, Rejection(.notFound, "no retained message"))
+            }
+            return
+        }
+        coap_pdu_set_code(response, wharf_coap_code(205))
+        let representation = Representation(retained, now: clock.now())
+        let count = retained.payload.readableBytes
+        let copy = malloc(max(count, 1))
+        retained.payload.withUnsafeReadableBytes { bytes in
+            if let base = bytes.baseAddress, let copy { memcpy(copy, base, count) }
+        }
+        guard let copy else {
+            answer(response, .get, Rejection(.internalServerError, "out of memory"))
+            return
+        }
+        _ = coap_add_data_large_response(
+            resource,
+            session,
+            request,
+            response,
+            query,
+            representation.contentFormat,
+            representation.maxAge.map { Int32(clamping: $0) } ?? -1,
+            0,
+            count,
+            copy.assumingMemoryBound(to: UInt8.self),
+            wharfCoAPReleaseData,
+            copy
+        )
+        metrics.request(.get, .content)
+    }
+}
+
+/// How a message is sent as a CoAP representation.
+struct Representation {
+    /// The Content-Format number.
+    var contentFormat: UInt16
+    /// Seconds left before the message expires, `nil` when it does not expire.
+    var maxAge: UInt32?
+
+    init(_ message: Message, now: UInt64) {
+        if let type = message.properties.contentType, let format = ContentFormat.format(for: type) {
+            contentFormat = format
+        } else {
+            contentFormat = message.properties.payloadFormatIndicator == 1 ? 0 : 42
+        }
+        if let interval = message.properties.messageExpiryInterval {
+            let elapsed = now > message.receivedAt ? (now - message.receivedAt) / 1_000_000_000 : 0
+            maxAge = elapsed >= UInt64(interval) ? 0 : interval - UInt32(elapsed)
+        } else {
+            maxAge = nil
+        }
+    }
+}

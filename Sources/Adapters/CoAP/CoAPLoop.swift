@@ -1,0 +1,199 @@
+import AdapterKit
+import CCoAP
+import Logging
+import Metrics
+import WharfCore
+
+/// The libcoap context and everything that touches it. Created, used and destroyed on one
+/// dedicated thread; other threads reach it only through its ``CoAPInbox``.
+final class CoAPLoop {
+    /// One confirmable exchange: the session it came on and its message ID.
+    struct ExchangeKey: Hashable {
+        var session: UInt
+        var mid: Int32
+    }
+
+    /// One observation: the session and the token of its registration.
+    struct ObserverKey: Hashable, Sendable {
+        var session: UInt
+        var token: [UInt8]
+    }
+
+    /// A confirmable POST/PUT waiting for its publish before it is acknowledged.
+    struct PendingRequest {
+        var session: OpaquePointer
+        var exchange: ExchangeKey
+        var token: [UInt8]
+        var method: RequestMethod
+        var peer: String
+    }
+
+    let settings: CoAPSettings
+    let router: RequestRouter
+    let adapterName: String
+    let bus: any MessageBus
+    let logger: Logger
+    let clock: any WharfClock
+    let inbox: CoAPInbox
+    let executor: CoAPExecutor
+    let metrics: CoAPMetrics
+
+    var context: OpaquePointer?
+    var running = true
+    var stopping = false
+    var nextRequestID: UInt64 = 1
+    var pending: [UInt64: PendingRequest] = [:]
+    var inFlight: Set<ExchangeKey> = []
+    var observers: ObserverRegistry<ObserverKey>
+    var topicSubscriptions: [String: BusSubscription] = [:]
+    var observeSequence: UInt32 = 2
+    var notificationCounts: [ObserverKey: Int] = [:]
+    var confirmableNotifications: [ExchangeKey: ObserverKey] = [:]
+    var dtlsSessions: Set<UInt> = []
+    var pskKeys: [String: UnsafeMutablePointer<coap_bin_const_t>] = [:]
+    var devices: DeviceClients
+
+    init(settings: CoAPSettings, context: AdapterContext, inbox: CoAPInbox) {
+        self.settings = settings
+        self.router = RequestRouter(settings: settings)
+        self.adapterName = context.name
+        self.bus = context.bus
+        self.logger = context.logger
+        self.clock = context.clock
+        self.inbox = inbox
+        self.executor = CoAPExecutor(inbox: inbox)
+        self.metrics = CoAPMetrics(adapter: context.name)
+        self.observers = ObserverRegistry(limit: settings.observe.maxObservers)
+        self.devices = DeviceClients(settings: settings.devices, now: context.clock.now())
+    }
+
+    /// Why the server could not start.
+    struct StartError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// Creates the context, endpoints and handlers.
+    func start() -> Result<Void, StartError> {
+        coap_startup()
+        coap_set_log_level(LOG_ERR)
+        guard let context = coap_new_context(nil) else {
+            return .failure(StartError(description: "libcoap could not create a context"))
+        }
+        self.context = context
+        coap_set_app_data(context, Unmanaged.passUnretained(self).toOpaque())
+        coap_context_set_block_mode(context, UInt8(COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY))
+        coap_register_event_handler(context, wharfCoAPEvent)
+        coap_register_nack_handler(context, wharfCoAPNack)
+        coap_register_response_handler(context, wharfCoAPResponse)
+
+        var address = coap_address_t()
+        guard wharf_coap_address(settings.bind, UInt16(settings.port), &address) == 0 else {
+            return .failure(StartError(description: "bind '\(settings.bind)' is not an IP address"))
+        }
+        guard coap_new_endpoint(context, &address, COAP_PROTO_UDP) != nil else {
+            return .failure(StartError(description: "cannot listen on \(settings.bind):\(settings.port) (UDP)"))
+        }
+        if settings.dtls.enabled {
+            if case .failure(let error) = startDTLS(context) { return .failure(error) }
+        }
+        guard let resource = coap_resource_unknown_init2(wharfCoAPRequest, 0) else {
+            return .failure(StartError(description: "libcoap could not create the request handler"))
+        }
+        for method in [
+            COAP_REQUEST_GET, COAP_REQUEST_POST, COAP_REQUEST_PUT, COAP_REQUEST_DELETE, COAP_REQUEST_FETCH,
+            COAP_REQUEST_PATCH, COAP_REQUEST_IPATCH,
+        ] {
+            coap_register_handler(resource, method, wharfCoAPRequest)
+        }
+        coap_add_resource(context, resource)
+        return .success(())
+    }
+
+    /// Runs until `.stop` arrives and the pending publishes are answered.
+    func run() {
+        guard let context else { return }
+        let coapFD = coap_context_get_coap_fd(context)
+        if coapFD < 0 {
+            logger.warning("libcoap has no epoll support here; polling every 10 ms")
+        }
+        while running {
+            drainInbox()
+            guard running else { break }
+            devicesTick()
+            var now: coap_tick_t = 0
+            coap_ticks(&now)
+            var timeout = Int(coap_io_prepare_epoll(context, now))
+            if timeout == 0 || timeout > 1000 { timeout = 1000 }
+            if let delay = devices.nextDelay(now: clock.now()) {
+                timeout = min(timeout, Int(delay / 1_000_000) + 1)
+            }
+            if coapFD < 0 { timeout = min(timeout, 10) }
+            if inbox.prepareToSleep() {
+                let ready = wharf_coap_wait(
+                    coapFD >= 0 ? coapFD : inbox.wakeFD, coapFD >= 0 ? inbox.wakeFD : -1, Int32(timeout))
+                inbox.awake(drain: coapFD >= 0 ? ready & 2 != 0 : ready & 1 != 0)
+            }
+            _ = coap_io_process(context, UInt32.max)
+        }
+        shutdown(context)
+    }
+
+    /// Handles waiting work; jobs may post more, so it repeats a bounded number of rounds.
+    func drainInbox() {
+        for _ in 0..<8 {
+            let items = inbox.take()
+            if items.isEmpty { return }
+            for item in items {
+                switch item {
+                case .job(let job): executor.run(job)
+                case .published(let id, let error): completePublish(id: id, error: error)
+                case .message(let message): notifyObservers(message)
+                case .command(let device, let message): sendCommand(device: device, message)
+                case .stop: beginStop()
+                }
+            }
+        }
+    }
+
+    private func beginStop() {
+        stopping = true
+        for subscription in topicSubscriptions.values { subscription.cancel() }
+        topicSubscriptions.removeAll()
+        devices.cancelSubscriptions()
+        if pending.isEmpty { running = false }
+    }
+
+    /// Frees what a failed `start()` created.
+    func abandon() {
+        if let context {
+            shutdown(context)
+        } else {
+            inbox.close()
+        }
+    }
+
+    private func shutdown(_ context: OpaquePointer) {
+        for request in pending.values { coap_session_release(request.session) }
+        pending.removeAll()
+        for key in observers.removeAll(where: { _ in true }) {
+            if let session = OpaquePointer(bitPattern: key.key.session) { coap_session_release(session) }
+        }
+        metrics.observers.record(0)
+        devices.releaseSessions()
+        coap_free_context(context)
+        self.context = nil
+        for key in pskKeys.values {
+            UnsafeMutableRawPointer(mutating: key.pointee.s)?.deallocate()
+            key.deallocate()
+        }
+        pskKeys.removeAll()
+        inbox.close()
+    }
+
+    /// Logger metadata for one peer.
+    func log(_ session: OpaquePointer) -> Logger {
+        var logger = self.logger
+        logger[metadataKey: "coap.peer"] = "\(PDU.peer(session))"
+        return logger
+    }
+}

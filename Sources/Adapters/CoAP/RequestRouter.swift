@@ -1,0 +1,129 @@
+import WharfCore
+
+/// Who sent a request, as far as access rules care.
+public enum PeerIdentity: Sendable, Hashable {
+    /// A request without DTLS.
+    case plain
+    /// A DTLS session authenticated by this PSK identity.
+    case psk(String)
+    /// A DTLS session authenticated by a client certificate.
+    case certificate
+
+    /// The `{identity}` of topic templates: the PSK identity, empty otherwise.
+    public var templateValue: String {
+        if case .psk(let identity) = self { return identity }
+        return ""
+    }
+}
+
+/// A refused request: the code to answer and a short diagnostic payload.
+public struct Rejection: Error, Sendable, Hashable {
+    /// The response code.
+    public var code: CoAPCode
+    /// Diagnostic text for the payload and the log.
+    public var reason: String
+
+    /// Creates a rejection.
+    public init(_ code: CoAPCode, _ reason: String) {
+        self.code = code
+        self.reason = reason
+    }
+}
+
+/// The request methods the server distinguishes.
+public enum RequestMethod: String, Sendable, Hashable {
+    /// GET, possibly with Observe.
+    case get = "GET"
+    /// POST.
+    case post = "POST"
+    /// PUT.
+    case put = "PUT"
+    /// DELETE, FETCH, PATCH, iPATCH.
+    case other = "OTHER"
+}
+
+/// Turns request paths into topics and decides what a request may do; no I/O.
+public struct RequestRouter: Sendable {
+    /// The settings it decides by.
+    public let settings: CoAPSettings
+    /// Who may do what.
+    public let access: AccessPolicy
+
+    /// Creates a router for validated settings.
+    public init(settings: CoAPSettings) {
+        self.settings = settings
+        self.access = AccessPolicy(settings: settings)
+    }
+
+    /// The topic a request path names, or why it does not name one.
+    ///
+    /// `segments` are the raw Uri-Path options; the first ones must be the configured prefix.
+    public func topic(forPath segments: [[UInt8]], identity: PeerIdentity, template: TopicTemplate? = nil)
+        -> Result<String, Rejection>
+    {
+        let prefix = settings.ingest.pathPrefix
+        guard segments.count >= prefix.count,
+            zip(segments, prefix).allSatisfy({ $0.0.elementsEqual($0.1.utf8) })
+        else {
+            return .failure(Rejection(.notFound, "path outside /\(prefix.joined(separator: "/"))"))
+        }
+        let rest = segments.dropFirst(prefix.count)
+        guard !rest.isEmpty else { return .failure(Rejection(.badRequest, "empty topic")) }
+        var levels: [String] = []
+        levels.reserveCapacity(rest.count)
+        for segment in rest {
+            guard let level = String(validating: segment, as: UTF8.self) else {
+                return .failure(Rejection(.badRequest, "path is not UTF-8"))
+            }
+            levels.append(level)
+        }
+        let path = levels.joined(separator: "/")
+        let topic = (template ?? settings.ingest.topic).render(path: path, identity: identity.templateValue)
+        switch Topic.validateName(topic) {
+        case nil: return .success(topic)
+        case .wildcardInName: return .failure(Rejection(.badRequest, "'+' and '#' are not allowed in topics"))
+        case .empty: return .failure(Rejection(.badRequest, "empty topic"))
+        case .tooLong: return .failure(Rejection(.badRequest, "topic too long"))
+        case .containsNull: return .failure(Rejection(.badRequest, "NUL in topic"))
+        case .misplacedWildcard, .invalidSharedSubscription:
+            return .failure(Rejection(.badRequest, "invalid topic"))
+        }
+    }
+
+    /// Decides a POST or PUT: the topic to publish to, or the rejection.
+    public func ingest(path segments: [[UInt8]], identity: PeerIdentity, payloadSize: Int) -> Result<String, Rejection>
+    {
+        if case .failure(let rejection) = access.admits(identity) { return .failure(rejection) }
+        let topic: String
+        switch self.topic(forPath: segments, identity: identity) {
+        case .success(let found): topic = found
+        case .failure(let rejection): return .failure(rejection)
+        }
+        guard payloadSize <= settings.maxPayload else {
+            return .failure(Rejection(.requestEntityTooLarge, "payload larger than \(settings.maxPayload) bytes"))
+        }
+        if case .failure(let rejection) = access.check(.publish, topic: topic, identity: identity) {
+            return .failure(rejection)
+        }
+        return .success(topic)
+    }
+
+    /// Decides a GET: the topic to read, or the rejection. The path maps to the topic without a template.
+    public func read(path segments: [[UInt8]], identity: PeerIdentity) -> Result<String, Rejection> {
+        if case .failure(let rejection) = access.admits(identity) { return .failure(rejection) }
+        let topic: String
+        switch self.topic(forPath: segments, identity: identity, template: TopicTemplate(parsing: "{path}")) {
+        case .success(let found): topic = found
+        case .failure(let rejection): return .failure(rejection)
+        }
+        if case .failure(let rejection) = access.check(.read, topic: topic, identity: identity) {
+            return .failure(rejection)
+        }
+        return .success(topic)
+    }
+
+    /// The QoS a request publishes at: the configured one when confirmable, 0 otherwise.
+    public func qos(confirmable: Bool) -> QoS {
+        confirmable ? settings.ingest.qos : .atMostOnce
+    }
+}

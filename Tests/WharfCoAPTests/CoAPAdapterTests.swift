@@ -1,6 +1,0 @@
-import Testing
-import WharfCoAP
-
-@Test func typeName() {
-    #expect(CoAPAdapter.typeName == "coap")
-}
