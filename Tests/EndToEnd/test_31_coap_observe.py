@@ -199,7 +199,8 @@ def test_several_observers_of_one_topic_each_get_every_publish(coap_factory, coa
 def test_coap_client_observe_for_a_few_seconds(coap_factory, coap_mqtt) -> None:
     gateway = coap_factory()
     publisher = coap_mqtt(gateway)
-    publisher.publish("sensors/cli", b"v0", 1, retain=True)
+    text = publish_properties(ContentType="text/plain;charset=utf-8")  # coap-client prints text payloads
+    publisher.publish("sensors/cli", b"v0", 1, retain=True, properties=text)
     command = [COAP_CLIENT, "-v", "6", "-B", "6", "-s", "4", "-m", "get", gateway.url("t/sensors/cli")]
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
     try:
@@ -213,8 +214,8 @@ def test_coap_client_observe_for_a_few_seconds(coap_factory, coap_mqtt) -> None:
                 break
             first += line
         assert b"c:2.05" in first, first
-        publisher.publish("sensors/cli", b"v1", 1)
-        publisher.publish("sensors/cli", b"v2", 1)
+        publisher.publish("sensors/cli", b"v1", 1, properties=text)
+        publisher.publish("sensors/cli", b"v2", 1, properties=text)
         rest, errors = proc.communicate(timeout=15)
     finally:
         if proc.poll() is None:
