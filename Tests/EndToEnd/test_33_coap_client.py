@@ -190,3 +190,26 @@ def test_unreachable_observed_device_does_not_block_startup(coap_factory, coap_m
     watcher = coap_mqtt(gateway)
     watcher.subscribe("#", 1)
     assert_coap_serves(gateway, watcher, "after/nowhere")
+
+
+def test_two_polled_devices_each_publish_only_their_own_values(coap_factory, coap_mqtt, coap_device) -> None:
+    # Every client session numbers its tokens from the same start: responses must be matched by
+    # session and token, or one device's reading lands on the other's topic.
+    first, second = coap_device(b"a0"), coap_device(b"b0")
+    config = CoapConfig(
+        devices=(
+            Device("dev-a", f"{first.url}/temp", interval="200ms"),
+            Device("dev-b", f"{second.url}/temp", interval="200ms"),
+        )
+    )
+    gateway = coap_factory(config)
+    watcher = coap_mqtt(gateway)
+    watcher.subscribe("devices/+/value", 1)
+    for index in range(1, 4):
+        first.set(f"a{index}".encode())
+        second.set(f"b{index}".encode())
+        wait_value(watcher, "devices/dev-a/value", f"a{index}".encode())
+        wait_value(watcher, "devices/dev-b/value", f"b{index}".encode())
+    for name, prefix in (("dev-a", b"a"), ("dev-b", b"b")):
+        got = values(watcher, f"devices/{name}/value")
+        assert all(v.startswith(prefix) for v in got), f"{name} published another device's values: {got}"
