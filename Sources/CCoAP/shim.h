@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -135,6 +136,32 @@ static inline int wharf_coap_set_pki(coap_context_t *ctx, const char *cert, cons
   pki.pki_key.key.pem.private_key = key;
   pki.pki_key.key.pem.ca_file = have_ca ? ca : NULL;
   return coap_context_set_pki(ctx, &pki);
+}
+
+/* Adds `fd` to libcoap's epoll set with a NULL data pointer, which coap_io_do_epoll() ignores
+ * (it is how libcoap marks its own timer), so one epoll_wait also wakes for `fd`. */
+static inline int wharf_coap_epoll_add(int epfd, int fd) {
+  struct epoll_event event;
+  memset(&event, 0, sizeof(event));
+  event.events = EPOLLIN;
+  event.data.ptr = NULL;
+  return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &event);
+}
+
+/* What coap_io_process() does after coap_io_prepare_epoll(): wait up to `timeout_ms` (-1 for
+ * ever) on libcoap's epoll descriptor and process what arrived. Returns -1 on error. */
+static inline int wharf_coap_epoll_wait(coap_context_t *ctx, int epfd, int timeout_ms) {
+  struct epoll_event events[64];
+  int total = 0;
+  int n;
+  do {
+    n = epoll_wait(epfd, events, 64, timeout_ms);
+    if (n < 0) return errno == EINTR ? 0 : -1;
+    coap_io_do_epoll(ctx, events, (size_t)n);
+    total += n;
+    timeout_ms = 0;
+  } while (n == 64);
+  return total;
 }
 
 #endif

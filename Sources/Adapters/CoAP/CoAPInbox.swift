@@ -81,10 +81,15 @@ final class CoAPInbox: Sendable {
         }
     }
 
-    /// Marks the loop as awake again; `drain` resets the eventfd after it fired.
-    func awake(drain: Bool) {
-        state.withLock { $0.sleeping = false }
-        if drain { wharf_coap_drain(wakeFD) }
+    /// Marks the loop as awake again and resets the eventfd when a poster wrote to it.
+    func awake() {
+        let woken = state.withLock { state -> Bool in
+            // A poster that found the loop sleeping cleared the flag and wrote to the eventfd.
+            let woken = !state.sleeping
+            state.sleeping = false
+            return woken
+        }
+        if woken { wharf_coap_drain(wakeFD) }
     }
 }
 

@@ -111,9 +111,10 @@ extension CoAPLoop {
             _ = coap_add_data_large_request(
                 session, pdu, count, copy.assumingMemoryBound(to: UInt8.self), wharfCoAPReleaseData, copy)
         }
-        devices.requests[tokenBytes] = DeviceClients.Request(device: index, kind: kind)
+        devices.requests[DeviceClients.RequestKey(session, tokenBytes)] = DeviceClients.Request(
+            device: index, kind: kind)
         if coap_send(session, pdu) == COAP_INVALID_MID {
-            devices.requests[tokenBytes] = nil
+            devices.requests[DeviceClients.RequestKey(session, tokenBytes)] = nil
             metrics.error(.client)
             if kind == .observe { devices.schedule.retry(index, now: clock.now()) }
         }
@@ -121,7 +122,7 @@ extension CoAPLoop {
 
     /// A response or notification from a device; `false` makes libcoap reset an unknown one.
     func deviceResponse(session: OpaquePointer, received: OpaquePointer) -> Bool {
-        let token = PDU.token(received)
+        let token = DeviceClients.RequestKey(session, PDU.token(received))
         guard let request = devices.requests[token] else { return false }
         let device = settings.devices[request.device]
         let code = CoAPCode(wireValue: UInt8(truncatingIfNeeded: coap_pdu_get_code(received).rawValue))
@@ -174,7 +175,7 @@ extension CoAPLoop {
 
     /// A device request was reset or timed out.
     func deviceRequestFailed(session: OpaquePointer, sent: OpaquePointer, reason: coap_nack_reason_t) {
-        let token = PDU.token(sent)
+        let token = DeviceClients.RequestKey(session, PDU.token(sent))
         guard let request = devices.requests.removeValue(forKey: token) else { return }
         let device = settings.devices[request.device]
         metrics.error(.client)

@@ -119,8 +119,7 @@ extension CoAPLoop {
             session: coap_session_reference(session),
             exchange: exchange,
             token: PDU.token(request),
-            method: method,
-            peer: PDU.peer(session)
+            method: method
         )
         inFlight.insert(exchange)
         // A NON response with no code is dropped by libcoap: the piggybacked ACK goes out from
@@ -146,11 +145,17 @@ extension CoAPLoop {
 
     /// Sends the piggybacked answer of a confirmable request whose publish finished.
     func completePublish(id: UInt64?, error: PublishError?) {
+        guard let id, let request = pending.removeValue(forKey: id) else {
+            if let error {
+                metrics.error(.publish)
+                logger.warning("publish refused: \(error)")
+            }
+            return
+        }
         if let error {
             metrics.error(.publish)
-            logger.warning("publish refused: \(error)")
+            log(request.session).warning("publish refused: \(error)")
         }
-        guard let id, let request = pending.removeValue(forKey: id) else { return }
         inFlight.remove(request.exchange)
         let code = error.map(CoAPCode.forPublishError) ?? .changed
         let session = request.session

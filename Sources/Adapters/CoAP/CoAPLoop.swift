@@ -25,7 +25,6 @@ final class CoAPLoop {
         var exchange: ExchangeKey
         var token: [UInt8]
         var method: RequestMethod
-        var peer: String
     }
 
     let settings: CoAPSettings
@@ -113,7 +112,8 @@ final class CoAPLoop {
     func run() {
         guard let context else { return }
         let coapFD = coap_context_get_coap_fd(context)
-        if coapFD < 0 {
+        let sharedWait = coapFD >= 0 && wharf_coap_epoll_add(coapFD, inbox.wakeFD) == 0
+        if !sharedWait {
             logger.warning("libcoap has no epoll support here; polling every 10 ms")
         }
         while running {
@@ -122,18 +122,22 @@ final class CoAPLoop {
             devicesTick()
             var now: coap_tick_t = 0
             coap_ticks(&now)
+            // Arms libcoap's timer for its next retransmission or timeout (0 = none).
             var timeout = Int(coap_io_prepare_epoll(context, now))
             if timeout == 0 || timeout > 1000 { timeout = 1000 }
             if let delay = devices.nextDelay(now: clock.now()) {
                 timeout = min(timeout, Int(delay / 1_000_000) + 1)
             }
-            if coapFD < 0 { timeout = min(timeout, 10) }
-            if inbox.prepareToSleep() {
-                let ready = wharf_coap_wait(
-                    coapFD >= 0 ? coapFD : inbox.wakeFD, coapFD >= 0 ? inbox.wakeFD : -1, Int32(timeout))
-                inbox.awake(drain: coapFD >= 0 ? ready & 2 != 0 : ready & 1 != 0)
+            let sleeps = inbox.prepareToSleep()
+            if !sleeps { timeout = 0 }
+            if sharedWait {
+                // One epoll_wait for the sockets, libcoap's timer and the inbox's eventfd.
+                _ = wharf_coap_epoll_wait(context, coapFD, Int32(timeout))
+            } else {
+                if timeout > 0 { _ = wharf_coap_wait(inbox.wakeFD, -1, Int32(min(timeout, 10))) }
+                _ = coap_io_process(context, UInt32.max)
             }
-            _ = coap_io_process(context, UInt32.max)
+            if sleeps { inbox.awake() }
         }
         shutdown(context)
     }

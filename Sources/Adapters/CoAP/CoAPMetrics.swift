@@ -7,8 +7,13 @@ final class CoAPMetrics {
         case malformed, dtls, publish, client
     }
 
+    private struct RequestKey: Hashable {
+        var method: RequestMethod
+        var code: CoAPCode
+    }
+
     private let adapter: String
-    private var requests: [String: Counter] = [:]
+    private var requests: [RequestKey: Counter] = [:]
     private var errorCounters: [ErrorKind: Counter] = [:]
     let observers: Gauge
     let notifications: Counter
@@ -25,7 +30,7 @@ final class CoAPMetrics {
 
     /// Counts one answered request.
     func request(_ method: RequestMethod, _ code: CoAPCode) {
-        let key = "\(method.rawValue) \(code.number)"
+        let key = RequestKey(method: method, code: code)
         if let counter = requests[key] {
             counter.increment()
             return

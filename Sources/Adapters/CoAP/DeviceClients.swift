@@ -14,6 +14,17 @@ struct DeviceClients {
         case command
     }
 
+    /// A session and a token.
+    struct RequestKey: Hashable {
+        var session: UInt
+        var token: [UInt8]
+
+        init(_ session: OpaquePointer, _ token: [UInt8]) {
+            self.session = UInt(bitPattern: session)
+            self.token = token
+        }
+    }
+
     /// A request in flight.
     struct Request {
         var device: Int
@@ -23,7 +34,8 @@ struct DeviceClients {
     let devices: [CoAPSettings.Device]
     var schedule: PollSchedule
     var sessions: [OpaquePointer?]
-    var requests: [[UInt8]: Request] = [:]
+    /// Requests by session and token (tokens are only unique within a session).
+    var requests: [RequestKey: Request] = [:]
     var subscriptions: [BusSubscription] = []
     /// Sessions that failed; released on the next tick, outside libcoap's callbacks.
     var broken: [OpaquePointer] = []

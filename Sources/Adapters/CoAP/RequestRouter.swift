@@ -49,10 +49,15 @@ public struct RequestRouter: Sendable {
     /// Who may do what.
     public let access: AccessPolicy
 
+    private let prefixBytes: [[UInt8]]
+    private let outsidePrefix: Rejection
+
     /// Creates a router for validated settings.
     public init(settings: CoAPSettings) {
         self.settings = settings
         self.access = AccessPolicy(settings: settings)
+        prefixBytes = settings.ingest.pathPrefix.map { Array($0.utf8) }
+        outsidePrefix = Rejection(.notFound, "path outside /\(settings.ingest.pathPrefix.joined(separator: "/"))")
     }
 
     /// The topic a request path names, or why it does not name one.
@@ -61,24 +66,22 @@ public struct RequestRouter: Sendable {
     public func topic(forPath segments: [[UInt8]], identity: PeerIdentity, template: TopicTemplate? = nil)
         -> Result<String, Rejection>
     {
-        let prefix = settings.ingest.pathPrefix
-        guard segments.count >= prefix.count,
-            zip(segments, prefix).allSatisfy({ $0.0.elementsEqual($0.1.utf8) })
-        else {
-            return .failure(Rejection(.notFound, "path outside /\(prefix.joined(separator: "/"))"))
+        // Runs for every request: plain loops over bytes, no intermediate strings.
+        let prefix = prefixBytes
+        guard segments.count >= prefix.count else { return .failure(outsidePrefix) }
+        for index in prefix.indices where segments[index] != prefix[index] { return .failure(outsidePrefix) }
+        guard segments.count > prefix.count else { return .failure(Rejection(.badRequest, "empty topic")) }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(64)
+        for index in prefix.count..<segments.count {
+            if index > prefix.count { bytes.append(UInt8(ascii: "/")) }
+            bytes.append(contentsOf: segments[index])
         }
-        let rest = segments.dropFirst(prefix.count)
-        guard !rest.isEmpty else { return .failure(Rejection(.badRequest, "empty topic")) }
-        var levels: [String] = []
-        levels.reserveCapacity(rest.count)
-        for segment in rest {
-            guard let level = String(validating: segment, as: UTF8.self) else {
-                return .failure(Rejection(.badRequest, "path is not UTF-8"))
-            }
-            levels.append(level)
+        guard let path = String(validating: bytes, as: UTF8.self) else {
+            return .failure(Rejection(.badRequest, "path is not UTF-8"))
         }
-        let path = levels.joined(separator: "/")
-        let topic = (template ?? settings.ingest.topic).render(path: path, identity: identity.templateValue)
+        let template = template ?? settings.ingest.topic
+        let topic = template.parts == [.path] ? path : template.render(path: path, identity: identity.templateValue)
         switch Topic.validateName(topic) {
         case nil: return .success(topic)
         case .wildcardInName: return .failure(Rejection(.badRequest, "'+' and '#' are not allowed in topics"))
