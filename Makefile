@@ -57,6 +57,7 @@ bench:
 	scripts/bench.sh
 	scripts/bench-store.sh
 	scripts/bench-modbus.sh
+	scripts/bench-coap.sh
 	scripts/bench-appliance.sh
 
 clean:
