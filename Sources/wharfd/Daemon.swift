@@ -7,8 +7,8 @@ import NIOCore
 import NIOPosix
 import ServiceLifecycle
 import UnixSignals
-import WharfConfig
 import WharfChecks
+import WharfConfig
 import WharfCore
 import WharfGateway
 import WharfSupport
@@ -158,7 +158,8 @@ struct Daemon {
         let problems = ConfigCheck.problems(in: configuration, file: file)
         guard !problems.isEmpty else { return }
         throw StartupError(
-            problems.joined(separator: "\n") + "\n\(file): \(problems.count) problem\(problems.count == 1 ? "" : "s") found",
+            problems.joined(separator: "\n")
+                + "\n\(file): \(problems.count) problem\(problems.count == 1 ? "" : "s") found",
             exitCode: 1
         )
     }
@@ -175,4 +176,3 @@ struct Daemon {
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
-

@@ -137,7 +137,8 @@ def test_wrong_psk_is_refused_and_wharfd_keeps_serving(psk: tuple[str, str], coa
     assert [m.topic for m in watcher.messages.snapshot()] == ["sensors/good", "after/psk"]
 
 
-@pytest.mark.parametrize("psk", WRONG_PSKS, ids=WRONG_IDS)
+# coap-client-openssl refuses an empty key itself and sends nothing, so there is no handshake to log.
+@pytest.mark.parametrize("psk", WRONG_PSKS[:2], ids=WRONG_IDS[:2])
 def test_failed_handshakes_are_logged_with_the_peer(psk: tuple[str, str], coap_factory) -> None:
     # Without an admin /metrics endpoint the count (wharf_coap_errors_total{kind="dtls"}) cannot be
     # read from outside; the log line that goes with it can.

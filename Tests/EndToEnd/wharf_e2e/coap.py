@@ -8,6 +8,7 @@ import asyncio
 import json
 import os
 import re
+import random
 import socket
 import struct
 import subprocess
@@ -50,10 +51,18 @@ wharf_only = pytest.mark.wharf_only(reason="the CoAP adapter exists only in whar
 
 
 def free_udp_port() -> int:
-    """A UDP port on 127.0.0.1 that nothing is bound to right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind((HOST, 0))
-        return int(probe.getsockname()[1])
+    """A UDP port on 127.0.0.1 that nothing is bound to right now, below the kernel's ephemeral
+    range: a server that starts later must not find its port taken by a client socket (such as
+    wharfd's own CoAP client polling it) that the kernel gave the same number meanwhile."""
+    for _ in range(200):
+        port = random.randint(20000, 32000)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            try:
+                probe.bind((HOST, port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free UDP port in 20000-32000")
 
 
 def udp_bound(host: str, port: int) -> bool:
