@@ -176,8 +176,8 @@ def summary(results, clk):
             f"from the same libmodbus simulator for {env['MODBUS_SECONDS']} s per run; requests counted by the "
             f"simulator. Medians of {env['MODBUS_ROUNDS']} round(s) (range); the ratio is taken within each round.",
             "",
-            "| poller | requests/s | of the bare loop | points/s | cores busy: poller / simulator |",
-            "|---|--:|--:|--:|--:|",
+            "| poller | requests/s | of the bare loop | points read/s | messages published/s | cores busy: poller / simulator |",
+            "|---|--:|--:|--:|--:|--:|",
         ]
         bare = {r["round"]: r for r in dense if r["case"] == "bare"}
         names = {"bare": "bare libmodbus loop (bare_poll.c)", "every_poll": "wharfd, publish: every_poll",
@@ -192,9 +192,13 @@ def summary(results, clk):
             busy = [r["poller_cpu"] / r["seconds"] for r in rs]
             sim_busy = [r["sim_cpu"] / r["seconds"] for r in rs]
             ratio = "–" if case == "bare" else spread([100 * x for x in ratios], 1) + " %"
+            # every_poll publishes each point of each poll; on_change values never change, so after
+            # the first poll it publishes nothing.
+            published = spread([x * (registers // 2) for x in rates]) if case == "every_poll" else (
+                "–" if case == "bare" else "0")
             out.append(
-                f"| {names[case]} | {spread(rates)} | {ratio} | {spread([x * registers // 2 for x in rates])} "
-                f"| {num(statistics.median(busy), 2)} / {num(statistics.median(sim_busy), 2)} |")
+                f"| {names[case]} | {spread(rates)} | {ratio} | {spread([x * (registers // 2) for x in rates])} "
+                f"| {published} | {num(statistics.median(busy), 2)} / {num(statistics.median(sim_busy), 2)} |")
         out.append("")
     sparse = [r for r in runs if r["kind"] == "sparse"]
     if sparse:

@@ -129,7 +129,9 @@ final class ModbusDevicePoller {
             let onChange = point.publish == .onChange
             if onChange, let published = publishedRaw[index], published.elementsEqual(raw) { continue }
             let value: ModbusValue =
-                bits ? ModbusCodec.decode(bit: UInt8(truncatingIfNeeded: raw[raw.startIndex])) : ModbusCodec.decode(registers: raw, for: point)
+                bits
+                ? ModbusCodec.decode(bit: UInt8(truncatingIfNeeded: raw[raw.startIndex]))
+                : ModbusCodec.decode(registers: raw, for: point)
             guard states[index].reading(value, mode: point.publish, deadband: point.deadband) else { continue }
             if onChange { publishedRaw[index] = Array(raw) }
             let payload = ModbusPayload.reading(value, unitMember: unitMembers[index], timestamp: stamp.text)
