@@ -15,6 +15,7 @@
 #   MODBUS_ROUNDS [3]            rounds of the dense part (the table shows medians and ranges)
 #   MODBUS_SPARSE_SECONDS [5]    measured seconds of the sparse part
 #   MODBUS_MAX_GAP [8]           max_gap of the sparse device
+#   MODBUS_QOS [1]               qos of the telemetry (the adapter's default is 1)
 #   BENCH_PARTS [dense sparse]   which parts to run
 #   BENCH_TMPDIR [$TMPDIR or /tmp]
 #   BENCH_SKIP_BUILD [0]         1: use the wharfd already built
@@ -32,6 +33,7 @@ MODBUS_REGISTERS=${MODBUS_REGISTERS:-100}
 MODBUS_ROUNDS=${MODBUS_ROUNDS:-3}
 MODBUS_SPARSE_SECONDS=${MODBUS_SPARSE_SECONDS:-5}
 MODBUS_MAX_GAP=${MODBUS_MAX_GAP:-8}
+MODBUS_QOS=${MODBUS_QOS:-1}
 PARTS=" ${BENCH_PARTS:-dense sparse} "
 TMP_BASE=${BENCH_TMPDIR:-${TMPDIR:-/tmp}}
 
@@ -139,6 +141,7 @@ def config(port, case):
         "adapters:",
         "  - name: bench",
         "    type: modbus",
+        f"    qos: {os.environ['MODBUS_QOS']}",
         "    devices:",
         device_yaml(port, points, publish),
         "",
@@ -232,7 +235,7 @@ if __name__ == "__main__":
     elif command == "summary":
         summary(args[0], float(args[1]))
 PY
-export MODBUS_REGISTERS MODBUS_MAX_GAP MODBUS_SECONDS MODBUS_ROUNDS MODBUS_SPARSE_SECONDS
+export MODBUS_REGISTERS MODBUS_MAX_GAP MODBUS_QOS MODBUS_SECONDS MODBUS_ROUNDS MODBUS_SPARSE_SECONDS
 
 SIM_PORT=$(free_port)
 STATS="$WORK/sim.stats"

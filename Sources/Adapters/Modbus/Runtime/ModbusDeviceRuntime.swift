@@ -70,6 +70,11 @@ struct ModbusDeviceRuntime: Sendable {
 
     /// Publishes `message`; a refused publish is logged, never fatal.
     func deliver(_ message: Message) async {
+        await Self.deliver(message, bus: bus, logger: logger)
+    }
+
+    /// Publishes `message` on `bus`; a refusal is logged on `logger`.
+    static func deliver(_ message: Message, bus: any MessageBus, logger: Logger) async {
         do {
             _ = try await bus.publish(message)
         } catch {

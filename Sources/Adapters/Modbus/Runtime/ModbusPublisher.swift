@@ -30,9 +30,13 @@ struct ModbusPublisher: Sendable {
         if telemetry.count > 1, telemetry[0].qos != .atMostOnce {
             // A QoS 1 publish returns once stored: publishing concurrently lets the messages share
             // the store's group commits instead of waiting for one commit each.
+            // The children capture the bus and logger only: copying the whole device per message
+            // costs a dozen reference counts.
+            let bus = device.bus
+            let logger = device.logger
             await withDiscardingTaskGroup { group in
                 for message in telemetry {
-                    group.addTask { await device.deliver(message) }
+                    group.addTask { await ModbusDeviceRuntime.deliver(message, bus: bus, logger: logger) }
                 }
             }
         } else {
