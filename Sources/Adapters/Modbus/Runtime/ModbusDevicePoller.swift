@@ -8,13 +8,16 @@ final class ModbusDevicePoller {
     /// Index of the device in its line's device list (`ModbusBatch.device`).
     let index: Int
     let runtime: ModbusDeviceRuntime
-    private var device: ModbusDeviceConfig { runtime.device }
+    private let device: ModbusDeviceConfig
     private let groups: [ModbusPollGroup]
     private var states: [ModbusPointState]
     /// The registers (or bits) behind each on_change point's last published good reading: equal
     /// registers decode to the equal value, so an unchanged point is skipped without decoding.
     private var publishedRaw: [[UInt16]?]
-    /// Per point, prepared once: the telemetry topic and the `,"unit":...` member.
+    /// Per point, prepared once: where its registers start, how many, whether it is on_change
+    /// (read on every poll without copying the point's whole configuration), the telemetry topic
+    /// and the `,"unit":...` member.
+    private let layout: [(address: Int, width: Int, onChange: Bool)]
     private let topics: [String]
     private let unitMembers: [String]
     private var status = StatusTracker()
@@ -29,9 +32,11 @@ final class ModbusDevicePoller {
         self.index = index
         self.runtime = runtime
         let device = runtime.device
+        self.device = device
         groups = ModbusReadPlanner.groups(for: device)
         states = Array(repeating: ModbusPointState(), count: device.points.count)
         publishedRaw = Array(repeating: nil, count: device.points.count)
+        layout = device.points.map { ($0.address, $0.table.isBits ? 1 : $0.width, $0.publish == .onChange) }
         topics = device.points.map { runtime.topic(runtime.config.topic, $0) }
         unitMembers = device.points.map { ModbusPayload.unitMember($0.unit) }
         backoff = Backoff(policy: runtime.config.backoff)
@@ -123,11 +128,11 @@ final class ModbusDevicePoller {
     ) {
         let bits = request.table.isBits
         for index in request.points {
-            let point = device.points[index]
-            let offset = point.address - request.address
-            let raw = words[offset..<offset + (bits ? 1 : point.width)]
-            let onChange = point.publish == .onChange
+            let (address, width, onChange) = layout[index]
+            let offset = address - request.address
+            let raw = words[offset..<offset + width]
             if onChange, let published = publishedRaw[index], published.elementsEqual(raw) { continue }
+            let point = device.points[index]
             let value: ModbusValue =
                 bits
                 ? ModbusCodec.decode(bit: UInt8(truncatingIfNeeded: raw[raw.startIndex]))
