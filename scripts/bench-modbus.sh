@@ -17,6 +17,11 @@
 #   MODBUS_SPARSE_SECONDS [5]    measured seconds of the sparse part
 #   MODBUS_MAX_GAP [8]           max_gap of the sparse device
 #   MODBUS_QOS [1]               qos of the telemetry (the adapter's default is 1)
+#   MODBUS_PIN [shared]          CPU placement (taskset), the same for the bare loop and wharfd:
+#                                shared: simulator and poller on CPU 0 (a poller's CPU cost adds to
+#                                every round trip); split: simulator on CPU 0, poller on CPU 1
+#                                (each request pays a cross-CPU wake-up); none: the scheduler decides
+#                                (on a small VM the rate then jumps between both regimes)
 #   BENCH_PARTS [dense sparse]   which parts to run
 #   BENCH_TMPDIR [$TMPDIR or /tmp]
 #   BENCH_SKIP_BUILD [0]         1: use the wharfd already built
@@ -35,12 +40,19 @@ MODBUS_ROUNDS=${MODBUS_ROUNDS:-3}
 MODBUS_SPARSE_SECONDS=${MODBUS_SPARSE_SECONDS:-5}
 MODBUS_MAX_GAP=${MODBUS_MAX_GAP:-8}
 MODBUS_QOS=${MODBUS_QOS:-1}
+MODBUS_PIN=${MODBUS_PIN:-shared}
+case "$MODBUS_PIN" in
+    shared) SIM_PIN=(taskset -c 0) POLLER_PIN=(taskset -c 0) ;;
+    split) SIM_PIN=(taskset -c 0) POLLER_PIN=(taskset -c 1) ;;
+    none) SIM_PIN=() POLLER_PIN=() ;;
+    *) echo "bench-modbus: MODBUS_PIN must be shared, split or none" >&2; exit 2 ;;
+esac
 PARTS=" ${BENCH_PARTS:-dense sparse} "
 TMP_BASE=${BENCH_TMPDIR:-${TMPDIR:-/tmp}}
 
 log() { echo "bench-modbus: $*" >&2; }
 
-for tool in cc pkg-config python3; do
+for tool in cc pkg-config python3 taskset; do
     command -v "$tool" >/dev/null 2>&1 || { log "missing $tool (make bench installs it)"; exit 1; }
 done
 pkg-config --exists libmodbus || { log "missing libmodbus-dev (make bench installs it)"; exit 1; }
@@ -178,7 +190,7 @@ def summary(results, clk):
         out += [
             f"**Polling throughput**: {registers} holding registers ({registers // 2} float32 points) read back to back "
             f"from the same libmodbus simulator for {env['MODBUS_SECONDS']} s per run; requests counted by the "
-            f"simulator; telemetry QoS {env['MODBUS_QOS']}. Medians of {env['MODBUS_ROUNDS']} round(s) (range); each round "
+            f"simulator; telemetry QoS {env['MODBUS_QOS']}; CPU placement {env['MODBUS_PIN']}. Medians of {env['MODBUS_ROUNDS']} round(s) (range); each round "
             f"runs bare, on_change, bare, every_poll, and its ratios are against the mean of its two bare runs.",
             "",
             "| poller | requests/s | of the bare loop | points read/s | messages published/s | cores busy: poller / simulator |",
@@ -240,11 +252,11 @@ if __name__ == "__main__":
     elif command == "summary":
         summary(args[0], float(args[1]))
 PY
-export MODBUS_REGISTERS MODBUS_MAX_GAP MODBUS_QOS MODBUS_SECONDS MODBUS_ROUNDS MODBUS_SPARSE_SECONDS
+export MODBUS_REGISTERS MODBUS_MAX_GAP MODBUS_QOS MODBUS_PIN MODBUS_SECONDS MODBUS_ROUNDS MODBUS_SPARSE_SECONDS
 
 SIM_PORT=$(free_port)
 STATS="$WORK/sim.stats"
-"$WORK/sim_server" "$SIM_PORT" "$STATS" >"$WORK/sim.log" 2>&1 &
+"${SIM_PIN[@]}" "$WORK/sim_server" "$SIM_PORT" "$STATS" >"$WORK/sim.log" 2>&1 &
 SIM_PID=$!
 PIDS+=("$SIM_PID")
 wait_for_port "$SIM_PORT" "$SIM_PID" sim_server
@@ -276,7 +288,7 @@ run_wharfd() {  # case round seconds
     python3 "$TOOLS" config "$SIM_PORT" "$case" >"$WORK/wharf-$tag.yaml"
     local before_start
     read -r before_start _ _ < <(snapshot)
-    "$WHARFD" --config "$WORK/wharf-$tag.yaml" --listen "127.0.0.1:$port" --data-dir "$data" \
+    "${POLLER_PIN[@]}" "$WHARFD" --config "$WORK/wharf-$tag.yaml" --listen "127.0.0.1:$port" --data-dir "$data" \
         >"$WORK/wharfd-$tag.log" 2>&1 &
     local pid=$!
     PIDS+=("$pid")
@@ -314,7 +326,7 @@ run_bare() {  # round
     read -r r0 m0 c0 < <(snapshot)
     local start end
     start=$(date +%s.%N)
-    line=$("$WORK/bare_poll" "$SIM_PORT" "$MODBUS_SECONDS" 0 "$MODBUS_REGISTERS")
+    line=$("${POLLER_PIN[@]}" "$WORK/bare_poll" "$SIM_PORT" "$MODBUS_SECONDS" 0 "$MODBUS_REGISTERS")
     end=$(date +%s.%N)
     read -r r1 m1 c1 < <(snapshot)
     local own_seconds own_cpu

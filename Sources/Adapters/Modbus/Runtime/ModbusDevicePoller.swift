@@ -14,6 +14,10 @@ final class ModbusDevicePoller {
     /// The registers (or bits) behind each on_change point's last published good reading: equal
     /// registers decode to the equal value, so an unchanged point is skipped without decoding.
     private var publishedRaw: [[UInt16]?]
+    /// Per group and request, the words of its last read if that read published nothing. A point's
+    /// state only changes when it publishes, so the same words again publish nothing either: the
+    /// request is skipped with one comparison instead of one per point.
+    private var quietWords: [[[UInt16]?]]
     /// Per point, prepared once: where its registers start, how many, whether it is on_change
     /// (read on every poll without copying the point's whole configuration), the telemetry topic
     /// and the `,"unit":...` member.
@@ -36,6 +40,7 @@ final class ModbusDevicePoller {
         groups = ModbusReadPlanner.groups(for: device)
         states = Array(repeating: ModbusPointState(), count: device.points.count)
         publishedRaw = Array(repeating: nil, count: device.points.count)
+        quietWords = groups.map { Array(repeating: nil, count: $0.requests.count) }
         layout = device.points.map { ($0.address, $0.table.isBits ? 1 : $0.width, $0.publish == .onChange) }
         topics = device.points.map { runtime.topic(runtime.config.topic, $0) }
         unitMembers = device.points.map { ModbusPayload.unitMember($0.unit) }
@@ -86,10 +91,13 @@ final class ModbusDevicePoller {
         var fatal: ModbusIOError?
         var stamp = Stamp(wallClock: runtime.wallClock)
         var telemetry: [Message] = []
-        for (request, result) in zip(requests, results) {
+        for (position, (request, result)) in zip(requests, results).enumerated() {
             switch result {
             case .success(let words):
+                if let quiet = quietWords[group][position], quiet == words { continue }
+                let before = telemetry.count
                 readings(request, words, stamp: &stamp, into: &telemetry)
+                quietWords[group][position] = telemetry.count == before ? words : nil
             case .failure(let error):
                 if fatal == nil { runtime.metrics.error(error.kind) }
                 if error.takesDeviceOffline {
@@ -115,7 +123,8 @@ final class ModbusDevicePoller {
         if !telemetry.isEmpty || statusMessage != nil {
             batches.append(ModbusBatch(device: index, telemetry: telemetry, status: statusMessage))
         }
-        schedules[group].advance(now: clock.now())
+        // Nothing is published from here, so the end of the reads is the end of the poll.
+        schedules[group].advance(now: finished)
         return batches
     }
 
@@ -153,6 +162,7 @@ final class ModbusDevicePoller {
     ) {
         for index in points where states[index].failure() {
             publishedRaw[index] = nil
+            forgetQuietWords()
             // Logged on the transition only, like the message, so a lasting fault does not flood the log.
             if !error.takesDeviceOffline {
                 runtime.logger.warning(
@@ -191,6 +201,12 @@ final class ModbusDevicePoller {
         retryAt = now &+ Self.nanoseconds(backoff.nextDelay(using: &random))
         guard !telemetry.isEmpty || statusMessage != nil else { return [] }
         return [ModbusBatch(device: index, telemetry: telemetry, status: statusMessage)]
+    }
+
+    private func forgetQuietWords() {
+        for group in quietWords.indices {
+            for request in quietWords[group].indices { quietWords[group][request] = nil }
+        }
     }
 
     private static func isFatal(_ result: Result<[UInt16], ModbusIOError>) -> Bool {
