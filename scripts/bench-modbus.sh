@@ -3,7 +3,8 @@
 #   dense   polling throughput: a bare libmodbus loop (Benchmarks/modbus/bare_poll.c) and wharfd
 #           (poll_interval 0s: back to back) read the same holding registers from the same fast
 #           simulator (Benchmarks/modbus/sim_server.c, libmodbus) for the same time, one after the
-#           other; requests per second of each, counted by the simulator, and their ratio.
+#           other (bare, on_change, bare, every_poll in each round); requests per second of each,
+#           counted by the simulator, and their ratio to the mean of the round's two bare runs.
 #           wharfd runs twice: publishing every value of every poll (every_poll) and publishing
 #           only changes (on_change: the values do not change, so this is polling alone).
 #   sparse  batching: a sparse map of points in all four tables; requests per poll cycle against
@@ -15,6 +16,12 @@
 #   MODBUS_ROUNDS [3]            rounds of the dense part (the table shows medians and ranges)
 #   MODBUS_SPARSE_SECONDS [5]    measured seconds of the sparse part
 #   MODBUS_MAX_GAP [8]           max_gap of the sparse device
+#   MODBUS_QOS [1]               qos of the telemetry (the adapter's default is 1)
+#   MODBUS_PIN [shared]          CPU placement (taskset), the same for the bare loop and wharfd:
+#                                shared: simulator and poller on CPU 0 (a poller's CPU cost adds to
+#                                every round trip); split: simulator on CPU 0, poller on CPU 1
+#                                (each request pays a cross-CPU wake-up); none: the scheduler decides
+#                                (on a small VM the rate then jumps between both regimes)
 #   BENCH_PARTS [dense sparse]   which parts to run
 #   BENCH_TMPDIR [$TMPDIR or /tmp]
 #   BENCH_SKIP_BUILD [0]         1: use the wharfd already built
@@ -32,12 +39,20 @@ MODBUS_REGISTERS=${MODBUS_REGISTERS:-100}
 MODBUS_ROUNDS=${MODBUS_ROUNDS:-3}
 MODBUS_SPARSE_SECONDS=${MODBUS_SPARSE_SECONDS:-5}
 MODBUS_MAX_GAP=${MODBUS_MAX_GAP:-8}
+MODBUS_QOS=${MODBUS_QOS:-1}
+MODBUS_PIN=${MODBUS_PIN:-shared}
+case "$MODBUS_PIN" in
+    shared) SIM_PIN=(taskset -c 0) POLLER_PIN=(taskset -c 0) ;;
+    split) SIM_PIN=(taskset -c 0) POLLER_PIN=(taskset -c 1) ;;
+    none) SIM_PIN=() POLLER_PIN=() ;;
+    *) echo "bench-modbus: MODBUS_PIN must be shared, split or none" >&2; exit 2 ;;
+esac
 PARTS=" ${BENCH_PARTS:-dense sparse} "
 TMP_BASE=${BENCH_TMPDIR:-${TMPDIR:-/tmp}}
 
 log() { echo "bench-modbus: $*" >&2; }
 
-for tool in cc pkg-config python3; do
+for tool in cc pkg-config python3 taskset; do
     command -v "$tool" >/dev/null 2>&1 || { log "missing $tool (make bench installs it)"; exit 1; }
 done
 pkg-config --exists libmodbus || { log "missing libmodbus-dev (make bench installs it)"; exit 1; }
@@ -139,6 +154,7 @@ def config(port, case):
         "adapters:",
         "  - name: bench",
         "    type: modbus",
+        f"    qos: {os.environ['MODBUS_QOS']}",
         "    devices:",
         device_yaml(port, points, publish),
         "",
@@ -174,12 +190,17 @@ def summary(results, clk):
         out += [
             f"**Polling throughput**: {registers} holding registers ({registers // 2} float32 points) read back to back "
             f"from the same libmodbus simulator for {env['MODBUS_SECONDS']} s per run; requests counted by the "
-            f"simulator. Medians of {env['MODBUS_ROUNDS']} round(s) (range); the ratio is taken within each round.",
+            f"simulator; telemetry QoS {env['MODBUS_QOS']}; CPU placement {env['MODBUS_PIN']}. Medians of {env['MODBUS_ROUNDS']} round(s) (range); each round "
+            f"runs bare, on_change, bare, every_poll, and its ratios are against the mean of its two bare runs.",
             "",
-            "| poller | requests/s | of the bare loop | points/s | cores busy: poller / simulator |",
-            "|---|--:|--:|--:|--:|",
+            "| poller | requests/s | of the bare loop | points read/s | messages published/s | cores busy: poller / simulator |",
+            "|---|--:|--:|--:|--:|--:|",
         ]
-        bare = {r["round"]: r for r in dense if r["case"] == "bare"}
+        bare = {}
+        for r in dense:
+            if r["case"] == "bare":
+                bare.setdefault(r["round"], []).append(r["requests"] / r["seconds"])
+        bare = {k: statistics.mean(v) for k, v in bare.items()}
         names = {"bare": "bare libmodbus loop (bare_poll.c)", "every_poll": "wharfd, publish: every_poll",
                  "on_change": "wharfd, publish: on_change (values unchanged: polling only)"}
         for case in ("bare", "every_poll", "on_change"):
@@ -187,14 +208,17 @@ def summary(results, clk):
             if not rs:
                 continue
             rates = [r["requests"] / r["seconds"] for r in rs]
-            ratios = [(r["requests"] / r["seconds"]) / (bare[r["round"]]["requests"] / bare[r["round"]]["seconds"])
-                      for r in rs if r["round"] in bare]
+            ratios = [(r["requests"] / r["seconds"]) / bare[r["round"]] for r in rs if r["round"] in bare]
             busy = [r["poller_cpu"] / r["seconds"] for r in rs]
             sim_busy = [r["sim_cpu"] / r["seconds"] for r in rs]
             ratio = "–" if case == "bare" else spread([100 * x for x in ratios], 1) + " %"
+            # every_poll publishes each point of each poll; on_change values never change, so after
+            # the first poll it publishes nothing.
+            published = spread([x * (registers // 2) for x in rates]) if case == "every_poll" else (
+                "–" if case == "bare" else "0")
             out.append(
-                f"| {names[case]} | {spread(rates)} | {ratio} | {spread([x * registers // 2 for x in rates])} "
-                f"| {num(statistics.median(busy), 2)} / {num(statistics.median(sim_busy), 2)} |")
+                f"| {names[case]} | {spread(rates)} | {ratio} | {spread([x * (registers // 2) for x in rates])} "
+                f"| {published} | {num(statistics.median(busy), 2)} / {num(statistics.median(sim_busy), 2)} |")
         out.append("")
     sparse = [r for r in runs if r["kind"] == "sparse"]
     if sparse:
@@ -228,11 +252,11 @@ if __name__ == "__main__":
     elif command == "summary":
         summary(args[0], float(args[1]))
 PY
-export MODBUS_REGISTERS MODBUS_MAX_GAP MODBUS_SECONDS MODBUS_ROUNDS MODBUS_SPARSE_SECONDS
+export MODBUS_REGISTERS MODBUS_MAX_GAP MODBUS_QOS MODBUS_PIN MODBUS_SECONDS MODBUS_ROUNDS MODBUS_SPARSE_SECONDS
 
 SIM_PORT=$(free_port)
 STATS="$WORK/sim.stats"
-"$WORK/sim_server" "$SIM_PORT" "$STATS" >"$WORK/sim.log" 2>&1 &
+"${SIM_PIN[@]}" "$WORK/sim_server" "$SIM_PORT" "$STATS" >"$WORK/sim.log" 2>&1 &
 SIM_PID=$!
 PIDS+=("$SIM_PID")
 wait_for_port "$SIM_PORT" "$SIM_PID" sim_server
@@ -264,7 +288,7 @@ run_wharfd() {  # case round seconds
     python3 "$TOOLS" config "$SIM_PORT" "$case" >"$WORK/wharf-$tag.yaml"
     local before_start
     read -r before_start _ _ < <(snapshot)
-    "$WHARFD" --config "$WORK/wharf-$tag.yaml" --listen "127.0.0.1:$port" --data-dir "$data" \
+    "${POLLER_PIN[@]}" "$WHARFD" --config "$WORK/wharf-$tag.yaml" --listen "127.0.0.1:$port" --data-dir "$data" \
         >"$WORK/wharfd-$tag.log" 2>&1 &
     local pid=$!
     PIDS+=("$pid")
@@ -302,7 +326,7 @@ run_bare() {  # round
     read -r r0 m0 c0 < <(snapshot)
     local start end
     start=$(date +%s.%N)
-    line=$("$WORK/bare_poll" "$SIM_PORT" "$MODBUS_SECONDS" 0 "$MODBUS_REGISTERS")
+    line=$("${POLLER_PIN[@]}" "$WORK/bare_poll" "$SIM_PORT" "$MODBUS_SECONDS" 0 "$MODBUS_REGISTERS")
     end=$(date +%s.%N)
     read -r r1 m1 c1 < <(snapshot)
     local own_seconds own_cpu
@@ -317,9 +341,13 @@ run_bare() {  # round
 if [[ $PARTS == *" dense "* ]]; then
     log "1. polling throughput: $MODBUS_REGISTERS registers, $MODBUS_SECONDS s per run, $MODBUS_ROUNDS rounds"
     for round in $(seq "$MODBUS_ROUNDS"); do
+        # The bare loop runs right before and right after the polling-only case, and each round's
+        # ratios are taken against the mean of the two: on a machine whose load drifts, a single
+        # bare run minutes away from the run it is compared with says little.
+        run_bare "$round"
+        run_wharfd on_change "$round" "$MODBUS_SECONDS"
         run_bare "$round"
         run_wharfd every_poll "$round" "$MODBUS_SECONDS"
-        run_wharfd on_change "$round" "$MODBUS_SECONDS"
     done
 fi
 

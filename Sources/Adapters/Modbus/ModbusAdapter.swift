@@ -29,13 +29,16 @@ public struct ModbusAdapter: Adapter {
     public func run() async throws {
         board.setRunning(true)
         defer { board.setRunning(false) }
-        var lines: [String: ModbusLine] = [:]
+        var lines: [(line: ModbusLine, devices: [ModbusDeviceRuntime])] = []
+        var lineIndex: [String: Int] = [:]
         var runtimes: [ModbusDeviceRuntime] = []
         var generator = SystemRandomNumberGenerator()
         for device in configuration.devices {
             let key = device.transport.lineKey
-            let line = lines[key] ?? ModbusLine()
-            lines[key] = line
+            let index = lineIndex[key] ?? lines.count
+            if index == lines.count { lines.append((ModbusLine(), [])) }
+            lineIndex[key] = index
+            let line = lines[index].line
             var logger = context.logger
             logger[metadataKey: "modbus.device"] = "\(device.name)"
             runtimes.append(
@@ -52,6 +55,7 @@ public struct ModbusAdapter: Adapter {
                     metrics: ModbusMetrics(adapter: context.name, device: device.name),
                     seed: generator.next()
                 ))
+            lines[index].devices.append(runtimes[runtimes.count - 1])
         }
         var subscriptions: [BusSubscription] = []
         var streams: [AsyncStream<ModbusCommandRequest>] = []
@@ -68,10 +72,13 @@ public struct ModbusAdapter: Adapter {
             metadata: ["modbus.devices": "\(runtimes.count)", "modbus.lines": "\(lines.count)"])
 
         let workers = Array(zip(runtimes, streams))
+        let polled = lines
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
+                for (line, devices) in polled {
+                    group.addTask { await line.run(devices) }
+                }
                 for (runtime, stream) in workers {
-                    group.addTask { await runtime.run() }
                     group.addTask { await runtime.serveWrites(stream) }
                 }
             }
@@ -80,7 +87,7 @@ public struct ModbusAdapter: Adapter {
         for subscription in subscriptions { subscription.cancel() }
         for continuation in continuations { continuation.finish() }
         for runtime in runtimes { await runtime.publishStatus(online: false, reason: "adapter stopped") }
-        for line in lines.values { await line.shutdown() }
+        for (line, _) in lines { await line.shutdown() }
         context.logger.info("modbus adapter stopped")
     }
 

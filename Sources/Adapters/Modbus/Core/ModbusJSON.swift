@@ -2,6 +2,11 @@
 struct ModbusJSON {
     private(set) var text = ""
 
+    /// An empty writer with room for `capacity` bytes, so short payloads allocate once.
+    init(capacity: Int = 0) {
+        if capacity > 0 { text.reserveCapacity(capacity) }
+    }
+
     /// Appends a value.
     mutating func append(_ value: ModbusValue) {
         switch value {

@@ -3,22 +3,44 @@ public enum ModbusPayload {
     /// A reading: `{"value": 231.4, "unit": "V", "quality": "good", "timestamp": "..."}`; NaN and
     /// infinite floats are `null` with quality bad.
     public static func reading(_ value: ModbusValue, unit: String?, at milliseconds: Int64) -> String {
-        var object = ModbusJSONObject()
+        reading(value, unitMember: unitMember(unit), timestamp: timestamp(milliseconds))
+    }
+
+    /// The `,"unit":"V"` member of a point's readings (empty without a unit), prepared once per point.
+    static func unitMember(_ unit: String?) -> String {
+        guard let unit else { return "" }
+        var json = ModbusJSON()
+        json.appendRaw(#","unit":"#)
+        json.append(string: unit)
+        return json.text
+    }
+
+    /// `reading(_:unit:at:)` from parts prepared once: the unit member and the rendered timestamp,
+    /// which a poll shares among its points.
+    static func reading(_ value: ModbusValue, unitMember: String, timestamp: String) -> String {
+        var json = ModbusJSON(capacity: 80 + unitMember.utf8.count)
         let good = value.isFinite
-        object.add("value", good ? value : nil)
-        if let unit { object.add("unit", text: unit) }
-        object.add("quality", text: good ? "good" : "bad")
-        object.add("timestamp", text: timestamp(milliseconds))
-        return object.text
+        json.appendRaw(#"{"value":"#)
+        if good { json.append(value) } else { json.appendRaw("null") }
+        json.appendRaw(unitMember)
+        json.appendRaw(good ? #","quality":"good","timestamp":""# : #","quality":"bad","timestamp":""#)
+        json.appendRaw(timestamp)
+        json.appendRaw(#""}"#)
+        return json.text
     }
 
     /// A failed read: `{"value": null, "quality": "bad", "error": "...", "timestamp": "..."}`.
     public static func failedReading(error: String, at milliseconds: Int64) -> String {
+        failedReading(error: error, timestamp: timestamp(milliseconds))
+    }
+
+    /// `failedReading(error:at:)` with the timestamp already rendered.
+    static func failedReading(error: String, timestamp: String) -> String {
         var object = ModbusJSONObject()
         object.add("value", nil)
         object.add("quality", text: "bad")
         object.add("error", text: error)
-        object.add("timestamp", text: timestamp(milliseconds))
+        object.add("timestamp", text: timestamp)
         return object.text
     }
 

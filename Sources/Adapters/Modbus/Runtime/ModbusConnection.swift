@@ -43,8 +43,13 @@ final class ModbusConnection {
         modbus_free(context)
     }
 
-    /// Sets the unit id and timeouts for the next requests (devices of one serial line differ).
+    private var configured: (unitID: Int, responseTimeout: Duration, byteTimeout: Duration)?
+
+    /// Sets the unit id and timeouts for the next requests (devices of one serial line differ);
+    /// settings already in place are not set again.
     func configure(unitID: Int, responseTimeout: Duration, byteTimeout: Duration) {
+        if let configured, configured == (unitID, responseTimeout, byteTimeout) { return }
+        configured = (unitID, responseTimeout, byteTimeout)
         modbus_set_slave(context, Int32(unitID))
         let (responseSeconds, responseMicros) = Self.split(responseTimeout)
         modbus_set_response_timeout(context, responseSeconds, responseMicros)

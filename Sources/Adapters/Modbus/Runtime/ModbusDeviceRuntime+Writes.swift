@@ -29,7 +29,7 @@ extension ModbusDeviceRuntime {
         case .failure(let error):
             outcome = .failure(error)
         case .success(let (write, echo)):
-            let written = await line.run { [device] in $0.write(device, write) }
+            let written = await line.write(device, write)
             switch written {
             case .success: outcome = .success(echo)
             case .failure(let error):

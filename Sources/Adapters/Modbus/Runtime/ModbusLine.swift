@@ -1,39 +1,63 @@
 import NIOPosix
 
-/// The worker thread of one connection line: a TCP device, or a serial port shared by its RTU devices.
+/// The worker thread of one connection line: a TCP endpoint, or a serial port shared by its RTU devices.
 ///
-/// libmodbus calls block and its contexts are not thread-safe, so every call for a line runs on the
-/// line's own single thread, one at a time; a dead device therefore delays only the devices that
-/// share its serial port, never the others or the async tasks.
+/// libmodbus calls block and its contexts are not thread-safe, so the line's own single thread runs
+/// the whole poll loop of its devices (`ModbusLineLoop`): it waits for the next due poll, reads,
+/// decodes and hands each poll's messages to the publishing task through a `ModbusHandoff`, and
+/// makes the queued writes between requests. A dead device therefore delays only the devices of
+/// its line, never the others or the async tasks.
 final class ModbusLine: Sendable {
+    /// Batches that may wait for the publisher before the thread holds its next poll.
+    static let defaultBacklog = 16
+
     private let pool: NIOThreadPool
-    private let state: ModbusLineState
+    private let control = ModbusLineControl()
+    private let backlog: Int
 
     /// Starts the line's thread.
-    init() {
+    init(backlog: Int = ModbusLine.defaultBacklog) {
+        self.backlog = backlog
         pool = NIOThreadPool(numberOfThreads: 1)
-        state = ModbusLineState()
         pool.start()
     }
 
-    /// Runs `body` on the line's thread; `nil` when the line has shut down.
-    func run<T: Sendable>(_ body: @escaping @Sendable (ModbusLineState) -> T) async -> T? {
-        let state = self.state
-        return try? await pool.runIfActive { body(state) }
+    /// Polls `devices` on the line's thread and publishes what they produce, until cancelled; then
+    /// publishes what is still pending.
+    func run(_ devices: [ModbusDeviceRuntime]) async {
+        let control = self.control
+        let handoff = ModbusHandoff<ModbusBatch>(limit: backlog) { control.wake() }
+        let publisher = ModbusPublisher(devices: devices)
+        await withTaskCancellationHandler {
+            await withDiscardingTaskGroup { group in
+                group.addTask { await publisher.drain(handoff) }
+                _ = try? await pool.runIfActive {
+                    ModbusLineLoop(devices: devices, control: control, handoff: handoff).run()
+                }
+                handoff.finish()
+            }
+        } onCancel: {
+            control.stop()
+        }
+        control.finishWrites()
     }
 
-    /// Closes every connection and stops the thread.
+    /// Makes `write` on the line's thread between two requests; nil when the line has stopped.
+    func write(_ device: ModbusDeviceConfig, _ write: ModbusWrite) async -> Result<Void, ModbusIOError>? {
+        await control.submit(write, to: device)
+    }
+
+    /// Stops the thread (the poll loop has closed its connections).
     func shutdown() async {
-        _ = await run { $0.closeAll() }
+        control.finishWrites()
         try? await pool.shutdownGracefully()
     }
 }
 
 /// The libmodbus contexts of one line.
 ///
-/// `@unchecked Sendable` is safe because instances are only touched from inside
-/// `ModbusLine.run`, which executes on the line's single pool thread, one job after another.
-final class ModbusLineState: @unchecked Sendable {
+/// Not Sendable: created and used by the poll loop on the line's thread only.
+final class ModbusLineState {
     private var connections: [String: ModbusConnection] = [:]
 
     /// Opens (or reuses) the device's connection.
@@ -49,10 +73,17 @@ final class ModbusLineState: @unchecked Sendable {
 
     /// Runs a poll's requests in order; after a timeout or connection error the rest fail with the
     /// same error without being sent, so a dead device costs one timeout per poll, not one per request.
-    func poll(_ device: ModbusDeviceConfig, _ requests: [ModbusReadRequest]) -> [Result<[UInt16], ModbusIOError>] {
+    /// `between` runs before every request but the first (it makes the queued writes).
+    func poll(
+        _ device: ModbusDeviceConfig,
+        _ requests: [ModbusReadRequest],
+        between: () -> Void = {}
+    ) -> [Result<[UInt16], ModbusIOError>] {
         var results: [Result<[UInt16], ModbusIOError>] = []
+        results.reserveCapacity(requests.count)
         var fatal: ModbusIOError?
         for request in requests {
+            if !results.isEmpty, fatal == nil { between() }
             if let fatal {
                 results.append(.failure(fatal))
                 continue

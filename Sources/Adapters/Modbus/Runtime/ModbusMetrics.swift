@@ -33,9 +33,9 @@ struct ModbusMetrics: Sendable {
         pollDuration.recordNanoseconds(Int64(clamping: nanoseconds))
     }
 
-    /// A point's message was published.
-    func pointPublished() {
-        published.increment()
+    /// `count` points' messages were published.
+    func pointsPublished(_ count: Int) {
+        published.increment(by: Int64(count))
     }
 
     func error(_ kind: ModbusIOError.Kind) {
