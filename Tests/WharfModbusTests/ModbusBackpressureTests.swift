@@ -43,8 +43,15 @@ import WharfModbus
 
         // The publisher is stuck in one of the batches it took (at most a full backlog, taken at
         // once) while 16 more wait: the thread then holds its polls (0s interval).
-        try await Task.sleep(for: .milliseconds(300))
-        let held = server.requests(3)
+        // Wait (bounded, however loaded the machine) until the polls stop: at least 16 made, then
+        // none for 200 ms.
+        var held = 0
+        for _ in 0..<100 {
+            let before = server.requests(3)
+            try await Task.sleep(for: .milliseconds(200))
+            held = server.requests(3)
+            if held >= 16 && held == before { break }
+        }
         try await Task.sleep(for: .milliseconds(200))
         #expect(held >= 16 && held <= 2 * 16 + 2)
         #expect(server.requests(3) == held)

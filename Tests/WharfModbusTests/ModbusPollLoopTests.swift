@@ -35,7 +35,8 @@ import WharfModbus
                 name: "plant", bus: bus, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
                 clock: SystemClock()))
         let running = Task { try await adapter.run() }
-        #expect(await bus.waitFor { _ in server.requests(3) >= 10 })
+        // Publishing runs after the poll thread hands a batch over: wait for both.
+        #expect(await bus.waitFor { _ in server.requests(3) >= 10 && !bus.payloads(on: "devices/m/a").isEmpty })
         #expect(bus.payloads(on: "devices/m/a").count == 1)
 
         server.tables.withLock { $0.answering = false }
