@@ -10,6 +10,8 @@ import socket
 
 import pytest
 
+from wharf_e2e.admin import admin_yaml, get, metric, wait_for_admin, wait_until
+from wharf_e2e.broker import free_port
 from wharf_e2e.coap import (  # noqa: F401 - fixtures
     CoapConfig,
     Psk,
@@ -139,14 +141,21 @@ def test_wrong_psk_is_refused_and_wharfd_keeps_serving(psk: tuple[str, str], coa
 
 # coap-client-openssl refuses an empty key itself and sends nothing, so there is no handshake to log.
 @pytest.mark.parametrize("psk", WRONG_PSKS[:2], ids=WRONG_IDS[:2])
-def test_failed_handshakes_are_logged_with_the_peer(psk: tuple[str, str], coap_factory) -> None:
-    # Without an admin /metrics endpoint the count (wharf_coap_errors_total{kind="dtls"}) cannot be
-    # read from outside; the log line that goes with it can.
-    gateway = coap_factory(CoapConfig(psk=PSKS))
+def test_failed_handshakes_are_logged_with_the_peer_and_counted(psk: tuple[str, str], coap_factory) -> None:
+    admin_port = free_port()
+    gateway = coap_factory(CoapConfig(psk=PSKS), wharf_extra_yaml=admin_yaml(admin_port))
+    wait_for_admin(admin_port)
     reply = secure_post(gateway, "t/sensors/intruder", b"bad", psk, wait=3)
     assert reply.code != "2.04", reply
     log = gateway.broker.log()
     assert "coap.peer=127.0.0.1:" in log, f"no log line names the peer of the failed handshake:\n{log[-3000:]}"
+    # The count goes with the log line (a wrong key is noticed when the handshake does not complete).
+    counted = wait_until(
+        lambda: metric(get(admin_port, "/metrics").body, "wharf_coap_errors_total", 'adapter="coap",kind="dtls"'),
+        timeout=10,
+        what="wharf_coap_errors_total{kind=dtls}",
+    )
+    assert counted >= 1
 
 
 def test_garbage_on_the_dtls_port_does_not_stop_it(coap_factory, coap_mqtt) -> None:

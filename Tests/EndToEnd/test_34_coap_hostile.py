@@ -12,6 +12,8 @@ import struct
 
 import pytest
 
+from wharf_e2e.admin import admin_yaml, get, metric, wait_for_admin
+from wharf_e2e.broker import free_port
 from wharf_e2e.coap import (  # noqa: F401 - fixtures
     CON,
     GET,
@@ -84,9 +86,13 @@ def test_malformed_datagram_does_not_stop_the_adapter(datagram: bytes, coap_fact
 
 
 def test_every_malformed_datagram_in_a_row(coap_factory, coap_mqtt) -> None:
-    gateway = coap_factory()
+    admin_port = free_port()
+    gateway = coap_factory(wharf_extra_yaml=admin_yaml(admin_port))
+    wait_for_admin(admin_port)
     watcher = coap_mqtt(gateway)
     watcher.subscribe("#", 1)
+    malformed = 'adapter="coap",kind="malformed"'
+    before = metric(get(admin_port, "/metrics").body, "wharf_coap_errors_total", malformed) or 0
     raw = RawCoap(gateway)
     try:
         for _ in range(3):
@@ -95,6 +101,10 @@ def test_every_malformed_datagram_in_a_row(coap_factory, coap_mqtt) -> None:
     finally:
         raw.close()
     assert_coap_serves(gateway, watcher, "after/all")
+    # Datagrams libcoap cannot parse are counted; runts shorter than a CoAP header are not
+    # even parsed, so at least one datagram per round counts.
+    after = metric(get(admin_port, "/metrics").body, "wharf_coap_errors_total", malformed) or 0
+    assert after - before >= 3, get(admin_port, "/metrics").body
 
 
 def test_unknown_critical_option_is_bad_option(coap_factory, coap_mqtt) -> None:

@@ -126,24 +126,36 @@ extension CoAPLoop {
     }
 }
 
-/// Where libcoap's own messages go (libcoap has one process-wide log handler).
-private let libcoapLogger = Mutex<Logger?>(nil)
+/// Where libcoap's own messages go (libcoap has one process-wide log handler), and the counter
+/// of datagrams it discards as malformed.
+private let libcoapLogger = Mutex<(logger: Logger, malformed: Counter)?>(nil)
 
 /// Routes libcoap's messages into swift-log, one level lower than libcoap rates them: a peer's
 /// failed handshake is an error to libcoap but routine for a gateway.
-func routeLibcoapLogs(to logger: Logger) {
+///
+/// libcoap 4.3.1 drops a datagram it cannot parse before any handler sees it and has no event
+/// for it; its warning "discard malformed PDU" is the only sign, so that is what is counted as
+/// `wharf_coap_errors_total{kind="malformed"}`.
+func routeLibcoapLogs(to logger: Logger, adapter: String) {
     var logger = logger
     logger[metadataKey: "coap.source"] = "libcoap"
-    libcoapLogger.withLock { $0 = logger }
+    let malformed = Counter(
+        label: "wharf_coap_errors_total",
+        dimensions: [("adapter", adapter), ("kind", CoAPMetrics.ErrorKind.malformed.rawValue)]
+    )
+    libcoapLogger.withLock { $0 = (logger, malformed) }
     coap_set_log_handler(wharfCoAPLog)
     coap_set_log_level(logger.logLevel <= .debug ? LOG_INFO : LOG_WARNING)
 }
 
 /// libcoap's log handler.
 func wharfCoAPLog(level: coap_log_t, message: UnsafePointer<CChar>?) {
-    guard let message, let logger = libcoapLogger.withLock({ $0 }) else { return }
+    guard let message, let (logger, malformed) = libcoapLogger.withLock({ $0 }) else { return }
     var text = String(cString: message)
     while text.last == "\n" { text.removeLast() }
+    if text.hasPrefix("discard malformed PDU") {
+        malformed.increment()
+    }
     switch level {
     case LOG_EMERG, LOG_ALERT, LOG_CRIT, LOG_ERR: logger.warning("\(text)")
     case LOG_WARNING: logger.info("\(text)")

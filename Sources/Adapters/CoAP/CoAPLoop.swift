@@ -87,7 +87,7 @@ final class CoAPLoop {
     /// Creates the context, endpoints and handlers.
     func start() -> Result<Void, StartError> {
         coap_startup()
-        routeLibcoapLogs(to: logger)
+        routeLibcoapLogs(to: logger, adapter: adapterName)
         guard let context = coap_new_context(nil) else {
             return .failure(StartError(description: "libcoap could not create a context"))
         }
