@@ -1,3 +1,5 @@
+import WharfCore
+
 /// A JSON document built in memory, rendered with keys in the order they were added.
 ///
 /// The effective configuration is rendered through this tree rather than `Codable`, so that
@@ -82,20 +84,6 @@ public indirect enum JSONValue: Sendable, Equatable {
     }
 
     private static func quote(_ text: String, into output: inout String) {
-        output += "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": output += "\\\""
-            case "\\": output += "\\\\"
-            case "\n": output += "\\n"
-            case "\r": output += "\\r"
-            case "\t": output += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                output += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: output.unicodeScalars.append(scalar)
-            }
-        }
-        output += "\""
+        JSONString.appendQuoted(text, to: &output)
     }
 }

@@ -220,24 +220,6 @@ struct CommandResult: Equatable {
 
     /// `{"code": "2.04", "payload": "..."}`; without a response the code is `"timeout"`.
     var json: String {
-        "{\"code\": \"\(code?.description ?? "timeout")\", \"payload\": \"\(Self.escaped(payload))\"}"
-    }
-
-    static func escaped(_ text: String) -> String {
-        var result = ""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            case let control where control.value < 0x20:
-                let hex = String(control.value, radix: 16)
-                result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: result.unicodeScalars.append(scalar)
-            }
-        }
-        return result
+        "{\"code\": \"\(code?.description ?? "timeout")\", \"payload\": \(JSONString.quoted(payload))}"
     }
 }

@@ -1,3 +1,5 @@
+import WharfCore
+
 /// A small JSON writer for the adapter's payloads: objects of scalars, written in key order given.
 struct ModbusJSON {
     private(set) var text = ""
@@ -38,21 +40,7 @@ struct ModbusJSON {
 
     /// Appends a quoted, escaped string.
     mutating func append(string: String) {
-        text += "\""
-        for scalar in string.unicodeScalars {
-            switch scalar {
-            case "\"": text += "\\\""
-            case "\\": text += "\\\\"
-            case "\n": text += "\\n"
-            case "\r": text += "\\r"
-            case "\t": text += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                text += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: text.unicodeScalars.append(scalar)
-            }
-        }
-        text += "\""
+        JSONString.appendQuoted(string, to: &text)
     }
 }
 
