@@ -4,7 +4,7 @@ DATA_DIR ?= $(CURDIR)/.wharf-data
 CONFIG ?= etc/wharf/wharf.yaml
 FORMAT_PATHS = Package.swift Sources Tests Benchmarks
 
-.PHONY: run build test unit e2e lint format bench deb package-test clean
+.PHONY: run build test unit e2e lint format bench deb package-test clean print-release-flags
 
 ## Installs what is missing, builds, and runs wharfd on the shipped default config.
 run:
@@ -39,10 +39,26 @@ format:
 	$(SWIFT) format --in-place --recursive $(FORMAT_PATHS)
 
 ## Builds dist/wharf_<version>-<revision>_<arch>.deb from static release binaries (docs/install.md).
-# Full RELRO (-z now): the GOT is read-only once the daemon runs.
-RELEASE_FLAGS = -c release --static-swift-stdlib -Xlinker -z -Xlinker now
+# - Full RELRO (-z now): the GOT is read-only once the daemon runs.
+# - Linked by lld (in the Swift toolchain) with every function in a section of its own and the
+#   functions the daemon runs placed first, in the order of packaging/wharfd.order
+#   (scripts/gen-order-file.sh): the daemon then touches a few hundred pages of code instead of
+#   pages all over its 28 MB.
+# - Relative relocations packed (DT_RELR, glibc 2.36 and later) and no dynamic symbol table for
+#   the executables' own symbols: the loader reads 30 kB of relocations instead of 3 MB.
+# Built in a scratch directory of its own, so that it and the plain release build of the
+# benchmarks do not rebuild each other.
+RELEASE_FLAGS = -c release --static-swift-stdlib --scratch-path $(CURDIR)/.build-package \
+	-Xswiftc -Xfrontend -Xswiftc -function-sections -Xcc -ffunction-sections \
+	-Xswiftc -use-ld=lld -Xlinker -z -Xlinker now -Xlinker -z -Xlinker pack-relative-relocs \
+	-Xlinker --no-export-dynamic \
+	-Xlinker --symbol-ordering-file=$(CURDIR)/packaging/wharfd.order -Xlinker --no-warn-symbol-ordering
+print-release-flags:
+	@echo $(RELEASE_FLAGS)
 deb:
 	scripts/install-deps.sh package
+	@# The build does not know that the link depends on packaging/wharfd.order: always relink.
+	rm -f "$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)"/wharfd "$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)"/wharfctl
 	$(SWIFT) build $(RELEASE_FLAGS) --product wharfd
 	$(SWIFT) build $(RELEASE_FLAGS) --product wharfctl
 	packaging/build-deb.sh --bin-dir "$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)" --out dist

@@ -308,7 +308,7 @@ let package = Package(
         ),
         .testTarget(
             name: "WharfConfigTests",
-            dependencies: ["WharfConfig", "WharfCore"],
+            dependencies: ["WharfConfig", "WharfCore", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -39,7 +39,7 @@ fail() {
 }
 
 [ -n "$bin_dir" ] || fail "--bin-dir is required (the release build's bin directory)"
-for tool in dpkg-deb dpkg-shlibdeps strip gzip; do
+for tool in dpkg-deb dpkg-shlibdeps strip readelf gzip; do
     command -v "$tool" >/dev/null 2>&1 || fail "$tool is missing (scripts/install-deps.sh package installs it)"
 done
 for binary in wharfd wharfctl; do
@@ -108,6 +108,11 @@ shlibs="$(cd "$work/shlibdeps" && dpkg-shlibdeps -O "-e$root/usr/bin/wharfd" "-e
 shlibs_depends="${shlibs#shlibs:Depends=}"
 [ "$shlibs" != "$shlibs_depends" ] && [[ "$shlibs_depends" == *libc6* ]] ||
     fail "dpkg-shlibdeps printed no usable dependency line: '$shlibs'"
+# Packed relative relocations (DT_RELR) need glibc 2.36. The binaries say so with a version
+# need, not with a symbol, and dpkg-shlibdeps counts only symbols: raise libc6 to match.
+if readelf -V "$root/usr/bin/wharfd" "$root/usr/bin/wharfctl" | grep GLIBC_ABI_DT_RELR >/dev/null; then
+    shlibs_depends="$(sed -E 's/libc6 \(>= 2\.(3[0-5]|[12][0-9])\)/libc6 (>= 2.36)/' <<<"$shlibs_depends")"
+fi
 # postinst and postrm use adduser, addgroup, deluser and delgroup; the unit's ExecReload
 # runs /bin/kill, which is procps's.
 depends="adduser, procps, $shlibs_depends"

@@ -4,6 +4,7 @@
 #   scripts/install-deps.sh test   plus the test peers (Mosquitto, its clients, Python venv)
 #   scripts/install-deps.sh bench  plus what the benchmark script needs
 #   scripts/install-deps.sh package  what building the .deb and its install test need
+#   scripts/install-deps.sh layout   what scripts/gen-order-file.sh needs (valgrind)
 set -euo pipefail
 
 purpose="${1:-run}"
@@ -21,7 +22,8 @@ case "$purpose" in
     run) packages+=("${build_libraries[@]}") ;;
     test | bench) packages+=("${build_libraries[@]}" "${test_peers[@]}" "${package_tools[@]}") ;;
     package) packages+=("${build_libraries[@]}" "${package_tools[@]}") ;;
-    *) echo "usage: $0 run|test|bench|package" >&2; exit 2 ;;
+    layout) packages+=("${build_libraries[@]}" "${package_tools[@]}" mosquitto-clients valgrind) ;;
+    *) echo "usage: $0 run|test|bench|package|layout" >&2; exit 2 ;;
 esac
 
 if ! command -v swift >/dev/null 2>&1; then

@@ -8,6 +8,17 @@ public protocol MessageBus: Sendable {
     /// router promises (for example a store-and-forward append).
     func publish(_ message: Message) async throws(PublishError) -> PublishReceipt
 
+    /// Routes `message` on the calling thread, for adapters that run an event loop of their own
+    /// and answer their devices from it. Returns `.finished` when the message is accepted (or
+    /// refused) with nothing more to wait for. Returns `.waiting` when the router still has to
+    /// keep a promise first (a forward rule's append to the durable queue); `completion` then
+    /// runs exactly once, on any thread, when it is kept. `completion` never runs when the
+    /// result is `.finished`.
+    func publish(
+        _ message: Message,
+        completion: @escaping @Sendable (Result<PublishReceipt, PublishError>) -> Void
+    ) -> PublishProgress
+
     /// Subscribes `handler` to `filter`. The handler runs on the publisher's thread and must
     /// return quickly; hand heavier work to your own task or queue.
     func subscribe(
@@ -19,6 +30,32 @@ public protocol MessageBus: Sendable {
     /// The retained messages whose topics `filter` matches and that have not expired, sorted by
     /// topic (what a new MQTT subscriber to `filter` would receive first).
     func retainedMessages(matching filter: String) -> [Message]
+}
+
+extension MessageBus {
+    /// Runs the `async` ``publish(_:)`` on a new task and always reports `.waiting`: for buses
+    /// that cannot route on the caller's thread.
+    public func publish(
+        _ message: Message,
+        completion: @escaping @Sendable (Result<PublishReceipt, PublishError>) -> Void
+    ) -> PublishProgress {
+        Task {
+            do throws(PublishError) {
+                completion(.success(try await publish(message)))
+            } catch {
+                completion(.failure(error))
+            }
+        }
+        return .waiting
+    }
+}
+
+/// How far ``MessageBus/publish(_:completion:)`` got before it returned.
+public enum PublishProgress: Sendable {
+    /// The message was accepted or refused; the completion will not run.
+    case finished(Result<PublishReceipt, PublishError>)
+    /// The completion runs once the router has kept its promise.
+    case waiting
 }
 
 /// What the router did with a published message.

@@ -10,18 +10,23 @@ public struct AdminServer: Service, CustomStringConvertible {
     let routes: AdminRoutes
     let configuration: AdminConfig
     let logger: Logger
+    let group: (any EventLoopGroup)?
     let onBound: @Sendable (SocketAddress?) async -> Void
 
-    /// Creates the server; `onBound` runs once it listens, with its address.
+    /// Creates the server; `onBound` runs once it listens, with its address. It runs on `group`
+    /// (the daemon's, so that it starts no threads of its own), or on NIO's shared group when
+    /// `nil`.
     public init(
         routes: AdminRoutes,
         configuration: AdminConfig,
         logger: Logger,
+        group: (any EventLoopGroup)? = nil,
         onBound: @escaping @Sendable (SocketAddress?) async -> Void = { _ in }
     ) {
         self.routes = routes
         self.configuration = configuration
         self.logger = logger
+        self.group = group
         self.onBound = onBound
     }
 
@@ -45,6 +50,7 @@ public struct AdminServer: Service, CustomStringConvertible {
                 logger.notice("admin API ready", metadata: ["admin.address": "\(listen)"])
                 await onBound(channel.localAddress)
             },
+            eventLoopGroupProvider: group.map { .shared($0) } ?? .singleton,
             logger: logger
         )
         do {

@@ -6,40 +6,57 @@ extension MQTTBroker: MessageBus {
     /// Routes a message published in-process (by an adapter or the uplink).
     /// QoS 1/2 messages taken by an uplink forward rule return once they are on disk.
     public func publish(_ message: Message) async throws(PublishError) -> PublishReceipt {
-        let routed = try stamped(message)
-        let router = self.router
-        let (matched, outcome): (Int, DurableOutcome) = await withCheckedContinuation { continuation in
-            guard routed.qos != .atMostOnce else {
-                continuation.resume(returning: (router.publish(routed), .stored))
-                return
-            }
-            // The outcome may arrive before `publish` returns the match count, on another
-            // thread; whichever of the two comes second resumes.
-            let join = Mutex<(matched: Int?, outcome: DurableOutcome?)>((nil, nil))
-            let result = router.publish(routed, from: nil) { outcome in
-                let matched = join.withLock { state in
-                    state.outcome = outcome
-                    return state.matched
-                }
-                if let matched { continuation.resume(returning: (matched, outcome)) }
-            }
-            guard result.awaitsDurability else {
-                continuation.resume(returning: (result.matched, .stored))
-                return
-            }
-            let outcome = join.withLock { state in
-                state.matched = result.matched
-                return state.outcome
-            }
-            if let outcome { continuation.resume(returning: (result.matched, outcome)) }
+        let result: Result<PublishReceipt, PublishError> = await withCheckedContinuation { continuation in
+            let progress = publish(message) { continuation.resume(returning: $0) }
+            if case .finished(let result) = progress { continuation.resume(returning: result) }
         }
+        return try result.get()
+    }
+
+    /// Routes a message on the calling thread; see ``MessageBus/publish(_:completion:)``.
+    public func publish(
+        _ message: Message,
+        completion: @escaping @Sendable (Result<PublishReceipt, PublishError>) -> Void
+    ) -> PublishProgress {
+        let routed: Message
+        do throws(PublishError) {
+            routed = try stamped(message)
+        } catch {
+            return .finished(.failure(error))
+        }
+        guard routed.qos != .atMostOnce else {
+            return .finished(.success(PublishReceipt(matchedSubscribers: router.publish(routed))))
+        }
+        // The outcome may arrive before `publish` returns the match count, on another thread;
+        // whichever of the two comes second reports it, so it is reported exactly once.
+        let join = Mutex<(matched: Int?, outcome: DurableOutcome?)>((nil, nil))
+        let result = router.publish(routed, from: nil) { outcome in
+            let matched = join.withLock { state in
+                state.outcome = outcome
+                return state.matched
+            }
+            if let matched { completion(Self.result(matched: matched, outcome: outcome)) }
+        }
+        guard result.awaitsDurability else {
+            return .finished(.success(PublishReceipt(matchedSubscribers: result.matched)))
+        }
+        let outcome = join.withLock { state in
+            state.matched = result.matched
+            return state.outcome
+        }
+        guard let outcome else { return .waiting }
+        return .finished(Self.result(matched: result.matched, outcome: outcome))
+    }
+
+    /// The receipt or error of a message whose durable routes reported `outcome`.
+    private static func result(matched: Int, outcome: DurableOutcome) -> Result<PublishReceipt, PublishError> {
         switch outcome {
         case .stored:
-            return PublishReceipt(matchedSubscribers: matched)
+            return .success(PublishReceipt(matchedSubscribers: matched))
         case .rejectedQueueFull:
-            throw PublishError(reason: "quota-exceeded", message: "the store-and-forward queue is full")
+            return .failure(PublishError(reason: "quota-exceeded", message: "the store-and-forward queue is full"))
         case .failed(let reason):
-            throw PublishError(reason: "store-failed", message: reason)
+            return .failure(PublishError(reason: "store-failed", message: reason))
         }
     }
 

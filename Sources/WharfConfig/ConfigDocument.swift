@@ -25,7 +25,8 @@ enum ConfigDocument {
         }
         let composed: Node?
         do {
-            composed = try Yams.compose(yaml: yaml)
+            // The basic resolver leaves plain scalars untyped; `PlainScalar` types them.
+            composed = try Yams.compose(yaml: yaml, .basic)
         } catch let error as YamlError {
             return .failure(ConfigError(issues: [SyntaxIssue.issue(for: error, yaml: yaml, file: file)]))
         } catch {
@@ -71,7 +72,7 @@ private struct NodeConverter {
         case .scalar(let scalar):
             let quoted = scalar.style != .plain && scalar.style != .any
             return ConfigNode(
-                content(of: scalar, tag: Tag.Name(rawValue: node.tag.rawValue)),
+                content(of: scalar),
                 text: scalar.string,
                 isQuoted: quoted,
                 file: file,
@@ -96,13 +97,24 @@ private struct NodeConverter {
         }
     }
 
-    private func content(of scalar: Node.Scalar, tag: Tag.Name) -> ConfigNode.Content {
-        switch tag {
+    /// The typed value of a scalar: by its explicit tag (`!!int 5`), by the YAML 1.1 rules when
+    /// it is plain and untagged, a string otherwise.
+    private func content(of scalar: Node.Scalar) -> ConfigNode.Content {
+        // The tag as written: empty for a plain scalar without one (quoted ones are `!!str`).
+        let kind: PlainScalar
+        switch scalar.tag.description {
+        case "": kind = PlainScalar.kind(of: scalar.string)
+        case Tag.Name.null.rawValue: kind = .null
+        case Tag.Name.bool.rawValue: kind = .bool
+        case Tag.Name.int.rawValue, Tag.Name.float.rawValue: kind = .number
+        default: kind = .string
+        }
+        switch kind {
         case .null:
             return .null
         case .bool:
             return Bool.construct(from: scalar).map(ConfigNode.Content.bool) ?? .string(scalar.string)
-        case .int, .float:
+        case .number:
             // YAML 1.1 reads `1:30` as 90 and `010` as 8; an installer means neither.
             if scalar.string.contains(":") { return .string(scalar.string) }
             if let number = Self.integer(scalar.string) { return .int(number) }
@@ -136,7 +148,10 @@ private struct NodeConverter {
         var own: [ConfigMember] = []
         var merged: [ConfigMember] = []
         for (key, value) in mapping {
-            if key.tag.rawValue == Tag.Name.merge.rawValue, key.scalar?.style == .plain || key.scalar?.style == .any {
+            // Composing typed the keys (to find duplicates), so a merge key is known by its text.
+            if let keyScalar = key.scalar, keyScalar.style == .plain || keyScalar.style == .any,
+                keyScalar.string == "<<"
+            {
                 merged += mergeSources(value, path: path)
                 continue
             }

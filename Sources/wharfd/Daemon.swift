@@ -97,7 +97,8 @@ struct Daemon {
             services.append(
                 .init(
                     service: AdminServer(
-                        routes: routes, configuration: configuration.admin, logger: Logger(label: "wharf.admin"))
+                        routes: routes, configuration: configuration.admin, logger: Logger(label: "wharf.admin"),
+                        group: group)
                 )
             )
         }

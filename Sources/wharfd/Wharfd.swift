@@ -1,11 +1,35 @@
 import ArgumentParser
+import Dispatch
 import Logging
+import Synchronization
 import WharfConfig
 import WharfCore
 import WharfSupport
 
-/// `wharfd`: the Wharf edge gateway daemon.
+/// Starts `wharfd`. The main thread parses the arguments, runs the daemon on a detached task
+/// (not on the main actor, whose thread is the one waiting) and waits for it. (An `async` main would hand the main thread to Dispatch, which ends it with a forced
+/// unwind through the whole binary's unwind tables: a megabyte of pages kept resident for
+/// nothing.)
 @main
+enum WharfdMain {
+    static func main() {
+        let command = Wharfd.parseOrExit()
+        let finished = DispatchSemaphore(value: 0)
+        let failure = Mutex<(any Error)?>(nil)
+        Task.detached {
+            do {
+                try await command.run()
+            } catch {
+                failure.withLock { $0 = error }
+            }
+            finished.signal()
+        }
+        finished.wait()
+        if let error = failure.withLock({ $0 }) { Wharfd.exit(withError: error) }
+    }
+}
+
+/// `wharfd`: the Wharf edge gateway daemon.
 struct Wharfd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "wharfd",

@@ -133,4 +133,128 @@ private func publish(_ topic: String, id: UInt16, qos: QoS = .atLeastOnce) -> MQ
         sink.complete("t", .rejectedQueueFull)
         await #expect(throws: PublishError.self) { try await publishing.value }
     }
+
+    /// Collects what the completion of `publish(_:completion:)` reports.
+    final class Completions: Sendable {
+        private let results = Mutex<[Result<PublishReceipt, PublishError>]>([])
+        func record(_ result: Result<PublishReceipt, PublishError>) { results.withLock { $0.append(result) } }
+        var all: [Result<PublishReceipt, PublishError>] { results.withLock { $0 } }
+    }
+
+    @Test func publishOnTheCallersThreadFinishesWhenNothingIsDurable() throws {
+        let harness = BrokerHarness()
+        let sink = HeldSink()
+        harness.broker.addForwardRoute(DurableRoute(name: "up", filter: "up/#", sink: sink))
+        let completions = Completions()
+        for qos in [QoS.atMostOnce, .atLeastOnce, .exactlyOnce] {
+            let progress = harness.broker.publish(
+                Message(topic: "local/\(qos.rawValue)", payload: ByteBuffer(string: "x"), qos: qos),
+                completion: completions.record)
+            guard case .finished(.success(let receipt)) = progress else {
+                Issue.record("QoS \(qos.rawValue): \(progress)")
+                continue
+            }
+            #expect(receipt.matchedSubscribers == 0)
+        }
+        // QoS 0 is never held for the store, even when a forward rule takes it.
+        let atMostOnce = harness.broker.publish(
+            Message(topic: "up/0", payload: ByteBuffer(string: "x"), qos: .atMostOnce), completion: completions.record)
+        guard case .finished(.success) = atMostOnce else {
+            Issue.record("QoS 0 to a forward rule: \(atMostOnce)")
+            return
+        }
+        let invalid = harness.broker.publish(
+            Message(topic: "bad/#", payload: ByteBuffer(string: "x"), qos: .atLeastOnce), completion: completions.record
+        )
+        guard case .finished(.failure(let error)) = invalid else {
+            Issue.record("invalid topic: \(invalid)")
+            return
+        }
+        #expect(error.reason == "topic-invalid")
+        #expect(completions.all.isEmpty)
+    }
+
+    @Test func publishOnTheCallersThreadWaitsForTheStoreAndCompletesOnce() throws {
+        let harness = BrokerHarness()
+        let sink = HeldSink()
+        harness.broker.addForwardRoute(DurableRoute(name: "up", filter: "up/#", sink: sink))
+        let completions = Completions()
+        let stored = harness.broker.publish(
+            Message(topic: "up/1", payload: ByteBuffer(string: "x"), qos: .atLeastOnce), completion: completions.record)
+        let rejected = harness.broker.publish(
+            Message(topic: "up/2", payload: ByteBuffer(string: "x"), qos: .exactlyOnce), completion: completions.record)
+        guard case .waiting = stored, case .waiting = rejected else {
+            Issue.record("expected both to wait for the store: \(stored), \(rejected)")
+            return
+        }
+        #expect(completions.all.isEmpty)
+        sink.complete("up/1", .stored)
+        sink.complete("up/2", .rejectedQueueFull)
+        let results = completions.all
+        #expect(results.count == 2)
+        guard results.count == 2, case .success(let receipt) = results[0], case .failure(let error) = results[1] else {
+            Issue.record("unexpected completions: \(results)")
+            return
+        }
+        #expect(receipt.matchedSubscribers == 1)
+        #expect(error.reason == "quota-exceeded")
+    }
+
+    @Test func publishOnTheCallersThreadFinishesWhenTheStoreAnswersAtOnce() throws {
+        let harness = BrokerHarness()
+        harness.broker.addForwardRoute(DurableRoute(name: "up", filter: "#", sink: ImmediateSink(.stored)))
+        let completions = Completions()
+        let progress = harness.broker.publish(
+            Message(topic: "up/1", payload: ByteBuffer(string: "x"), qos: .atLeastOnce), completion: completions.record)
+        guard case .finished(.success(let receipt)) = progress else {
+            Issue.record("expected an immediate result: \(progress)")
+            return
+        }
+        #expect(receipt.matchedSubscribers == 1)
+        #expect(completions.all.isEmpty)
+    }
+}
+
+/// A bus with only the `async` publish: what `publish(_:completion:)` falls back to.
+struct AsyncOnlyBus: MessageBus {
+    func publish(_ message: Message) async throws(PublishError) -> PublishReceipt {
+        guard message.topic != "refuse" else { throw PublishError(reason: "refused", message: "test") }
+        return PublishReceipt(matchedSubscribers: 3)
+    }
+
+    func subscribe(filter: String, qos: QoS, handler: @escaping @Sendable (Message) -> Void) throws(SubscribeError)
+        -> BusSubscription
+    { BusSubscription {} }
+
+    func retainedMessages(matching filter: String) -> [Message] { [] }
+}
+
+@Test func publishWithCompletionFallsBackToATaskOnBusesWithoutIt() async {
+    let bus = AsyncOnlyBus()
+    for (topic, succeeds) in [("accept", true), ("refuse", false)] {
+        let result: Result<PublishReceipt, PublishError> = await withCheckedContinuation { continuation in
+            let progress = bus.publish(Message(topic: topic, payload: ByteBuffer(string: "x"))) {
+                continuation.resume(returning: $0)
+            }
+            guard case .waiting = progress else {
+                Issue.record("expected .waiting from the fallback")
+                continuation.resume(returning: .failure(PublishError(reason: "unexpected", message: "")))
+                return
+            }
+        }
+        switch result {
+        case .success(let receipt): #expect(succeeds && receipt.matchedSubscribers == 3)
+        case .failure(let error): #expect(!succeeds && error.reason == "refused")
+        }
+    }
+}
+
+/// A sink that reports `outcome` before `accept` returns, as a store with the record
+/// already on disk could.
+struct ImmediateSink: DurableSink {
+    let outcome: DurableOutcome
+    init(_ outcome: DurableOutcome) { self.outcome = outcome }
+    func accept(_ message: Message, completion: @escaping @Sendable (DurableOutcome) -> Void) {
+        completion(outcome)
+    }
 }

@@ -14,33 +14,48 @@ import WharfCore
 
 /// A bus whose publishes to `slow/...` wait until `release()`, and to `fail` are refused.
 final class GatedBus: MessageBus {
-    private let state = Mutex<(published: [Message], waiters: [CheckedContinuation<Void, Never>], open: Bool)>(
-        ([], [], false))
+    private typealias Completion = @Sendable (Result<PublishReceipt, PublishError>) -> Void
+    private let state = Mutex<(published: [Message], waiting: [(Message, Completion)], open: Bool)>(([], [], false))
 
     var published: [Message] { state.withLock { $0.published } }
 
+    /// Accepts the held `slow…` messages and every later one.
     func release() {
-        let waiters = state.withLock { state in
+        let waiting = state.withLock { state in
             state.open = true
-            defer { state.waiters.removeAll() }
-            return state.waiters
+            defer { state.waiting.removeAll() }
+            state.published += state.waiting.map(\.0)
+            return state.waiting
         }
-        for waiter in waiters { waiter.resume() }
+        for (_, completion) in waiting { completion(.success(PublishReceipt(matchedSubscribers: 0))) }
+    }
+
+    /// Like the broker: decides at once, except that `slow…` topics wait for `release()` as a
+    /// message taken by a forward rule waits for the disk. `fail` is refused.
+    func publish(
+        _ message: Message,
+        completion: @escaping @Sendable (Result<PublishReceipt, PublishError>) -> Void
+    ) -> PublishProgress {
+        if message.topic == "fail" {
+            return .finished(.failure(PublishError(reason: "quota-exceeded", message: "full")))
+        }
+        return state.withLock { state in
+            if message.topic.hasPrefix("slow") && !state.open {
+                state.waiting.append((message, completion))
+                return .waiting
+            }
+            state.published.append(message)
+            return .finished(.success(PublishReceipt(matchedSubscribers: 0)))
+        }
     }
 
     func publish(_ message: Message) async throws(PublishError) -> PublishReceipt {
-        if message.topic == "fail" { throw PublishError(reason: "quota-exceeded", message: "full") }
-        if message.topic.hasPrefix("slow") {
-            await withCheckedContinuation { continuation in
-                let open = state.withLock { state in
-                    if !state.open { state.waiters.append(continuation) }
-                    return state.open
-                }
-                if open { continuation.resume() }
+        let result: Result<PublishReceipt, PublishError> = await withCheckedContinuation { continuation in
+            if case .finished(let result) = publish(message, completion: { continuation.resume(returning: $0) }) {
+                continuation.resume(returning: result)
             }
         }
-        state.withLock { $0.published.append(message) }
-        return PublishReceipt(matchedSubscribers: 0)
+        return try result.get()
     }
 
     func subscribe(filter: String, qos: QoS, handler: @escaping @Sendable (Message) -> Void) throws(SubscribeError)

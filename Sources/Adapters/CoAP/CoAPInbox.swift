@@ -8,13 +8,11 @@ import WharfCore
 #endif
 
 /// Work handed to the libcoap thread from other threads (publish completions, messages for
-/// observers, commands, executor jobs). Posting from the libcoap thread itself never writes to
+/// observers, commands). Posting from the libcoap thread itself never writes to
 /// the wake-up descriptor: the loop drains the inbox before it sleeps again.
 final class CoAPInbox: Sendable {
     /// One piece of work.
     enum Work: Sendable {
-        /// A job of a task that prefers the libcoap thread.
-        case job(UnownedJob)
         /// The publish of request `id` finished.
         case published(id: UInt64?, error: PublishError?)
         /// A message arrived on an observed topic.
@@ -90,24 +88,5 @@ final class CoAPInbox: Sendable {
             return woken
         }
         if woken { wharf_coap_drain(wakeFD) }
-    }
-}
-
-/// Runs tasks on the libcoap thread, in the order they were started: publishes of one adapter
-/// reach the router in request order, and their completions run next to libcoap.
-final class CoAPExecutor: TaskExecutor {
-    let inbox: CoAPInbox
-
-    init(inbox: CoAPInbox) { self.inbox = inbox }
-
-    func enqueue(_ job: consuming ExecutorJob) {
-        let unowned = UnownedJob(job)
-        // After the loop ended, a late continuation (a publish that outlived shutdown) runs here.
-        if !inbox.post(.job(unowned)) { unowned.runSynchronously(on: asUnownedTaskExecutor()) }
-    }
-
-    /// Runs one job; called only on the libcoap thread.
-    func run(_ job: UnownedJob) {
-        job.runSynchronously(on: asUnownedTaskExecutor())
     }
 }

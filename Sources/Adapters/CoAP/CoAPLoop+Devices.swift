@@ -144,11 +144,10 @@ extension CoAPLoop {
             properties.contentType = "application/json"
             var json = ByteBufferAllocator().buffer(capacity: 64)
             json.writeString(result.json)
-            startPublish(
+            publishUnanswered(
                 Message(
                     topic: device.resultTopic, payload: json, qos: device.qos, properties: properties,
-                    origin: .adapter(name: adapterName)),
-                id: nil)
+                    origin: .adapter(name: adapterName)))
         case .read, .observe:
             if request.kind == .read { devices.requests[token] = nil }
             guard code.codeClass == 2 else {
@@ -169,11 +168,10 @@ extension CoAPLoop {
             if let format = PDU.uint(received, UInt16(COAP_OPTION_CONTENT_FORMAT)), format <= UInt32(UInt16.max) {
                 properties.contentType = ContentFormat.contentType(for: UInt16(format))
             }
-            startPublish(
+            publishUnanswered(
                 Message(
                     topic: device.topic, payload: bytes, qos: device.qos, properties: properties,
-                    origin: .adapter(name: adapterName)),
-                id: nil)
+                    origin: .adapter(name: adapterName)))
         }
         return true
     }
@@ -191,11 +189,10 @@ extension CoAPLoop {
             json.writeString(CommandResult(code: nil, payload: "no answer").json)
             var properties = MessageProperties()
             properties.contentType = "application/json"
-            startPublish(
+            publishUnanswered(
                 Message(
                     topic: device.resultTopic, payload: json, qos: device.qos, properties: properties,
-                    origin: .adapter(name: adapterName)),
-                id: nil)
+                    origin: .adapter(name: adapterName)))
         }
     }
 

@@ -108,13 +108,20 @@ extension CoAPLoop {
             origin: .adapter(name: adapterName)
         )
         guard confirmable else {
-            startPublish(message, id: nil)
-            coap_pdu_set_code(response, wharf_coap_code(204))
-            metrics.request(method, .changed)
+            // Non-confirmable: QoS 0, which the router decides at once.
+            let outcome = publish(message, id: nil)
+            answerPublished(response, method, session: session, error: outcome?.error)
             return
         }
         let id = nextRequestID
         nextRequestID &+= 1
+        if let outcome = publish(message, id: id) {
+            // Accepted (or refused) at once: the answer is piggybacked on this response.
+            answerPublished(response, method, session: session, error: outcome.error)
+            return
+        }
+        // A forward rule is putting the message on disk. A NON response with no code is dropped
+        // by libcoap: the piggybacked ACK goes out from completePublish once the append is done.
         pending[id] = PendingRequest(
             session: coap_session_reference(session),
             exchange: exchange,
@@ -122,40 +129,58 @@ extension CoAPLoop {
             method: method
         )
         inFlight.insert(exchange)
-        // A NON response with no code is dropped by libcoap: the piggybacked ACK goes out from
-        // completePublish once the router accepted the message.
         coap_pdu_set_type(response, COAP_MESSAGE_NON)
-        startPublish(message, id: id)
     }
 
-    /// Publishes on a task that prefers the libcoap thread, so publishes start in request order.
-    func startPublish(_ message: Message, id: UInt64?) {
-        let bus = self.bus
+    /// Routes `message` on the libcoap thread, in request order. Returns what the router
+    /// decided at once; `nil` when a forward rule is still putting the message on disk, and the
+    /// outcome then reaches ``completePublish(id:error:)`` through the inbox (only failures when
+    /// `id` is `nil`: nobody waits for those).
+    @discardableResult
+    func publish(_ message: Message, id: UInt64?) -> PublishOutcome? {
         let inbox = self.inbox
-        Task(executorPreference: executor) {
-            var failure: PublishError?
-            do throws(PublishError) {
-                _ = try await bus.publish(message)
-            } catch {
-                failure = error
-            }
-            if id != nil || failure != nil { inbox.post(.published(id: id, error: failure)) }
+        let progress = bus.publish(message) { result in
+            let error = PublishOutcome(result).error
+            if id != nil || error != nil { inbox.post(.published(id: id, error: error)) }
         }
+        switch progress {
+        case .finished(let result):
+            return PublishOutcome(result)
+        case .waiting:
+            return nil
+        }
+    }
+
+    /// Publishes a message no device waits for (readings and command results of device
+    /// clients); a refusal is counted and logged.
+    func publishUnanswered(_ message: Message) {
+        if let error = publish(message, id: nil)?.error { publishRefused(error, session: nil) }
+    }
+
+    /// Sets the code of a response whose request's publish has been decided.
+    private func answerPublished(
+        _ response: OpaquePointer, _ method: RequestMethod, session: OpaquePointer, error: PublishError?
+    ) {
+        if let error { publishRefused(error, session: session) }
+        let code = error.map(CoAPCode.forPublishError) ?? .changed
+        coap_pdu_set_code(response, wharf_coap_code(UInt32(code.number)))
+        if let error { PDU.addText(response, error.reason) }
+        metrics.request(method, code)
+    }
+
+    /// Counts and logs a publish the router refused.
+    func publishRefused(_ error: PublishError, session: OpaquePointer?) {
+        metrics.error(.publish)
+        (session.map(log) ?? logger).warning("publish refused: \(error)")
     }
 
     /// Sends the piggybacked answer of a confirmable request whose publish finished.
     func completePublish(id: UInt64?, error: PublishError?) {
         guard let id, let request = pending.removeValue(forKey: id) else {
-            if let error {
-                metrics.error(.publish)
-                logger.warning("publish refused: \(error)")
-            }
+            if let error { publishRefused(error, session: nil) }
             return
         }
-        if let error {
-            metrics.error(.publish)
-            log(request.session).warning("publish refused: \(error)")
-        }
+        if let error { publishRefused(error, session: request.session) }
         inFlight.remove(request.exchange)
         let code = error.map(CoAPCode.forPublishError) ?? .changed
         let session = request.session
@@ -247,6 +272,16 @@ extension CoAPLoop {
             copy
         )
         metrics.request(.get, .content)
+    }
+}
+
+/// What the router decided about one publish.
+struct PublishOutcome {
+    /// Why it was refused; `nil` when it was accepted.
+    var error: PublishError?
+
+    init(_ result: Result<PublishReceipt, PublishError>) {
+        if case .failure(let error) = result { self.error = error }
     }
 }
 

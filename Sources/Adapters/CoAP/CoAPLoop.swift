@@ -38,7 +38,6 @@ final class CoAPLoop {
     let logger: Logger
     let clock: any WharfClock
     let inbox: CoAPInbox
-    let executor: CoAPExecutor
     let metrics: CoAPMetrics
 
     var context: OpaquePointer?
@@ -73,7 +72,6 @@ final class CoAPLoop {
         self.logger = context.logger
         self.clock = context.clock
         self.inbox = inbox
-        self.executor = CoAPExecutor(inbox: inbox)
         self.metrics = CoAPMetrics(adapter: context.name)
         self.observers = ObserverRegistry(limit: settings.observe.maxObservers)
         self.devices = DeviceClients(settings: settings.devices, now: context.clock.now())
@@ -163,14 +161,13 @@ final class CoAPLoop {
         shutdown(context)
     }
 
-    /// Handles waiting work; jobs may post more, so it repeats a bounded number of rounds.
+    /// Handles waiting work; handling it may post more, so it repeats a bounded number of rounds.
     func drainInbox() {
         for _ in 0..<8 {
             let items = inbox.take()
             if items.isEmpty { return }
             for item in items {
                 switch item {
-                case .job(let job): executor.run(job)
                 case .published(let id, let error): completePublish(id: id, error: error)
                 case .message(let message): notifyObservers(message)
                 case .command(let device, let message): sendCommand(device: device, message)
