@@ -12,9 +12,10 @@
 # daemon's idle memory. A stale list only costs memory: functions it does not name are laid
 # out as usual. Run this after large changes and commit the result.
 #
-# How: builds wharfd as `make deb` does, runs it under valgrind's callgrind (which records
-# every function executed) with the workload below, and writes the functions in the order
-# they first ran, keeping only those defined in wharfd.
+# How: builds wharfd as `make deb` does (with a link map), runs it under valgrind's callgrind
+# (which records every function executed) with the workload below, and writes the functions
+# defined once in wharfd: those in sections of their own in the order they first ran, then
+# those in larger sections.
 set -euo pipefail
 
 repo="$(cd "$(dirname "$0")/.." && pwd)"
@@ -23,12 +24,13 @@ log() { echo "gen-order-file: $*" >&2; }
 
 scripts/install-deps.sh layout
 flags="$(make --no-print-directory -s print-release-flags)"
+work="$(mktemp -d /tmp/wharf-order.XXXXXX)"
+# The link map tells which input section holds each function (relinks only).
 # shellcheck disable=SC2086  # the flags are words
-swift build $flags --product wharfd >&2
+swift build $flags -Xlinker "-Map=$work/wharfd.map" -Xlinker --no-demangle --product wharfd >&2
 # shellcheck disable=SC2086
 bin="$(swift build $flags --show-bin-path)"
 
-work="$(mktemp -d /tmp/wharf-order.XXXXXX)"
 daemon=""
 cleanup() {
     if [ -n "$daemon" ] && kill -0 "$daemon" 2>/dev/null; then kill -9 "$daemon" 2>/dev/null || true; fi
@@ -80,27 +82,46 @@ kill -TERM "$daemon"
 wait "$daemon" || true
 daemon=""
 
-python3 - "$work/callgrind.out" "$bin/wharfd" >packaging/wharfd.order <<'EOF'
+python3 - "$work/callgrind.out" "$work/wharfd.map" "$bin/wharfd" >packaging/wharfd.order <<'EOF'
 import re, subprocess, sys
-callgrind, binary = sys.argv[1], sys.argv[2]
-# Functions defined exactly once. Local helpers that the compiler emits into many objects under
-# one name (objectdestroyTm, outlined copies) are left out: the linker would move every copy,
-# and with each the whole section around it in objects built without a section per function
-# (the Swift runtime and Foundation).
-count = {}
+callgrind, linkmap, binary = sys.argv[1], sys.argv[2], sys.argv[3]
+# How many functions of each name the binary defines.
+copies = {}
 for line in subprocess.run(["nm", "--defined-only", binary], capture_output=True, text=True, check=True).stdout.splitlines():
     parts = line.split()
     if len(parts) == 3 and parts[1] in "tTwW":
-        count[parts[2]] = count.get(parts[2], 0) + 1
-defined = {name for name, copies in count.items() if copies == 1}
+        copies[parts[2]] = copies.get(parts[2], 0) + 1
+# For every function in .text, the size of the input section that defines it.
+section_size, current, in_text = {}, 0, False
+for line in open(linkmap):
+    match = re.match(r"\s*[0-9a-f]+\s+[0-9a-f]+\s+([0-9a-f]+)\s+\d+\s(.*)$", line.rstrip("\n"))
+    if not match:
+        continue
+    rest = match.group(2)
+    if not rest.startswith(" "):
+        in_text = rest.strip() == ".text"
+    elif in_text and rest.startswith(" " * 16):
+        name = rest.strip()
+        section_size[name] = max(section_size.get(name, 0), current)
+    elif in_text and rest.startswith(" " * 8):
+        current = int(match.group(1), 16)
 seen, order = set(), []
 for line in open(callgrind):
     match = re.match(r"c?fn=\((\d+)\) (.+)", line)
     if match and match.group(1) not in seen:
         seen.add(match.group(1))
-        if match.group(2).strip() in defined:
-            order.append(match.group(2).strip())
-print("\n".join(order))
-print(f"gen-order-file: {len(order)} functions", file=sys.stderr)
+        # Local helpers that the compiler emits into many objects under one name
+        # (objectdestroyTm, outlined copies) are left out: the linker would move every copy.
+        name = match.group(2).strip()
+        if copies.get(name) == 1 and name in section_size:
+            order.append(name)
+# Functions in sections of their own first, packed in the order they first ran; then the
+# objects compiled without a section per function (the Swift runtime, Foundation), which
+# the linker can only move whole and which would otherwise spread the packed ones apart.
+small = [name for name in order if section_size[name] <= 16384]
+large = [name for name in order if section_size[name] > 16384]
+print("\n".join(small + large))
+print(f"gen-order-file: {len(small)} functions in sections of their own, then {len(large)} in larger ones",
+      file=sys.stderr)
 EOF
 log "wrote packaging/wharfd.order; rebuild the package with make deb"

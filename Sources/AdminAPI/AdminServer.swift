@@ -1,6 +1,8 @@
-public import Hummingbird
+import HTTPTypes
+public import HummingbirdCore
 public import Logging
 public import NIOCore
+import NIOPosix
 public import ServiceLifecycle
 public import WharfConfig
 
@@ -34,27 +36,30 @@ public struct AdminServer: Service, CustomStringConvertible {
     public var description: String { "AdminServer(\(configuration.listen))" }
 
     /// Listens and answers until graceful shutdown.
+    ///
+    /// Built on HummingbirdCore's HTTP/1.1 server without Hummingbird's application and router:
+    /// the API is a handful of fixed GET paths, and the application's date cache would keep a
+    /// Foundation calendar (and ICU's time-zone data) in memory and wake the daemon every second.
     public func run() async throws {
-        let router = Router()
         let routes = self.routes
-        for path in AdminRoutes.paths {
-            router.get(RouterPath(path)) { _, _ in Self.response(await routes.get(path)) }
-        }
         let logger = self.logger
         let onBound = self.onBound
         let listen = configuration.listen
-        let application = Application(
-            router: router,
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
-            onServerRunning: { channel in
-                logger.notice("admin API ready", metadata: ["admin.address": "\(listen)"])
-                await onBound(channel.localAddress)
-            },
-            eventLoopGroupProvider: group.map { .shared($0) } ?? .singleton,
-            logger: logger
-        )
         do {
-            try await application.run()
+            let server = try HTTPServerBuilder.http1().buildServer(
+                configuration: ServerConfiguration(address: .hostname(configuration.host, port: configuration.port)),
+                eventLoopGroup: group ?? MultiThreadedEventLoopGroup.singleton,
+                logger: logger,
+                responder: { request, writer, _ in
+                    let response = await Self.respond(to: request, routes: routes)
+                    try await writer.write(response: response.head, body: response.body)
+                },
+                onServerRunning: { channel in
+                    logger.notice("admin API ready", metadata: ["admin.address": "\(listen)"])
+                    await onBound(channel.localAddress)
+                }
+            )
+            try await server.run()
         } catch {
             if Task.isCancelled || Task.isShuttingDownGracefully { return }
             // MQTT service matters more than the admin API: keep running without it.
@@ -64,6 +69,25 @@ public struct AdminServer: Service, CustomStringConvertible {
             )
             try? await gracefulShutdown()
         }
+    }
+
+    /// The answer to one request: the route's reply for GET (and HEAD) on a known path, 404 on
+    /// an unknown one, 405 for other methods.
+    static func respond(to request: Request, routes: AdminRoutes) async -> Response {
+        var response: Response
+        let path = request.uri.path
+        if !AdminRoutes.paths.contains(path) {
+            response = Self.response(AdminRoutes.Reply(status: 404, contentType: "text/plain", body: "not found\n"))
+        } else if request.method == .get || request.method == .head {
+            response = Self.response(await routes.get(path))
+        } else {
+            response = Self.response(
+                AdminRoutes.Reply(status: 405, contentType: "text/plain", body: "only GET is served\n"))
+            response.headers[.allow] = "GET, HEAD"
+        }
+        if request.method == .head { response.body = ResponseBody() }
+        response.headers[.date] = HTTPDate.format(secondsSinceEpoch: Int64(time(nil)))
+        return response
     }
 
     static func response(_ reply: AdminRoutes.Reply) -> Response {

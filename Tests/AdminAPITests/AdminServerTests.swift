@@ -23,23 +23,28 @@ import WharfConfig
             }
             #expect(bound.withLock { $0?.port } == port)
 
-            let health = try #require(httpGet(port: port, path: "/healthz"))
+            let health = try #require(await httpGet(port: port, path: "/healthz"))
             #expect(health.hasPrefix("HTTP/1.1 200"))
             #expect(health.hasSuffix("\r\n\r\nok\n"))
             #expect(health.lowercased().contains("content-type: text/plain"))
 
-            let status = try #require(httpGet(port: port, path: "/api/v1/status"))
+            let status = try #require(await httpGet(port: port, path: "/api/v1/status"))
             #expect(status.hasPrefix("HTTP/1.1 200"))
             #expect(status.contains("\"gateway_id\" : \"gw-test\""))
 
-            let config = try #require(httpGet(port: port, path: "/api/v1/config"))
+            let config = try #require(await httpGet(port: port, path: "/api/v1/config"))
             #expect(config.contains("\"admin\": {"))
 
-            let metrics = try #require(httpGet(port: port, path: "/metrics"))
+            let metrics = try #require(await httpGet(port: port, path: "/metrics"))
             #expect(metrics.contains("wharf_test_queue_depth"))
 
-            let missing = try #require(httpGet(port: port, path: "/nothing"))
+            let missing = try #require(await httpGet(port: port, path: "/nothing"))
             #expect(missing.hasPrefix("HTTP/1.1 404"))
+            let posted = try #require(await httpGet(port: port, path: "/healthz", method: "POST"))
+            #expect(posted.hasPrefix("HTTP/1.1 405"))
+            #expect(posted.lowercased().contains("allow: get, head"))
+            // Every answer carries an IMF-fixdate Date header.
+            #expect(health.contains(/\r\n[Dd]ate: \w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} GMT\r\n/))
             group.cancelAll()
         }
     }

@@ -1,4 +1,5 @@
 import AdminAPI
+import Foundation
 import Prometheus
 import Synchronization
 import WharfConfig
@@ -70,8 +71,19 @@ func freePort() -> Int {
     return Int(UInt16(bigEndian: address.sin_port))
 }
 
-/// `GET path` on 127.0.0.1:port with a plain socket; the raw response text, or nil if nothing answers.
-func httpGet(port: Int, path: String) -> String? {
+/// ``blockingHTTPGet(port:path:method:)`` on a thread of its own, so that a slow answer does not
+/// hold one of the few threads every test's tasks share.
+func httpGet(port: Int, path: String, method: String = "GET") async -> String? {
+    await withCheckedContinuation { continuation in
+        Thread.detachNewThread {
+            continuation.resume(returning: blockingHTTPGet(port: port, path: path, method: method))
+        }
+    }
+}
+
+/// `METHOD path` on 127.0.0.1:port with a plain socket; the raw response text, or nil if nothing
+/// answers.
+func blockingHTTPGet(port: Int, path: String, method: String = "GET") -> String? {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(fd) }
     var timeout = timeval(tv_sec: 5, tv_usec: 0)
@@ -86,7 +98,7 @@ func httpGet(port: Int, path: String) -> String? {
         }
     }
     guard connected == 0 else { return nil }
-    let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8)
+    let request = Array("\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8)
     _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
     var response: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 4096)
