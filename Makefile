@@ -58,7 +58,7 @@ print-release-flags:
 deb:
 	scripts/install-deps.sh package
 	@# The build does not know that the link depends on packaging/wharfd.order: always relink.
-	rm -f "$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)"/wharfd "$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)"/wharfctl
+	bin="$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)" && rm -f "$$bin/wharfd" "$$bin/wharfctl"
 	$(SWIFT) build $(RELEASE_FLAGS) --product wharfd
 	$(SWIFT) build $(RELEASE_FLAGS) --product wharfctl
 	packaging/build-deb.sh --bin-dir "$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)" --out dist

@@ -40,8 +40,9 @@ trap cleanup EXIT
 
 # valgrind cannot read the DWARF of the toolchain's output: keep only the symbol table.
 strip --strip-debug -o "$work/wharfd" "$bin/wharfd"
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-admin="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+port="$(free_port)"
+admin="$(free_port)"
 line='  #listen: "127.0.0.1:9883"'
 grep -qF "$line" etc/wharf/wharf.yaml || { log "etc/wharf/wharf.yaml has no commented admin.listen line"; exit 1; }
 sed "s|^$line\$|  listen: \"127.0.0.1:$admin\"|" etc/wharf/wharf.yaml >"$work/wharf.yaml"

@@ -50,6 +50,18 @@ extension MessageBus {
     }
 }
 
+extension MessageBus {
+    /// ``publish(_:completion:)``, awaited: the `async` ``publish(_:)`` of a bus that implements
+    /// the completion form itself (with the default completion form it would call itself).
+    public func publishAwaitingCompletion(_ message: Message) async throws(PublishError) -> PublishReceipt {
+        let result: Result<PublishReceipt, PublishError> = await withCheckedContinuation { continuation in
+            let progress = publish(message) { continuation.resume(returning: $0) }
+            if case .finished(let result) = progress { continuation.resume(returning: result) }
+        }
+        return try result.get()
+    }
+}
+
 /// How far ``MessageBus/publish(_:completion:)`` got before it returned.
 public enum PublishProgress: Sendable {
     /// The message was accepted or refused; the completion will not run.

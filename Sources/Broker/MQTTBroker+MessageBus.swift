@@ -6,11 +6,7 @@ extension MQTTBroker: MessageBus {
     /// Routes a message published in-process (by an adapter or the uplink).
     /// QoS 1/2 messages taken by an uplink forward rule return once they are on disk.
     public func publish(_ message: Message) async throws(PublishError) -> PublishReceipt {
-        let result: Result<PublishReceipt, PublishError> = await withCheckedContinuation { continuation in
-            let progress = publish(message) { continuation.resume(returning: $0) }
-            if case .finished(let result) = progress { continuation.resume(returning: result) }
-        }
-        return try result.get()
+        try await publishAwaitingCompletion(message)
     }
 
     /// Routes a message on the calling thread; see ``MessageBus/publish(_:completion:)``.

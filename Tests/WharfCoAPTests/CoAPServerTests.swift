@@ -50,12 +50,7 @@ final class GatedBus: MessageBus {
     }
 
     func publish(_ message: Message) async throws(PublishError) -> PublishReceipt {
-        let result: Result<PublishReceipt, PublishError> = await withCheckedContinuation { continuation in
-            if case .finished(let result) = publish(message, completion: { continuation.resume(returning: $0) }) {
-                continuation.resume(returning: result)
-            }
-        }
-        return try result.get()
+        try await publishAwaitingCompletion(message)
     }
 
     func subscribe(filter: String, qos: QoS, handler: @escaping @Sendable (Message) -> Void) throws(SubscribeError)

@@ -110,14 +110,14 @@ extension CoAPLoop {
         guard confirmable else {
             // Non-confirmable: QoS 0, which the router decides at once.
             let outcome = publish(message, id: nil)
-            answerPublished(response, method, session: session, error: outcome?.error)
+            answerPublished(response, method, session: session, error: outcome?.failure)
             return
         }
         let id = nextRequestID
         nextRequestID &+= 1
         if let outcome = publish(message, id: id) {
             // Accepted (or refused) at once: the answer is piggybacked on this response.
-            answerPublished(response, method, session: session, error: outcome.error)
+            answerPublished(response, method, session: session, error: outcome.failure)
             return
         }
         // A forward rule is putting the message on disk. A NON response with no code is dropped
@@ -137,15 +137,15 @@ extension CoAPLoop {
     /// outcome then reaches ``completePublish(id:error:)`` through the inbox (only failures when
     /// `id` is `nil`: nobody waits for those).
     @discardableResult
-    func publish(_ message: Message, id: UInt64?) -> PublishOutcome? {
+    func publish(_ message: Message, id: UInt64?) -> Result<PublishReceipt, PublishError>? {
         let inbox = self.inbox
         let progress = bus.publish(message) { result in
-            let error = PublishOutcome(result).error
+            let error = result.failure
             if id != nil || error != nil { inbox.post(.published(id: id, error: error)) }
         }
         switch progress {
         case .finished(let result):
-            return PublishOutcome(result)
+            return result
         case .waiting:
             return nil
         }
@@ -154,7 +154,7 @@ extension CoAPLoop {
     /// Publishes a message no device waits for (readings and command results of device
     /// clients); a refusal is counted and logged.
     func publishUnanswered(_ message: Message) {
-        if let error = publish(message, id: nil)?.error { publishRefused(error, session: nil) }
+        if let error = publish(message, id: nil)?.failure { publishRefused(error, session: nil) }
     }
 
     /// Sets the code of a response whose request's publish has been decided.
@@ -275,13 +275,11 @@ extension CoAPLoop {
     }
 }
 
-/// What the router decided about one publish.
-struct PublishOutcome {
-    /// Why it was refused; `nil` when it was accepted.
-    var error: PublishError?
-
-    init(_ result: Result<PublishReceipt, PublishError>) {
-        if case .failure(let error) = result { self.error = error }
+extension Result {
+    /// The error of a failure; `nil` for a success.
+    fileprivate var failure: Failure? {
+        if case .failure(let error) = self { return error }
+        return nil
     }
 }
 
