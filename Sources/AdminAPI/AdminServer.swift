@@ -1,5 +1,5 @@
 import HTTPTypes
-public import HummingbirdCore
+import HummingbirdCore
 public import Logging
 public import NIOCore
 import NIOPosix

@@ -1,4 +1,4 @@
-public import AdapterKit
+import AdapterKit
 public import Logging
 import MQTTCodec
 import NIOCore

@@ -69,7 +69,8 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
     func channelActive(context: ChannelHandlerContext) {
         broker.statistics.connectionsOpen.add(1, ordering: .relaxed)
         let channel = context.channel
-        connectTimer = context.eventLoop.scheduleTask(in: Self.connectTimeout) { [weak self] in
+        // The handler lives on this event loop; the timer fires there too.
+        connectTimer = context.eventLoop.assumeIsolated().scheduleTask(in: Self.connectTimeout) { [weak self] in
             guard let self, case .awaitingConnect = self.state else { return }
             self.logger.info("closing connection that sent no CONNECT in time")
             self.closing = true

@@ -1,5 +1,5 @@
 public import Broker
-public import Logging
+import Logging
 import MQTTCodec
 public import NIOCore
 public import ServiceLifecycle

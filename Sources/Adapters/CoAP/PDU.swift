@@ -79,7 +79,7 @@ enum PDU {
     /// Adds a diagnostic text payload.
     static func addText(_ pdu: OpaquePointer, _ text: String) {
         var text = text
-        text.withUTF8 { addData(pdu, UnsafeRawBufferPointer($0)) }
+        text.withUTF8 { _ = addData(pdu, UnsafeRawBufferPointer($0)) }
     }
 
     /// `address:port` of the peer of a session.
