@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -133,8 +134,41 @@ def _listening(host: str, port: int) -> bool:
             return False
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
+# Ports handed out in this test run, by socket type: none is handed out twice.
+_CHOSEN_PORTS: set[tuple[int, int]] = set()
+
+
+def _ports_below_ephemeral_range() -> range:
+    """Up to 12 000 ports just below the kernel's ephemeral range (from 32768 by default), which
+    the kernel never gives to a client socket."""
+    try:
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    return range(max(1024, low - 12000), low)
+
+
+def free_port(kind: int = socket.SOCK_STREAM) -> int:
+    """A TCP port (a UDP port with SOCK_DGRAM) on 127.0.0.1 that nothing is bound to right now.
+
+    It comes from below the kernel's ephemeral range and is never handed out twice in a run: a
+    server that starts later, or restarts on the same port, must not find its port taken by a
+    client socket (a test client's, or wharfd's own connection) that the kernel numbered meanwhile.
+    """
+    candidates = _ports_below_ephemeral_range()
+    for _ in range(200 if len(candidates) >= 1000 else 0):
+        port = random.choice(candidates)
+        if (kind, port) in _CHOSEN_PORTS:
+            continue
+        with socket.socket(socket.AF_INET, kind) as probe:
+            try:
+                probe.bind((HOST, port))
+            except OSError:
+                continue
+        _CHOSEN_PORTS.add((kind, port))
+        return port
+    # No room below the ephemeral range: let the kernel choose.
+    with socket.socket(socket.AF_INET, kind) as probe:
         probe.bind((HOST, 0))
         return int(probe.getsockname()[1])
 

@@ -8,7 +8,6 @@ import asyncio
 import json
 import os
 import re
-import random
 import socket
 import struct
 import subprocess
@@ -22,7 +21,7 @@ from typing import Any, Awaitable, Callable, Iterator, TypeVar
 
 import pytest
 
-from .broker import HOST, Broker, BrokerOptions, broker_kind
+from .broker import HOST, Broker, BrokerOptions, broker_kind, free_port
 from .client import MqttClient
 
 COAP_CLIENT = os.environ.get("COAP_CLIENT", "coap-client-openssl")
@@ -51,18 +50,8 @@ wharf_only = pytest.mark.wharf_only(reason="the CoAP adapter exists only in whar
 
 
 def free_udp_port() -> int:
-    """A UDP port on 127.0.0.1 that nothing is bound to right now, below the kernel's ephemeral
-    range: a server that starts later must not find its port taken by a client socket (such as
-    wharfd's own CoAP client polling it) that the kernel gave the same number meanwhile."""
-    for _ in range(200):
-        port = random.randint(20000, 32000)
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-            try:
-                probe.bind((HOST, port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free UDP port in 20000-32000")
+    """A UDP port on 127.0.0.1 that nothing is bound to, chosen as ``free_port`` chooses."""
+    return free_port(socket.SOCK_DGRAM)
 
 
 def udp_bound(host: str, port: int) -> bool:

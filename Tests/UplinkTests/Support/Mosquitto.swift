@@ -135,14 +135,28 @@ struct MosquittoError: Error, CustomStringConvertible {
     var description: String { message }
 }
 
-/// A TCP port nothing listens on right now (bound and released by the kernel's choice).
+/// Ports ``freePort()`` handed out in this test process: none is handed out twice.
+private let handedOutPorts = Mutex<Set<Int>>([])
+
+/// A TCP port nothing listens on right now, from just below the kernel's ephemeral range (which
+/// starts at 32768 by default) and never handed out twice. A port the kernel chose would be one
+/// it can give to the next client socket of any test running meanwhile, and Mosquitto, started
+/// later or restarted on the same port after an outage, would find it taken.
 func freePort() async throws -> Int {
-    let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-        .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-        .bind(host: "127.0.0.1", port: 0).get()
-    let port = channel.localAddress?.port ?? 0
-    try await channel.close()
-    return port
+    let rangeFile = try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8)
+    let ephemeralStart = rangeFile?.split(whereSeparator: \.isWhitespace).first.flatMap { Int($0) } ?? 32768
+    let candidates = max(1024, ephemeralStart - 12000)..<max(1024, ephemeralStart)
+    for _ in 0..<(candidates.count >= 1000 ? 200 : 0) {
+        let port = Int.random(in: candidates)
+        guard handedOutPorts.withLock({ $0.insert(port).inserted }) else { continue }
+        guard
+            let channel = try? await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .bind(host: "127.0.0.1", port: port).get()
+        else { continue }
+        try await channel.close()
+        return port
+    }
+    throw MosquittoError(message: "no free TCP port on 127.0.0.1 in \(candidates)")
 }
 
 /// Starts `path` with `arguments`, output discarded; returns its PID.
