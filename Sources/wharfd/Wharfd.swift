@@ -7,9 +7,9 @@ import WharfCore
 import WharfSupport
 
 /// Starts `wharfd`. The main thread parses the arguments, runs the daemon on a detached task
-/// (not on the main actor, whose thread is the one waiting) and waits for it. (An `async` main would hand the main thread to Dispatch, which ends it with a forced
-/// unwind through the whole binary's unwind tables: a megabyte of pages kept resident for
-/// nothing.)
+/// (not on the main actor, whose thread is the one waiting) and waits for it. (An `async` main
+/// would hand the main thread to Dispatch, which ends it with a forced unwind through the whole
+/// binary's unwind tables: a megabyte of pages kept resident for nothing.)
 @main
 enum WharfdMain {
     static func main() {

@@ -8,8 +8,8 @@ import WharfCore
 #endif
 
 /// Work handed to the libcoap thread from other threads (publish completions, messages for
-/// observers, commands). Posting from the libcoap thread itself never writes to
-/// the wake-up descriptor: the loop drains the inbox before it sleeps again.
+/// observers, commands). Posting from the libcoap thread itself never writes to the wake-up
+/// descriptor: the loop drains the inbox before it sleeps again.
 final class CoAPInbox: Sendable {
     /// One piece of work.
     enum Work: Sendable {

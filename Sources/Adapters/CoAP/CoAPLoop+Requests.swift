@@ -161,11 +161,18 @@ extension CoAPLoop {
     private func answerPublished(
         _ response: OpaquePointer, _ method: RequestMethod, session: OpaquePointer, error: PublishError?
     ) {
-        if let error { publishRefused(error, session: session) }
-        let code = error.map(CoAPCode.forPublishError) ?? .changed
+        let code = publishAnswered(method, session: session, error: error)
         coap_pdu_set_code(response, wharf_coap_code(UInt32(code.number)))
         if let error { PDU.addText(response, error.reason) }
+    }
+
+    /// Counts the answer to a request whose publish was decided (and logs a refusal); returns
+    /// its code: 2.04, or the code of the refusal.
+    private func publishAnswered(_ method: RequestMethod, session: OpaquePointer, error: PublishError?) -> CoAPCode {
+        if let error { publishRefused(error, session: session) }
+        let code = error.map(CoAPCode.forPublishError) ?? .changed
         metrics.request(method, code)
+        return code
     }
 
     /// Counts and logs a publish the router refused.
@@ -180,10 +187,9 @@ extension CoAPLoop {
             if let error { publishRefused(error, session: nil) }
             return
         }
-        if let error { publishRefused(error, session: request.session) }
         inFlight.remove(request.exchange)
-        let code = error.map(CoAPCode.forPublishError) ?? .changed
         let session = request.session
+        let code = publishAnswered(request.method, session: session, error: error)
         if let pdu = coap_pdu_init(
             COAP_MESSAGE_ACK,
             wharf_coap_code(UInt32(code.number)),
@@ -194,7 +200,6 @@ extension CoAPLoop {
             if let error { PDU.addText(pdu, error.reason) }
             _ = coap_send(session, pdu)
         }
-        metrics.request(request.method, code)
         coap_session_release(session)
         if stopping && pending.isEmpty { running = false }
     }
