@@ -23,6 +23,9 @@ public protocol Adapter: Service {
 public struct AdapterContext: Sendable {
     /// The adapter instance's name from the config.
     public var name: String
+    /// Who the adapter is to the router's ACL (`adapter:NAME`): what it publishes carries this
+    /// principal, and it subscribes under it.
+    public var principal: Principal
     /// The broker's in-process router.
     public var bus: any MessageBus
     /// A logger with `adapter.name` and `adapter.type` metadata.
@@ -33,6 +36,7 @@ public struct AdapterContext: Sendable {
     /// Creates a context.
     public init(name: String, bus: any MessageBus, logger: Logger, clock: any WharfClock) {
         self.name = name
+        self.principal = .adapter(name)
         self.bus = bus
         self.logger = logger
         self.clock = clock

@@ -2,8 +2,13 @@ public import WharfCore
 
 /// The in-process publish/subscribe API of the broker's router. Adapters, the uplink and
 /// plugins publish and subscribe through it without a loopback socket.
+///
+/// Every call names its ``Principal``: a message carries the one that publishes it, and
+/// subscribers and readers of retained messages give theirs. The router checks it against the
+/// ACL and the principal's confinement before anything is routed or returned.
 public protocol MessageBus: Sendable {
-    /// Routes `message` to every matching subscriber (devices, adapters, uplink rules).
+    /// Routes `message` to every matching subscriber (devices, adapters, uplink rules), once
+    /// `message.principal` may publish to its topic (`not-authorized` otherwise).
     /// Returns once the message is accepted; for QoS 1/2 that includes any durability the
     /// router promises (for example a store-and-forward append).
     func publish(_ message: Message) async throws(PublishError) -> PublishReceipt
@@ -19,17 +24,21 @@ public protocol MessageBus: Sendable {
         completion: @escaping @Sendable (Result<PublishReceipt, PublishError>) -> Void
     ) -> PublishProgress
 
-    /// Subscribes `handler` to `filter`. The handler runs on the publisher's thread and must
-    /// return quickly; hand heavier work to your own task or queue.
+    /// Subscribes `handler` to `filter` on behalf of `principal`, which must be allowed to
+    /// read some topic the filter matches; each message is delivered only when `principal` may
+    /// read its topic. The handler runs on the publisher's thread and must return quickly; hand
+    /// heavier work to your own task or queue.
     func subscribe(
         filter: String,
         qos: QoS,
+        principal: Principal,
         handler: @escaping @Sendable (Message) -> Void
     ) throws(SubscribeError) -> BusSubscription
 
-    /// The retained messages whose topics `filter` matches and that have not expired, sorted by
-    /// topic (what a new MQTT subscriber to `filter` would receive first).
-    func retainedMessages(matching filter: String) -> [Message]
+    /// The retained messages whose topics `filter` matches, that have not expired and that
+    /// `principal` may read, sorted by topic (what a new MQTT subscriber to `filter` would
+    /// receive first).
+    func retainedMessages(matching filter: String, principal: Principal) -> [Message]
 }
 
 extension MessageBus {
@@ -83,7 +92,8 @@ public struct PublishReceipt: Sendable, Hashable {
 
 /// Why the router refused a published message.
 public struct PublishError: Error, Sendable, Hashable, CustomStringConvertible {
-    /// A short machine-readable reason (`topic-invalid`, `quota-exceeded`, `shutting-down`).
+    /// A short machine-readable reason (`topic-invalid`, `not-authorized`, `quota-exceeded`,
+    /// `store-failed`).
     public var reason: String
     /// A sentence for logs.
     public var message: String

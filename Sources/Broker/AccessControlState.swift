@@ -30,6 +30,9 @@ final class AccessControlState: Sendable {
         return value.withLock { $0.acl }
     }
 
+    /// The rules every publish, subscribe and delivery is checked by, with the current ACL.
+    var authorizer: Authorizer { Authorizer(acl: acl) }
+
     func update(_ control: AccessControl) {
         value.withLock { $0 = control }
         aclActive.store(control.acl != nil, ordering: .releasing)

@@ -72,7 +72,8 @@ public struct BrokerService: Service {
                 channel.eventLoop.makeCompletedFuture {
                     var connectionLogger = logger
                     connectionLogger[metadataKey: "mqtt.peer"] = "\(channel.remoteAddress.map { "\($0)" } ?? "?")"
-                    let handler = MQTTConnectionHandler(broker: broker, logger: connectionLogger)
+                    let handler = MQTTConnectionHandler(
+                        broker: broker, listener: listener.name, logger: connectionLogger)
                     try channel.pipeline.syncOperations.addHandler(handler)
                 }
             }

@@ -24,6 +24,9 @@ final class BrokerStatistics: Sendable {
     let connectionsOpen = Atomic<Int>(0)
     /// Connections refused or closed for breaking the protocol.
     let protocolErrors = Atomic<Int>(0)
+    /// Publishes, subscriptions and in-process subscriptions refused by the ACL, a principal's
+    /// confinement or the `$` rules (deliveries withheld are not counted).
+    let authorizationRefusals = Atomic<Int>(0)
     private let droppedQueueFull = Atomic<Int>(0)
     private let droppedExpired = Atomic<Int>(0)
     private let droppedTooLarge = Atomic<Int>(0)

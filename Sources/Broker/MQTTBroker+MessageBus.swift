@@ -1,5 +1,6 @@
 public import AdapterKit
 import Synchronization
+import WharfAuth
 public import WharfCore
 
 extension MQTTBroker: MessageBus {
@@ -21,7 +22,9 @@ extension MQTTBroker: MessageBus {
             return .finished(.failure(error))
         }
         guard routed.qos != .atMostOnce else {
-            return .finished(.success(PublishReceipt(matchedSubscribers: router.publish(routed))))
+            let result = router.publish(routed, from: nil, whenDurable: nil)
+            if let refusal = result.refusal { return .finished(.failure(Self.error(refusal, topic: routed.topic))) }
+            return .finished(.success(PublishReceipt(matchedSubscribers: result.matched)))
         }
         // The outcome may arrive before `publish` returns the match count, on another thread;
         // whichever of the two comes second reports it, so it is reported exactly once.
@@ -33,6 +36,7 @@ extension MQTTBroker: MessageBus {
             }
             if let matched { completion(Self.result(matched: matched, outcome: outcome)) }
         }
+        if let refusal = result.refusal { return .finished(.failure(Self.error(refusal, topic: routed.topic))) }
         guard result.awaitsDurability else {
             return .finished(.success(PublishReceipt(matchedSubscribers: result.matched)))
         }
@@ -56,6 +60,11 @@ extension MQTTBroker: MessageBus {
         }
     }
 
+    /// The error of a publish the router refused.
+    private static func error(_ refusal: Authorizer.Refusal, topic: String) -> PublishError {
+        PublishError(reason: "not-authorized", message: "cannot publish to '\(topic)': \(refusal)")
+    }
+
     /// Adds an uplink forward rule: matching messages go to `route.sink`, and QoS 1/2
     /// publishers are acknowledged only once the sink has them on disk.
     public func addForwardRoute(_ route: DurableRoute) {
@@ -64,7 +73,10 @@ extension MQTTBroker: MessageBus {
 
     /// The synchronous form of ``publish(_:)`` for callers already on a thread of their own.
     public func publishNow(_ message: Message) throws(PublishError) -> PublishReceipt {
-        PublishReceipt(matchedSubscribers: router.publish(try stamped(message)))
+        let routed = try stamped(message)
+        let result = router.publish(routed, from: nil, whenDurable: nil)
+        if let refusal = result.refusal { throw Self.error(refusal, topic: routed.topic) }
+        return PublishReceipt(matchedSubscribers: result.matched)
     }
 
     /// The message with its topic checked and the router's receive time set.
@@ -77,24 +89,32 @@ extension MQTTBroker: MessageBus {
         return routed
     }
 
-    /// The unexpired retained messages under `filter`; an invalid filter matches nothing.
-    public func retainedMessages(matching filter: String) -> [Message] {
-        guard Topic.validateFilter(filter) == nil else { return [] }
-        return router.retained.matching(filter, now: clock.now())
+    /// The unexpired retained messages under `filter` that `principal` may read; an invalid
+    /// filter, or one `principal` may not subscribe to, matches nothing.
+    public func retainedMessages(matching filter: String, principal: Principal) -> [Message] {
+        guard Topic.validateFilter(filter) == nil, router.checkSubscribe(filter, by: principal) == nil else {
+            return []
+        }
+        return router.retainedMessages(matching: filter, for: principal, now: clock.now())
     }
 
-    /// Subscribes an in-process handler to `filter`.
+    /// Subscribes an in-process handler to `filter` on behalf of `principal`.
     public func subscribe(
         filter: String,
         qos: QoS,
+        principal: Principal,
         handler: @escaping @Sendable (Message) -> Void
     ) throws(SubscribeError) -> BusSubscription {
         if let problem = Topic.validateFilter(filter) {
             throw SubscribeError(message: "cannot subscribe to '\(filter)': \(problem)")
         }
-        let identifier = router.subscribeLocal(filter: filter, qos: qos, handler: handler)
-        return BusSubscription { [router] in
-            router.unsubscribeLocal(filter: filter, identifier: identifier)
+        switch router.subscribeLocal(filter: filter, qos: qos, principal: principal, handler: handler) {
+        case .failure(let refusal):
+            throw SubscribeError(message: "\(principal) cannot subscribe to '\(filter)': \(refusal)")
+        case .success(let identifier):
+            return BusSubscription { [router] in
+                router.unsubscribeLocal(filter: filter, identifier: identifier)
+            }
         }
     }
 }

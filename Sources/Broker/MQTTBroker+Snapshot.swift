@@ -32,6 +32,8 @@ public struct BrokerSnapshot: Sendable, Hashable {
     public var retained: Int
     /// Connections refused or closed for breaking the protocol.
     public var protocolErrors: Int
+    /// Publishes and subscriptions refused by the ACL, a confinement or the `$` rules.
+    public var authorizationRefusals: Int
     /// Messages not delivered to a subscriber, by reason (`queue-full`, `expired`, ...).
     public var dropped: [String: Int]
 }
@@ -60,6 +62,7 @@ extension MQTTBroker {
             subscriptions: router.subscriptionCount,
             retained: router.retained.count,
             protocolErrors: s.protocolErrors.load(ordering: .relaxed),
+            authorizationRefusals: s.authorizationRefusals.load(ordering: .relaxed),
             dropped: dropped
         )
     }

@@ -58,7 +58,7 @@ extension MQTTBroker {
                 payload: ByteBuffer(string: value),
                 qos: .atMostOnce,
                 retain: true,
-                origin: .internal,
+                principal: .broker,
                 receivedAt: now
             )
             router.publish(message)

@@ -48,10 +48,10 @@ extension MQTTConnectionHandler {
         }
         clientIdentifier = identifier
         logger[metadataKey: "mqtt.client_id"] = "\(identifier)"
-        let identity = ClientIdentity(username: connect.username, clientIdentifier: identifier)
-        self.identity = identity
+        let principal = Principal.client(username: connect.username, clientIdentifier: identifier, listener: listener)
+        self.principal = principal
 
-        if let connectWill = connect.will, mayPublishWill(connectWill.topic, identity: identity) {
+        if let connectWill = connect.will, mayPublishWill(connectWill.topic, principal: principal) {
             if connectWill.retain && !config.retainAvailable {
                 refuse(.retainNotSupported, context: context)
                 return
@@ -62,7 +62,7 @@ extension MQTTConnectionHandler {
                 qos: connectWill.qos,
                 retain: connectWill.retain,
                 properties: connectWill.properties.messageProperties,
-                origin: .client(id: identifier)
+                principal: principal
             )
             willDelay = connectWill.properties.willDelayInterval ?? 0
         }
@@ -114,7 +114,7 @@ extension MQTTConnectionHandler {
                 core.expiryInterval = expiry
                 core.disconnectedAt = nil
                 core.delayedWill = nil
-                core.identity = identity
+                core.principal = principal
                 if let store = session.store, expiry > 0 {
                     store.saveSession(clientIdentifier: identifier, expiryInterval: expiry, disconnectedAt: nil)
                     core.persisted = true
@@ -179,14 +179,12 @@ extension MQTTConnectionHandler {
         close(context: context)
     }
 
-    /// Whether the ACL lets this client's will be published. A forbidden will is dropped and
-    /// the client still connects, as with Mosquitto.
-    private func mayPublishWill(_ topic: String, identity: ClientIdentity) -> Bool {
-        guard let acl = broker.accessControl.acl, !acl.allows(.write, topic: topic, for: identity) else {
-            return true
-        }
-        logger.info(
-            "will dropped: the ACL does not allow publishing to its topic", metadata: ["mqtt.topic": "\(topic)"])
+    /// Whether the router would let this client's will be published. A forbidden will is
+    /// dropped and the client still connects, as with Mosquitto; the router checks it again
+    /// when it is published.
+    private func mayPublishWill(_ topic: String, principal: Principal) -> Bool {
+        guard let refusal = broker.router.checkPublish(topic, by: principal) else { return true }
+        logger.info("will dropped: \(refusal)", metadata: ["mqtt.topic": "\(topic)"])
         return false
     }
 

@@ -37,15 +37,6 @@ extension MQTTConnectionHandler {
             return
         }
 
-        if let acl = broker.accessControl.acl,
-            !acl.allows(
-                .write, topic: topic,
-                for: identity ?? ClientIdentity(username: nil, clientIdentifier: clientIdentifier))
-        {
-            refuseUnauthorized(publish, topic: topic, session: session, context: context)
-            return
-        }
-
         var properties = publish.properties.messageProperties
         properties.messageExpiryInterval = publish.properties.messageExpiryInterval
         let message = Message(
@@ -54,14 +45,14 @@ extension MQTTConnectionHandler {
             qos: publish.qos,
             retain: publish.retain,
             properties: properties,
-            origin: .client(id: clientIdentifier),
+            principal: principal ?? session.principal,
             receivedAt: broker.clock.now()
         )
 
         switch publish.qos {
         case .atMostOnce:
-            if !isSystemTopic(topic) {
-                _ = broker.router.publish(message, from: session, whenDurable: nil)
+            if let refusal = broker.router.publish(message, from: session, whenDurable: nil).refusal {
+                logRefusal(refusal, topic: topic)
             }
         case .atLeastOnce:
             guard let identifier = publish.packetIdentifier else { return }
@@ -85,26 +76,30 @@ extension MQTTConnectionHandler {
         }
     }
 
-    /// A PUBLISH the ACL forbids is not routed. MQTT 5 clients get reason 0x87 in PUBACK or
-    /// PUBREC; MQTT 3.1.1 cannot say no, so the message is acknowledged as usual and dropped,
-    /// as Mosquitto does.
+    /// A PUBLISH the router refused (the ACL, or `$SYS`) was not routed. MQTT 5 clients get
+    /// reason 0x87 in PUBACK or PUBREC; MQTT 3.1.1 cannot say no, so the message is acknowledged
+    /// as usual and dropped, as Mosquitto does.
     private func refuseUnauthorized(
-        _ publish: PublishPacket,
-        topic: String,
+        _ message: Message,
+        refusal: Authorizer.Refusal,
         session: Session,
+        identifier: UInt16,
         context: ChannelHandlerContext
     ) {
-        logger.debug("PUBLISH refused by the ACL", metadata: ["mqtt.topic": "\(topic)"])
-        guard let identifier = publish.packetIdentifier, publish.qos != .atMostOnce else { return }
+        logRefusal(refusal, topic: message.topic)
         if version == .v5 {
-            // A PUBREC with a failure code ends the QoS 2 flow: nothing awaits PUBREL.
-            acknowledge(qos: publish.qos, identifier: identifier, reason: .notAuthorized, context: context)
+            if message.qos == .exactlyOnce {
+                // A PUBREC with a failure code ends the QoS 2 flow: nothing awaits PUBREL.
+                _ = session.core.withLock { $0.state.release(identifier) }
+            }
+            acknowledge(qos: message.qos, identifier: identifier, reason: .notAuthorized, context: context)
             return
         }
-        if publish.qos == .exactlyOnce {
-            _ = session.core.withLock { $0.state.receiveQoS2(identifier) }
-        }
-        acknowledge(qos: publish.qos, identifier: identifier, reason: .success, context: context)
+        acknowledge(qos: message.qos, identifier: identifier, reason: .success, context: context)
+    }
+
+    private func logRefusal(_ refusal: Authorizer.Refusal, topic: String) {
+        logger.debug("PUBLISH refused: \(refusal)", metadata: ["mqtt.topic": "\(topic)"])
     }
 
     /// Routes a QoS 1/2 message and queues its PUBACK/PUBREC. When an uplink forward rule took
@@ -118,7 +113,7 @@ extension MQTTConnectionHandler {
         context: ChannelHandlerContext
     ) {
         let qos = message.qos
-        guard isNew, !isSystemTopic(message.topic) else {
+        guard isNew else {
             acknowledge(qos: qos, identifier: identifier, reason: .success, context: context)
             return
         }
@@ -132,7 +127,9 @@ extension MQTTConnectionHandler {
                 handler.durabilityDecided(ticket: ticket, outcome: outcome, session: session, context: context)
             }
         }
-        if result.awaitsDurability {
+        if let refusal = result.refusal {
+            refuseUnauthorized(message, refusal: refusal, session: session, identifier: identifier, context: context)
+        } else if result.awaitsDurability {
             pendingAcks.append(PendingAck(ticket: ticket, qos: qos, identifier: identifier, reason: nil))
         } else {
             acknowledge(qos: qos, identifier: identifier, reason: ackReason(result.matched), context: context)
@@ -186,11 +183,6 @@ extension MQTTConnectionHandler {
     private func ackPacket(qos: QoS, identifier: UInt16, reason: ReasonCode) -> MQTTPacket {
         let ack = PubAckPacket(packetIdentifier: identifier, reasonCode: reason)
         return qos == .exactlyOnce ? .pubRec(ack) : .pubAck(ack)
-    }
-
-    private func isSystemTopic(_ topic: String) -> Bool {
-        // Clients may not inject broker statistics.
-        topic.utf8.starts(with: "$SYS".utf8)
     }
 
     private func ackReason(_ matched: Int) -> ReasonCode {

@@ -15,8 +15,7 @@ extension MQTTConnectionHandler {
         var retainedDeliveries: [OutboundMessage] = []
         let now = broker.clock.now()
         let failure = version == .v5 ? ReasonCode.topicFilterInvalid.rawValue : 0x80
-        let acl = broker.accessControl.acl
-        let identity = self.identity ?? ClientIdentity(username: nil, clientIdentifier: clientIdentifier)
+        let principal = self.principal ?? session.principal
 
         for request in subscribe.subscriptions {
             var filter = request.topicFilter
@@ -42,9 +41,9 @@ extension MQTTConnectionHandler {
                     continue
                 }
             }
-            if let acl, !acl.allowsSubscription(to: filter, for: identity) {
+            if let refusal = broker.router.checkSubscribe(filter, by: principal) {
                 logger.debug(
-                    "subscription refused by the ACL", metadata: ["mqtt.topic_filter": "\(request.topicFilter)"])
+                    "subscription refused: \(refusal)", metadata: ["mqtt.topic_filter": "\(request.topicFilter)"])
                 codes.append(version == .v5 ? ReasonCode.notAuthorized.rawValue : 0x80)
                 continue
             }
@@ -70,8 +69,7 @@ extension MQTTConnectionHandler {
 
             let handling = request.options.retainHandling
             guard group == nil, handling == 0 || (handling == 1 && !existed) else { continue }
-            for message in broker.router.retained.matching(filter, now: now)
-            where acl?.allows(.read, topic: message.topic, for: identity) ?? true {
+            for message in broker.router.retainedMessages(matching: filter, for: principal, now: now) {
                 retainedDeliveries.append(
                     OutboundMessage(
                         message: message,

@@ -31,8 +31,10 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
     var state: State = .awaitingConnect
     var version: MQTTProtocolVersion = .v311
     var clientIdentifier = ""
-    /// User name and client id, for ACL checks; set once CONNECT is accepted.
-    var identity: ClientIdentity?
+    /// The listener this connection came through, by name (part of the client's principal).
+    let listener: String
+    /// Who the client is to the router's ACL; set once CONNECT is accepted.
+    var principal: Principal?
     /// The will of this connection, published unless the client disconnects normally.
     var will: Message?
     var willDelay: UInt32 = 0
@@ -59,8 +61,9 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
     /// How long a new connection may take to send CONNECT before it is closed.
     static let connectTimeout = TimeAmount.seconds(10)
 
-    init(broker: MQTTBroker, logger: Logger) {
+    init(broker: MQTTBroker, listener: String, logger: Logger) {
         self.broker = broker
+        self.listener = listener
         self.logger = logger
     }
 

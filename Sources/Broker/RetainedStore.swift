@@ -26,7 +26,7 @@ final class RetainedStore: Sendable {
         messages.withLock { messages in
             var result: [Message] = []
             var expired: [String] = []
-            for (topic, message) in messages where topicFilter(filter, matches: topic) {
+            for (topic, message) in messages where TopicFilter.filter(filter, matches: topic) {
                 if let interval = message.properties.messageExpiryInterval,
                     now > message.receivedAt, (now - message.receivedAt) / 1_000_000_000 >= UInt64(interval)
                 {

@@ -6,6 +6,10 @@ import WharfCore
 /// The broker's routing core: a topic trie from filters to subscribers (sessions and
 /// in-process handlers), shared-subscription groups, and retained messages. One routing path
 /// serves devices, adapters and the uplink.
+///
+/// It is also the one place where access is decided: every message is checked against its
+/// publisher's principal before anything is routed or retained, every subscription against its
+/// subscriber's, and every delivery against the receiver's (``Authorizer``).
 final class Router: Sendable {
     private struct State: Sendable {
         var trie = TopicTrie<SubscriberKey, SubscriberEntry>()
@@ -93,22 +97,48 @@ final class Router: Sendable {
         }
     }
 
-    /// Adds an in-process subscriber; returns its identifier for removal.
+    /// Adds an in-process subscriber once `principal` may subscribe to `filter`; returns its
+    /// identifier for removal.
     func subscribeLocal(
         filter: String,
         qos: QoS,
+        principal: Principal,
         handler: @escaping @Sendable (Message) -> Void
-    ) -> UInt64 {
-        state.withLock { state in
-            let identifier = state.nextLocalIdentifier
-            state.nextLocalIdentifier += 1
-            state.trie.insert(
-                filter: filter,
-                key: .local(identifier),
-                value: .local(LocalSubscriber(identifier: identifier, qos: qos, handler: handler))
-            )
-            return identifier
+    ) -> Result<UInt64, Authorizer.Refusal> {
+        if let refusal = accessControl.authorizer.checkSubscribe(filter, by: principal) {
+            statistics.authorizationRefusals.add(1, ordering: .relaxed)
+            return .failure(refusal)
         }
+        return .success(
+            state.withLock { state in
+                let identifier = state.nextLocalIdentifier
+                state.nextLocalIdentifier += 1
+                let subscriber = LocalSubscriber(
+                    identifier: identifier, qos: qos, principal: principal, handler: handler)
+                state.trie.insert(filter: filter, key: .local(identifier), value: .local(subscriber))
+                return identifier
+            })
+    }
+
+    /// Why `principal` may not publish to `topic`, or `nil` (for checks ahead of a publish,
+    /// such as a will at CONNECT; ``publish(_:from:whenDurable:)`` checks again).
+    func checkPublish(_ topic: String, by principal: Principal) -> Authorizer.Refusal? {
+        accessControl.authorizer.checkPublish(topic, by: principal)
+    }
+
+    /// Why `principal` may not subscribe to `filter`, or `nil`.
+    func checkSubscribe(_ filter: String, by principal: Principal) -> Authorizer.Refusal? {
+        let refusal = accessControl.authorizer.checkSubscribe(filter, by: principal)
+        if refusal != nil { statistics.authorizationRefusals.add(1, ordering: .relaxed) }
+        return refusal
+    }
+
+    /// The unexpired retained messages under `filter` that `principal` may read.
+    func retainedMessages(matching filter: String, for principal: Principal, now: UInt64) -> [Message] {
+        let messages = retained.matching(filter, now: now)
+        let authorizer = accessControl.authorizer
+        if authorizer.readsUnrestricted(by: principal) { return messages }
+        return messages.filter { authorizer.checkRead($0.topic, by: principal) == nil }
     }
 
     /// Removes an in-process subscriber.
@@ -144,16 +174,23 @@ final class Router: Sendable {
         var matched: Int
         /// Whether `whenDurable` will be called: a forward rule took the message.
         var awaitsDurability: Bool
+        /// Why the message was not routed at all: its publisher may not publish to its topic.
+        var refusal: Authorizer.Refusal?
     }
 
-    /// Routes `message`; when uplink forward rules take it, `whenDurable` runs (on any thread)
-    /// once every one of them has it on disk, with the worst outcome. Subscribers receive the
-    /// message at once either way.
+    /// Routes `message` once its principal may publish to its topic; when uplink forward rules
+    /// take it, `whenDurable` runs (on any thread) once every one of them has it on disk, with
+    /// the worst outcome. Subscribers receive the message at once either way.
     func publish(
         _ message: Message,
         from publisher: Session?,
         whenDurable: (@Sendable (DurableOutcome) -> Void)?
     ) -> RouteResult {
+        let authorizer = accessControl.authorizer
+        if let refusal = authorizer.checkPublish(message.topic, by: message.principal) {
+            statistics.authorizationRefusals.add(1, ordering: .relaxed)
+            return RouteResult(matched: 0, awaitsDurability: false, refusal: refusal)
+        }
         let join = whenDurable.map(DurabilityJoin.init(completion:))
         if message.retain {
             retained.update(with: message)
@@ -189,36 +226,40 @@ final class Router: Sendable {
                 Router.pickShared(message, state: &state, into: &targets, now: now)
             }
         }
-        var delivered = targets.count
-        if let acl = accessControl.acl {
-            for (session, outbound) in targets {
-                guard session.mayRead(message.topic, acl: acl) else {
-                    delivered -= 1
-                    continue
-                }
+        var delivered = 0
+        if authorizer.acl != nil {
+            for (session, outbound) in targets where authorizer.checkRead(message.topic, by: session.principal) == nil {
                 session.deliver(outbound, now: now, join: join)
+                delivered += 1
             }
         } else {
             for (session, outbound) in targets {
                 session.deliver(outbound, now: now, join: join)
             }
+            delivered = targets.count
         }
         for local in locals {
+            if !authorizer.readsUnrestricted(by: local.principal),
+                authorizer.checkRead(message.topic, by: local.principal) != nil
+            {
+                continue
+            }
             var copy = message
             copy.qos = min(message.qos, local.qos)
             local.handler(copy)
+            delivered += 1
         }
-        for route in durables {
-            if let join {
-                route.sink.accept(message, completion: join.expectWrite())
-            } else {
-                route.sink.accept(message) { _ in }
+        if !durables.isEmpty, authorizer.acl == nil || authorizer.checkRead(message.topic, by: .uplink) == nil {
+            for route in durables {
+                if let join {
+                    route.sink.accept(message, completion: join.expectWrite())
+                } else {
+                    route.sink.accept(message) { _ in }
+                }
+                delivered += 1
             }
         }
-        return RouteResult(
-            matched: delivered + locals.count + durables.count,
-            awaitsDurability: join?.seal() ?? false
-        )
+        return RouteResult(matched: delivered, awaitsDurability: join?.seal() ?? false)
     }
 
     /// Small fan-outs scan `targets`; from 16 targets on, `positions` indexes them so a large

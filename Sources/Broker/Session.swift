@@ -1,7 +1,6 @@
 import MQTTCodec
 import NIOCore
 import Synchronization
-import WharfAuth
 import WharfCore
 
 /// One MQTT session: its subscriptions, its delivery state and the connection that holds it
@@ -44,8 +43,9 @@ final class Session: Sendable {
         var ended = false
         /// Whether the session has rows in the session store.
         var persisted = false
-        /// Who connected last; `nil` for a session restored from the store and not yet resumed.
-        var identity: ClientIdentity?
+        /// Who the session belongs to: the MQTT client that connected last, or the owner kept
+        /// with a persistent session. Deliveries are checked against what it may read.
+        var principal: Principal
 
         /// Whether messages and subscriptions are written to the store now.
         var isPersistent: Bool { expiryInterval > 0 }
@@ -63,8 +63,15 @@ final class Session: Sendable {
         self.statistics = statistics
         self.store = store
         self.wallClock = wallClock
-        self.core = Mutex(Core(state: SessionState(maxInflight: maxInflight, maxQueued: maxQueued)))
+        self.core = Mutex(
+            Core(
+                state: SessionState(maxInflight: maxInflight, maxQueued: maxQueued),
+                principal: .client(username: nil, clientIdentifier: clientIdentifier, listener: "")
+            ))
     }
+
+    /// Who the session belongs to now.
+    var principal: Principal { core.withLock { $0.principal } }
 
     /// Offers a routed message. A QoS 1/2 message for a persistent session is written to the
     /// session store first; `join` then waits for that write before the publisher's PUBACK.
@@ -94,14 +101,6 @@ final class Session: Sendable {
             return stage(actions, in: &core)
         }
         if let channel { scheduleFlush(on: channel) }
-    }
-
-    /// Whether the ACL lets this session's client read `topic`. A session restored from the
-    /// store and not yet resumed is judged as an anonymous client with its client id.
-    func mayRead(_ topic: String, acl: AccessControlList) -> Bool {
-        let identity =
-            core.withLock { $0.identity } ?? ClientIdentity(username: nil, clientIdentifier: clientIdentifier)
-        return acl.allows(.read, topic: topic, for: identity)
     }
 
     /// Runs `body` on the state under the lock and stages the packets it returns.

@@ -22,6 +22,8 @@ struct SessionSubscription: Sendable {
 struct LocalSubscriber: Sendable {
     var identifier: UInt64
     var qos: QoS
+    /// Who subscribed: each delivery is checked against what it may read.
+    var principal: Principal
     var handler: @Sendable (Message) -> Void
 }
 

@@ -88,7 +88,7 @@ extension UplinkService {
             qos: publish.qos,
             retain: publish.retain,
             properties: publish.properties.messageProperties,
-            origin: .uplink,
+            principal: .uplink,
             receivedAt: clock.now()
         )
         do {
@@ -100,6 +100,7 @@ extension UplinkService {
             switch error.reason {
             case "quota-exceeded": return .quotaExceeded
             case "topic-invalid": return .topicNameInvalid
+            case "not-authorized": return .notAuthorized
             default: return .implementationSpecificError
             }
         }

@@ -8,7 +8,9 @@ extension AccessControlList {
     /// user alice
     /// topic readwrite plant/#
     /// topic deny plant/secret
-    /// pattern write devices/%c/#   # every client
+    /// pattern write devices/%c/#   # every MQTT client
+    /// user adapter:plc-1           # the Modbus adapter named plc-1
+    /// topic write devices/plc-1/#
     /// ```
     public init(parsing text: String, file: String) throws(AuthFileError) {
         self.init()
@@ -26,12 +28,20 @@ extension AccessControlList {
             switch keyword {
             case "user":
                 guard !rest.isEmpty else { throw fail("'user' needs a user name") }
-                currentUser = String(rest)
-                if userRules[String(rest)] == nil { userRules[String(rest)] = [] }
+                let name = String(rest)
+                if let problem = Self.problem(inPrincipalName: name) { throw fail(problem) }
+                currentUser = name
+                if Self.isPrincipalName(name) {
+                    if principalRules[name] == nil { principalRules[name] = [] }
+                } else if userRules[name] == nil {
+                    userRules[name] = []
+                }
             case "topic", "pattern":
                 let rule = try Self.rule(rest, keyword: String(keyword), line: lineNumber, fail: fail)
                 if keyword == "pattern" {
                     patternRules.append(rule)
+                } else if let currentUser, Self.isPrincipalName(currentUser) {
+                    principalRules[currentUser, default: []].append(rule)
                 } else if let currentUser {
                     userRules[currentUser, default: []].append(rule)
                 } else {
@@ -44,6 +54,21 @@ extension AccessControlList {
                 )
             }
         }
+    }
+
+    /// Whether a `user` name names a principal other than an MQTT client (`adapter:plc-1`).
+    static func isPrincipalName(_ name: String) -> Bool {
+        Principal.reservedNamePrefixes.contains { name.hasPrefix($0) }
+    }
+
+    /// Why a `user` name with a reserved prefix names no principal Wharf has, or `nil`.
+    private static func problem(inPrincipalName name: String) -> String? {
+        guard let prefix = Principal.reservedNamePrefixes.first(where: { name.hasPrefix($0) }) else { return nil }
+        let rest = name.dropFirst(prefix.count)
+        if prefix == "wharf:" {
+            return rest == "uplink" ? nil : "unknown Wharf principal '\(name)' (the only one is 'wharf:uplink')"
+        }
+        return rest.isEmpty ? "'\(prefix)' needs a name after it, such as '\(prefix)NAME'" : nil
     }
 
     /// `[access] filter`; a line without an access word grants readwrite, as in Mosquitto.

@@ -1,16 +1,4 @@
-/// Who a connected client is, for ACL checks and `%u`/`%c` patterns.
-public struct ClientIdentity: Sendable, Hashable {
-    /// The authenticated user name; `nil` for an anonymous client.
-    public var username: String?
-    /// The MQTT client identifier (assigned by the broker when the client sent none).
-    public var clientIdentifier: String
-
-    /// Creates an identity.
-    public init(username: String?, clientIdentifier: String) {
-        self.username = username
-        self.clientIdentifier = clientIdentifier
-    }
-}
+public import WharfCore
 
 /// What an ACL line grants on the topics its filter matches.
 public enum ACLAccess: String, Sendable, Equatable, CaseIterable {
@@ -33,9 +21,9 @@ public enum ACLAccess: String, Sendable, Equatable, CaseIterable {
 
 /// An operation checked against the ACL.
 public enum ACLOperation: Sendable, Equatable {
-    /// A message is delivered to the client.
+    /// A message is delivered (or read: subscribing, fetching retained messages).
     case read
-    /// The client publishes a message.
+    /// A message is published.
     case write
 }
 
@@ -57,26 +45,32 @@ public struct ACLRule: Sendable, Equatable {
 }
 
 /// A Mosquitto-format ACL file: `topic` lines before any `user` line apply to anonymous
-/// clients, `topic` lines after `user NAME` to that user, `pattern` lines to every client.
+/// clients, `topic` lines after `user NAME` to that user, `pattern` lines to every MQTT client.
+/// A `user` line may also name a principal that is not an MQTT client, by a reserved prefix
+/// (``Principal/reservedNamePrefixes``): `user adapter:plc-1`, `user coap-psk:sensor-7`,
+/// `user wharf:uplink`.
 ///
-/// A decision looks at the client's own lines first, then at the patterns: in each part a
-/// matching `deny` refuses at once, a matching grant allows; no match anywhere refuses.
+/// A decision looks at the principal's own lines first, then (for MQTT clients) at the
+/// patterns: in each part a matching `deny` refuses at once, a matching grant allows; no match
+/// anywhere refuses.
 public struct AccessControlList: Sendable, Equatable {
     /// Lines for clients without a user name.
     public var anonymousRules: [ACLRule] = []
-    /// Lines per user name.
+    /// Lines per MQTT user name.
     public var userRules: [String: [ACLRule]] = [:]
-    /// `pattern` lines, for every client.
+    /// Lines per principal that is not an MQTT client, by its ``Principal/aclName``.
+    public var principalRules: [String: [ACLRule]] = [:]
+    /// `pattern` lines, for every MQTT client.
     public var patternRules: [ACLRule] = []
 
     /// Creates an empty list (which refuses everything).
     public init() {}
 
-    /// Whether `client` may `operation` on `topic` (a topic name).
-    public func allows(_ operation: ACLOperation, topic: String, for client: ClientIdentity) -> Bool {
-        for part in parts(for: client) {
+    /// Whether `principal` may `operation` on `topic` (a topic name).
+    public func allows(_ operation: ACLOperation, topic: String, for principal: Principal) -> Bool {
+        for part in parts(for: principal) {
             var granted = false
-            for (access, filter) in part where TopicFilters.filter(filter, matches: topic) {
+            for (access, filter) in part where TopicFilter.filter(filter, matches: topic) {
                 if access == .deny { return false }
                 if access.grants(operation) { granted = true }
             }
@@ -85,15 +79,15 @@ public struct AccessControlList: Sendable, Equatable {
         return false
     }
 
-    /// Whether `client` may subscribe to `filter`: some readable topic matches it and no `deny`
+    /// Whether `principal` may subscribe to `filter`: some readable topic matches it and no `deny`
     /// line covers all of it. Messages are still checked one by one on delivery.
-    public func allowsSubscription(to filter: String, for client: ClientIdentity) -> Bool {
-        for part in parts(for: client) {
+    public func allowsSubscription(to filter: String, for principal: Principal) -> Bool {
+        for part in parts(for: principal) {
             var granted = false
             for (access, ruleFilter) in part {
                 if access == .deny {
-                    if TopicFilters.filter(ruleFilter, covers: filter) { return false }
-                } else if access.grants(.read), TopicFilters.filter(ruleFilter, intersects: filter) {
+                    if TopicFilter.filter(ruleFilter, covers: filter) { return false }
+                } else if access.grants(.read), TopicFilter.filter(ruleFilter, intersects: filter) {
                     granted = true
                 }
             }
@@ -102,26 +96,30 @@ public struct AccessControlList: Sendable, Equatable {
         return false
     }
 
-    /// The client's own lines, then the patterns expanded for it.
-    private func parts(for client: ClientIdentity) -> [[(ACLAccess, String)]] {
-        let own = (client.username.map { userRules[$0] ?? [] } ?? anonymousRules).map { ($0.access, $0.filter) }
-        return [own, patterns(for: client)]
+    /// The principal's own lines, then the patterns expanded for an MQTT client.
+    private func parts(for principal: Principal) -> [[(ACLAccess, String)]] {
+        guard case .client(let username, let clientIdentifier, _) = principal.kind else {
+            let own = principal.aclName.flatMap { principalRules[$0] } ?? []
+            return [own.map { ($0.access, $0.filter) }]
+        }
+        let own = (username.map { userRules[$0] ?? [] } ?? anonymousRules).map { ($0.access, $0.filter) }
+        return [own, patterns(username: username, clientIdentifier: clientIdentifier)]
     }
 
     /// Patterns with `%u` and `%c` replaced. A user name or client id holding `+`, `#` or `/`
     /// could reach other clients' topics through a pattern, so such clients get no patterns;
     /// anonymous clients get no pattern that names `%u`.
-    private func patterns(for client: ClientIdentity) -> [(ACLAccess, String)] {
+    private func patterns(username: String?, clientIdentifier: String) -> [(ACLAccess, String)] {
         guard !patternRules.isEmpty else { return [] }
         let unsafe: (String) -> Bool = { $0.contains(where: { $0 == "+" || $0 == "#" || $0 == "/" }) }
-        if unsafe(client.clientIdentifier) || client.username.map(unsafe) == true { return [] }
+        if unsafe(clientIdentifier) || username.map(unsafe) == true { return [] }
         return patternRules.compactMap { rule in
             var filter = rule.filter
             if filter.contains("%u") {
-                guard let username = client.username else { return nil }
+                guard let username else { return nil }
                 filter = filter.replacing("%u", with: username)
             }
-            filter = filter.replacing("%c", with: client.clientIdentifier)
+            filter = filter.replacing("%c", with: clientIdentifier)
             return (rule.access, filter)
         }
     }

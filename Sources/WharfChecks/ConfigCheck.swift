@@ -44,11 +44,14 @@ struct CheckBus: MessageBus {
         throw PublishError(reason: "shutting-down", message: "a configuration check runs no adapters")
     }
 
-    func subscribe(filter: String, qos: QoS, handler: @escaping @Sendable (Message) -> Void) throws(SubscribeError)
-        -> BusSubscription
-    {
+    func subscribe(
+        filter: String,
+        qos: QoS,
+        principal: Principal,
+        handler: @escaping @Sendable (Message) -> Void
+    ) throws(SubscribeError) -> BusSubscription {
         throw SubscribeError(message: "a configuration check runs no adapters")
     }
 
-    func retainedMessages(matching filter: String) -> [Message] { [] }
+    func retainedMessages(matching filter: String, principal: Principal) -> [Message] { [] }
 }

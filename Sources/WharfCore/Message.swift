@@ -13,8 +13,8 @@ public struct Message: Sendable {
     public var retain: Bool
     /// MQTT 5 properties that travel with the message.
     public var properties: MessageProperties
-    /// Who published it.
-    public var origin: Origin
+    /// Who published it: the router checks it against the ACL before routing.
+    public var principal: Principal
     /// When the router received it (monotonic, nanoseconds of the broker's clock).
     public var receivedAt: UInt64
 
@@ -25,7 +25,7 @@ public struct Message: Sendable {
         qos: QoS = .atMostOnce,
         retain: Bool = false,
         properties: MessageProperties = MessageProperties(),
-        origin: Origin = .internal,
+        principal: Principal,
         receivedAt: UInt64 = 0
     ) {
         self.topic = topic
@@ -33,7 +33,7 @@ public struct Message: Sendable {
         self.qos = qos
         self.retain = retain
         self.properties = properties
-        self.origin = origin
+        self.principal = principal
         self.receivedAt = receivedAt
     }
 }
@@ -83,16 +83,4 @@ public struct UserProperty: Sendable, Hashable, Codable {
         self.name = name
         self.value = value
     }
-}
-
-/// Where a message entered Wharf.
-public enum Origin: Sendable, Hashable {
-    /// An MQTT client connected to a listener.
-    case client(id: String)
-    /// An in-process adapter instance (Modbus, CoAP, a plugin host).
-    case adapter(name: String)
-    /// The uplink to the cloud broker.
-    case uplink
-    /// Wharf itself (`$SYS` statistics, status messages).
-    case `internal`
 }

@@ -120,7 +120,8 @@ struct StoreSessionStore: SessionStore {
                             payload: stored.payload,
                             qos: stored.qos,
                             retain: stored.retain,
-                            properties: stored.properties
+                            properties: stored.properties,
+                            principal: .restored
                         ),
                         qos: stored.qos,
                         retain: stored.retain,
@@ -136,7 +137,7 @@ struct StoreSessionStore: SessionStore {
         let retained = loaded.retained.map { stored in
             Message(
                 topic: stored.topic, payload: stored.payload, qos: stored.qos, retain: true,
-                properties: stored.properties)
+                properties: stored.properties, principal: .restored)
         }
         return (sessions, retained)
     }

@@ -24,6 +24,7 @@ extension DaemonRuntime {
         sample.counter("wharf_broker_packets_sent_total", broker.packetsSent)
         sample.counter("wharf_broker_sessions_expired_total", broker.sessionsExpired)
         sample.counter("wharf_broker_protocol_errors_total", broker.protocolErrors)
+        sample.counter("wharf_broker_authorization_refusals_total", broker.authorizationRefusals)
         for (reason, count) in broker.dropped {
             sample.counter("wharf_broker_messages_dropped_total", count, labels: ["reason": reason])
         }

@@ -55,13 +55,14 @@ struct NullBus: MessageBus {
         PublishReceipt(matchedSubscribers: 0)
     }
 
-    func subscribe(filter: String, qos: QoS, handler: @escaping @Sendable (Message) -> Void) throws(SubscribeError)
+    func subscribe(filter: String, qos: QoS, principal: Principal, handler: @escaping @Sendable (Message) -> Void)
+        throws(SubscribeError)
         -> BusSubscription
     {
         BusSubscription {}
     }
 
-    func retainedMessages(matching filter: String) -> [Message] { [] }
+    func retainedMessages(matching filter: String, principal: Principal) -> [Message] { [] }
 }
 
 @Suite struct AdapterSupervisorTests {

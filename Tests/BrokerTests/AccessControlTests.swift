@@ -55,7 +55,8 @@ import WharfCore
 
         var config = BrokerConfig()
         config.passwordFile = try file(Self.passwords)
-        config.aclFile = try file("topic read public/#\nuser alice\ntopic readwrite plant/#\n")
+        config.aclFile = try file(
+            "topic read public/#\nuser alice\ntopic readwrite plant/#\nuser adapter:test\ntopic write plant/#\n")
         defer {
             unlink(config.passwordFile)
             unlink(config.aclFile)
@@ -63,7 +64,8 @@ import WharfCore
         try harness.broker.reloadAccessControl(config)
 
         // The anonymous client already connected may no longer read plant/...
-        _ = try harness.broker.publishNow(Message(topic: "plant/temp", payload: ByteBuffer(string: "1")))
+        _ = try harness.broker.publishNow(
+            Message(topic: "plant/temp", payload: ByteBuffer(string: "1"), principal: .adapter("test")))
         #expect(try early.received().isEmpty)
         try early.subscribe("plant/#", qos: .atMostOnce, identifier: 2)
         #expect(try subAckCodes(early) == [ReasonCode.notAuthorized.rawValue])
@@ -74,7 +76,8 @@ import WharfCore
         #expect(try connect(alice, "a", username: "alice", password: "secret")?.reasonCode == 0)
         try alice.subscribe("plant/#", qos: .atMostOnce)
         #expect(try subAckCodes(alice) == [0])
-        _ = try harness.broker.publishNow(Message(topic: "plant/temp", payload: ByteBuffer(string: "2")))
+        _ = try harness.broker.publishNow(
+            Message(topic: "plant/temp", payload: ByteBuffer(string: "2"), principal: .adapter("test")))
         let delivered = try alice.received().compactMap { if case .publish(let p) = $0 { p.topic } else { nil } }
         #expect(delivered == ["plant/temp"])
     }

@@ -70,7 +70,9 @@ import WharfCore
     @Test func delayedWillIsPublishedWhenItsDelayPasses() throws {
         let harness = BrokerHarness()
         let inbox = Inbox()
-        _ = try harness.broker.subscribe(filter: "will/#", qos: .atLeastOnce) { inbox.append($0) }
+        _ = try harness.broker.subscribe(filter: "will/#", qos: .atLeastOnce, principal: .adapter("test")) {
+            inbox.append($0)
+        }
         let client = try harness.connection()
         var willProperties = MQTTProperties()
         willProperties.willDelayInterval = 5
@@ -97,7 +99,9 @@ import WharfCore
     @Test func reconnectingInTimeCancelsTheDelayedWill() throws {
         let harness = BrokerHarness()
         let inbox = Inbox()
-        _ = try harness.broker.subscribe(filter: "will/#", qos: .atLeastOnce) { inbox.append($0) }
+        _ = try harness.broker.subscribe(filter: "will/#", qos: .atLeastOnce, principal: .adapter("test")) {
+            inbox.append($0)
+        }
         var willProperties = MQTTProperties()
         willProperties.willDelayInterval = 5
         let will = Will(
@@ -118,7 +122,9 @@ import WharfCore
     @Test func normalDisconnectDiscardsTheWill() throws {
         let harness = BrokerHarness()
         let inbox = Inbox()
-        _ = try harness.broker.subscribe(filter: "will/#", qos: .atLeastOnce) { inbox.append($0) }
+        _ = try harness.broker.subscribe(filter: "will/#", qos: .atLeastOnce, principal: .adapter("test")) {
+            inbox.append($0)
+        }
         let client = try harness.connection()
         let will = Will(topic: "will/y", payload: ByteBuffer(string: "gone"), qos: .atMostOnce, retain: false)
         _ = try client.connect("dev3", will: will)
@@ -150,7 +156,8 @@ import WharfCore
         _ = try subscriber.connect("sub", sessionExpiry: 300)
         try subscriber.subscribe("t", qos: .atLeastOnce)
         _ = try subscriber.received()
-        _ = try harness.broker.publishNow(Message(topic: "t", payload: ByteBuffer(string: "m1"), qos: .atLeastOnce))
+        _ = try harness.broker.publishNow(
+            Message(topic: "t", payload: ByteBuffer(string: "m1"), qos: .atLeastOnce, principal: .adapter("test")))
         let first = try subscriber.received().compactMap { if case .publish(let p) = $0 { p } else { nil } }
         #expect(first.map(\.dup) == [false])
         try subscriber.channel.close().wait()
@@ -180,7 +187,9 @@ import WharfCore
     @Test func clientsMayNotPublishIntoSys() throws {
         let harness = BrokerHarness()
         let inbox = Inbox()
-        _ = try harness.broker.subscribe(filter: "$SYS/#", qos: .atMostOnce) { inbox.append($0) }
+        _ = try harness.broker.subscribe(filter: "$SYS/#", qos: .atMostOnce, principal: .adapter("test")) {
+            inbox.append($0)
+        }
         let client = try harness.connection()
         _ = try client.connect("intruder")
         try client.send(

@@ -115,7 +115,7 @@ private func publish(_ topic: String, id: UInt16, qos: QoS = .atLeastOnce) -> MQ
         let sink = HeldSink()
         harness.broker.addForwardRoute(DurableRoute(name: "up", filter: "#", sink: sink))
         async let receipt = harness.broker.publish(
-            Message(topic: "t", payload: ByteBuffer(string: "x"), qos: .atLeastOnce))
+            Message(topic: "t", payload: ByteBuffer(string: "x"), qos: .atLeastOnce, principal: .adapter("test")))
         while sink.topics.isEmpty { await Task.yield() }
         sink.complete("t", .stored)
         #expect(try await receipt.matchedSubscribers == 1)
@@ -127,7 +127,8 @@ private func publish(_ topic: String, id: UInt16, qos: QoS = .atLeastOnce) -> MQ
         harness.broker.addForwardRoute(DurableRoute(name: "up", filter: "#", sink: sink))
         let broker = harness.broker
         let publishing = Task {
-            try await broker.publish(Message(topic: "t", payload: ByteBuffer(string: "x"), qos: .atLeastOnce))
+            try await broker.publish(
+                Message(topic: "t", payload: ByteBuffer(string: "x"), qos: .atLeastOnce, principal: .adapter("test")))
         }
         while sink.topics.isEmpty { await Task.yield() }
         sink.complete("t", .rejectedQueueFull)
@@ -148,7 +149,9 @@ private func publish(_ topic: String, id: UInt16, qos: QoS = .atLeastOnce) -> MQ
         let completions = Completions()
         for qos in [QoS.atMostOnce, .atLeastOnce, .exactlyOnce] {
             let progress = harness.broker.publish(
-                Message(topic: "local/\(qos.rawValue)", payload: ByteBuffer(string: "x"), qos: qos),
+                Message(
+                    topic: "local/\(qos.rawValue)", payload: ByteBuffer(string: "x"), qos: qos,
+                    principal: .adapter("test")),
                 completion: completions.record)
             guard case .finished(.success(let receipt)) = progress else {
                 Issue.record("QoS \(qos.rawValue): \(progress)")
@@ -158,13 +161,15 @@ private func publish(_ topic: String, id: UInt16, qos: QoS = .atLeastOnce) -> MQ
         }
         // QoS 0 is never held for the store, even when a forward rule takes it.
         let atMostOnce = harness.broker.publish(
-            Message(topic: "up/0", payload: ByteBuffer(string: "x"), qos: .atMostOnce), completion: completions.record)
+            Message(topic: "up/0", payload: ByteBuffer(string: "x"), qos: .atMostOnce, principal: .adapter("test")),
+            completion: completions.record)
         guard case .finished(.success) = atMostOnce else {
             Issue.record("QoS 0 to a forward rule: \(atMostOnce)")
             return
         }
         let invalid = harness.broker.publish(
-            Message(topic: "bad/#", payload: ByteBuffer(string: "x"), qos: .atLeastOnce), completion: completions.record
+            Message(topic: "bad/#", payload: ByteBuffer(string: "x"), qos: .atLeastOnce, principal: .adapter("test")),
+            completion: completions.record
         )
         guard case .finished(.failure(let error)) = invalid else {
             Issue.record("invalid topic: \(invalid)")
@@ -180,9 +185,11 @@ private func publish(_ topic: String, id: UInt16, qos: QoS = .atLeastOnce) -> MQ
         harness.broker.addForwardRoute(DurableRoute(name: "up", filter: "up/#", sink: sink))
         let completions = Completions()
         let stored = harness.broker.publish(
-            Message(topic: "up/1", payload: ByteBuffer(string: "x"), qos: .atLeastOnce), completion: completions.record)
+            Message(topic: "up/1", payload: ByteBuffer(string: "x"), qos: .atLeastOnce, principal: .adapter("test")),
+            completion: completions.record)
         let rejected = harness.broker.publish(
-            Message(topic: "up/2", payload: ByteBuffer(string: "x"), qos: .exactlyOnce), completion: completions.record)
+            Message(topic: "up/2", payload: ByteBuffer(string: "x"), qos: .exactlyOnce, principal: .adapter("test")),
+            completion: completions.record)
         guard case .waiting = stored, case .waiting = rejected else {
             Issue.record("expected both to wait for the store: \(stored), \(rejected)")
             return
@@ -205,7 +212,8 @@ private func publish(_ topic: String, id: UInt16, qos: QoS = .atLeastOnce) -> MQ
         harness.broker.addForwardRoute(DurableRoute(name: "up", filter: "#", sink: ImmediateSink(.stored)))
         let completions = Completions()
         let progress = harness.broker.publish(
-            Message(topic: "up/1", payload: ByteBuffer(string: "x"), qos: .atLeastOnce), completion: completions.record)
+            Message(topic: "up/1", payload: ByteBuffer(string: "x"), qos: .atLeastOnce, principal: .adapter("test")),
+            completion: completions.record)
         guard case .finished(.success(let receipt)) = progress else {
             Issue.record("expected an immediate result: \(progress)")
             return
@@ -222,18 +230,21 @@ struct AsyncOnlyBus: MessageBus {
         return PublishReceipt(matchedSubscribers: 3)
     }
 
-    func subscribe(filter: String, qos: QoS, handler: @escaping @Sendable (Message) -> Void) throws(SubscribeError)
+    func subscribe(filter: String, qos: QoS, principal: Principal, handler: @escaping @Sendable (Message) -> Void)
+        throws(SubscribeError)
         -> BusSubscription
     { BusSubscription {} }
 
-    func retainedMessages(matching filter: String) -> [Message] { [] }
+    func retainedMessages(matching filter: String, principal: Principal) -> [Message] { [] }
 }
 
 @Test func publishWithCompletionFallsBackToATaskOnBusesWithoutIt() async {
     let bus = AsyncOnlyBus()
     for (topic, succeeds) in [("accept", true), ("refuse", false)] {
         let result: Result<PublishReceipt, PublishError> = await withCheckedContinuation { continuation in
-            let progress = bus.publish(Message(topic: topic, payload: ByteBuffer(string: "x"))) {
+            let progress = bus.publish(
+                Message(topic: topic, payload: ByteBuffer(string: "x"), principal: .adapter("test"))
+            ) {
                 continuation.resume(returning: $0)
             }
             guard case .waiting = progress else {

@@ -122,7 +122,8 @@ final class RecordingStore: SessionStore {
         _ = try subscriber.connect("sub", sessionExpiry: 60)
         try subscriber.subscribe("t", qos: .exactlyOnce)
         _ = try subscriber.received()
-        _ = try harness.broker.publishNow(Message(topic: "t", payload: ByteBuffer(string: "x"), qos: .exactlyOnce))
+        _ = try harness.broker.publishNow(
+            Message(topic: "t", payload: ByteBuffer(string: "x"), qos: .exactlyOnce, principal: .adapter("test")))
         let publish = try #require(
             try subscriber.received().compactMap { if case .publish(let p) = $0 { p } else { nil } }.first)
         let identifier = try #require(publish.packetIdentifier)
@@ -139,7 +140,8 @@ final class RecordingStore: SessionStore {
         let client = try harness.connection()
         _ = try client.connect("clean")
         try client.subscribe("t", qos: .atLeastOnce)
-        _ = try harness.broker.publishNow(Message(topic: "t", payload: ByteBuffer(string: "x"), qos: .atLeastOnce))
+        _ = try harness.broker.publishNow(
+            Message(topic: "t", payload: ByteBuffer(string: "x"), qos: .atLeastOnce, principal: .adapter("test")))
         try client.channel.close().wait()
         #expect(store.log.isEmpty)
     }
@@ -160,7 +162,9 @@ final class RecordingStore: SessionStore {
                     messages: [
                         StoredMessage(
                             id: 7,
-                            message: Message(topic: "t/a", payload: ByteBuffer(string: "kept"), qos: .atLeastOnce),
+                            message: Message(
+                                topic: "t/a", payload: ByteBuffer(string: "kept"), qos: .atLeastOnce,
+                                principal: .adapter("test")),
                             qos: .atLeastOnce,
                             retain: false,
                             subscriptionIdentifiers: [],
@@ -169,7 +173,9 @@ final class RecordingStore: SessionStore {
                     ]
                 )
             ],
-            retained: [Message(topic: "r", payload: ByteBuffer(string: "held"), retain: true)]
+            retained: [
+                Message(topic: "r", payload: ByteBuffer(string: "held"), retain: true, principal: .adapter("test"))
+            ]
         )
         let client = try harness.connection()
         let ack = try #require(try client.connect("back", cleanStart: false, sessionExpiry: 3600))
@@ -178,7 +184,8 @@ final class RecordingStore: SessionStore {
             if case .publish(let p) = $0 { String(buffer: p.payload) } else { nil }
         }
         #expect(payloads == ["kept"])
-        _ = try harness.broker.publishNow(Message(topic: "t/b", payload: ByteBuffer(string: "live"), qos: .atLeastOnce))
+        _ = try harness.broker.publishNow(
+            Message(topic: "t/b", payload: ByteBuffer(string: "live"), qos: .atLeastOnce, principal: .adapter("test")))
         let live = try client.received().compactMap {
             if case .publish(let p) = $0 { String(buffer: p.payload) } else { nil }
         }
@@ -232,7 +239,8 @@ final class RecordingStore: SessionStore {
             return StoredMessage(
                 id: id,
                 message: Message(
-                    topic: "t", payload: ByteBuffer(string: "\(expiry)"), qos: .atLeastOnce, properties: properties),
+                    topic: "t", payload: ByteBuffer(string: "\(expiry)"), qos: .atLeastOnce, properties: properties,
+                    principal: .adapter("test")),
                 qos: .atLeastOnce,
                 retain: false,
                 subscriptionIdentifiers: [],
@@ -271,7 +279,8 @@ final class RecordingStore: SessionStore {
         _ = try subscriber.connect("sub", sessionExpiry: 60)
         try subscriber.subscribe("t", qos: .exactlyOnce)
         _ = try subscriber.received()
-        _ = try harness.broker.publishNow(Message(topic: "t", payload: ByteBuffer(string: "x"), qos: .exactlyOnce))
+        _ = try harness.broker.publishNow(
+            Message(topic: "t", payload: ByteBuffer(string: "x"), qos: .exactlyOnce, principal: .adapter("test")))
         let publish = try #require(
             try subscriber.received().compactMap { if case .publish(let p) = $0 { p } else { nil } }.first)
         let identifier = try #require(publish.packetIdentifier)
@@ -288,7 +297,7 @@ final class RecordingStore: SessionStore {
                 id: id,
                 message: Message(
                     topic: "t", payload: ByteBuffer(string: text), qos: .exactlyOnce,
-                    properties: sent == nil ? MessageProperties() : properties),
+                    properties: sent == nil ? MessageProperties() : properties, principal: .adapter("test")),
                 qos: .exactlyOnce,
                 retain: false,
                 subscriptionIdentifiers: [],

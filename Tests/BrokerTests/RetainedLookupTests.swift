@@ -10,12 +10,17 @@ import WharfCore
     @Test func returnsRetainedMessagesUnderTheFilterSortedByTopic() throws {
         let harness = BrokerHarness()
         for topic in ["b/2", "a/1", "c/3"] {
-            _ = try harness.broker.publishNow(Message(topic: topic, payload: ByteBuffer(string: topic), retain: true))
+            _ = try harness.broker.publishNow(
+                Message(topic: topic, payload: ByteBuffer(string: topic), retain: true, principal: .adapter("test")))
         }
-        _ = try harness.broker.publishNow(Message(topic: "a/live", payload: ByteBuffer(string: "x")))
-        #expect(harness.broker.retainedMessages(matching: "#").map(\.topic) == ["a/1", "b/2", "c/3"])
-        #expect(harness.broker.retainedMessages(matching: "a/+").map(\.topic) == ["a/1"])
-        #expect(harness.broker.retainedMessages(matching: "a/#/x").isEmpty)
+        _ = try harness.broker.publishNow(
+            Message(topic: "a/live", payload: ByteBuffer(string: "x"), principal: .adapter("test")))
+        #expect(
+            harness.broker.retainedMessages(matching: "#", principal: .adapter("test")).map(\.topic) == [
+                "a/1", "b/2", "c/3",
+            ])
+        #expect(harness.broker.retainedMessages(matching: "a/+", principal: .adapter("test")).map(\.topic) == ["a/1"])
+        #expect(harness.broker.retainedMessages(matching: "a/#/x", principal: .adapter("test")).isEmpty)
     }
 
     @Test func leavesOutExpiredMessages() throws {
@@ -23,9 +28,11 @@ import WharfCore
         var properties = MessageProperties()
         properties.messageExpiryInterval = 5
         _ = try harness.broker.publishNow(
-            Message(topic: "t", payload: ByteBuffer(string: "v"), retain: true, properties: properties))
-        #expect(harness.broker.retainedMessages(matching: "t").count == 1)
+            Message(
+                topic: "t", payload: ByteBuffer(string: "v"), retain: true, properties: properties,
+                principal: .adapter("test")))
+        #expect(harness.broker.retainedMessages(matching: "t", principal: .adapter("test")).count == 1)
         harness.clock.advance(seconds: 6)
-        #expect(harness.broker.retainedMessages(matching: "t").isEmpty)
+        #expect(harness.broker.retainedMessages(matching: "t", principal: .adapter("test")).isEmpty)
     }
 }

@@ -20,7 +20,7 @@ private func outbound(
         payload: ByteBuffer(string: topic),
         qos: qos,
         properties: properties,
-        receivedAt: receivedAt
+        principal: .adapter("test"), receivedAt: receivedAt
     )
     return OutboundMessage(
         message: message, qos: qos, retain: false, subscriptionIdentifiers: [], enqueuedAt: receivedAt)

@@ -44,7 +44,7 @@ struct BrokerHarness {
     func connection() throws -> TestConnection {
         let channel = EmbeddedChannel(loop: loop)
         try channel.pipeline.syncOperations.addHandler(
-            MQTTConnectionHandler(broker: broker, logger: Logger(label: "test")))
+            MQTTConnectionHandler(broker: broker, listener: "test", logger: Logger(label: "test")))
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
         return TestConnection(channel: channel, loop: loop)
     }

@@ -179,7 +179,7 @@ import WharfCore
         let first = try #require(messages.first)
         #expect(first.topic == "commands/valve/3")
         #expect(String(buffer: first.payload) == "open")
-        #expect(first.origin == .uplink)
+        #expect(first.principal == .uplink)
         #expect(messages.filter { $0.topic == "commands/once" }.map { String(buffer: $0.payload) } == ["exactly"])
         #expect(messages.filter { $0.topic == "commands/once" }.first?.qos == .exactlyOnce)
         #expect(messages.contains { $0.topic == "commands/fire" && $0.qos == .atMostOnce })

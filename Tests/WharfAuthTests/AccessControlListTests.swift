@@ -1,5 +1,6 @@
 import Testing
 import WharfAuth
+import WharfCore
 
 struct AccessControlListTests {
     static let text = """
@@ -18,9 +19,9 @@ struct AccessControlListTests {
         pattern read users/%u/inbox
         """
 
-    static let alice = ClientIdentity(username: "alice", clientIdentifier: "a1")
-    static let bob = ClientIdentity(username: "bob", clientIdentifier: "b1")
-    static let anonymous = ClientIdentity(username: nil, clientIdentifier: "anon")
+    static let alice = Principal.client(username: "alice", clientIdentifier: "a1", listener: "lan")
+    static let bob = Principal.client(username: "bob", clientIdentifier: "b1", listener: "lan")
+    static let anonymous = Principal.client(username: nil, clientIdentifier: "anon", listener: "lan")
 
     func acl() throws -> AccessControlList {
         try AccessControlList(parsing: Self.text, file: "acl")
@@ -62,7 +63,7 @@ struct AccessControlListTests {
         #expect(!acl.allows(.write, topic: "public/news", for: Self.anonymous))
         #expect(!acl.allows(.read, topic: "plant/x", for: Self.anonymous))
         // An unknown user has no lines of its own, only the patterns.
-        let stranger = ClientIdentity(username: "mallory", clientIdentifier: "m")
+        let stranger = Principal.client(username: "mallory", clientIdentifier: "m", listener: "lan")
         #expect(!acl.allows(.read, topic: "public/news", for: stranger))
         #expect(acl.allows(.write, topic: "clients/m/x", for: stranger))
     }
@@ -79,10 +80,10 @@ struct AccessControlListTests {
         #expect(!acl.allows(.read, topic: "users//inbox", for: Self.anonymous))
         // Identities with wildcards or separators get no patterns at all.
         for (id, topic) in [("+", "clients/zzz/x"), ("#", "clients/zzz/x"), ("a/b", "clients/a/b/x")] {
-            let sneaky = ClientIdentity(username: nil, clientIdentifier: id)
+            let sneaky = Principal.client(username: nil, clientIdentifier: id, listener: "lan")
             #expect(!acl.allows(.write, topic: topic, for: sneaky))
         }
-        let wildUser = ClientIdentity(username: "x/+", clientIdentifier: "ok")
+        let wildUser = Principal.client(username: "x/+", clientIdentifier: "ok", listener: "lan")
         #expect(!acl.allows(.write, topic: "clients/ok/x", for: wildUser))
     }
 

@@ -53,17 +53,18 @@ final class GatedBus: MessageBus {
         try await publishAwaitingCompletion(message)
     }
 
-    func subscribe(filter: String, qos: QoS, handler: @escaping @Sendable (Message) -> Void) throws(SubscribeError)
+    func subscribe(filter: String, qos: QoS, principal: Principal, handler: @escaping @Sendable (Message) -> Void)
+        throws(SubscribeError)
         -> BusSubscription
     {
         BusSubscription {}
     }
 
-    func retainedMessages(matching filter: String) -> [Message] {
+    func retainedMessages(matching filter: String, principal: Principal) -> [Message] {
         guard filter == "r/x" else { return [] }
         var payload = ByteBuffer()
         payload.writeString("kept")
-        return [Message(topic: "r/x", payload: payload, retain: true)]
+        return [Message(topic: "r/x", payload: payload, retain: true, principal: .adapter("test"))]
     }
 }
 

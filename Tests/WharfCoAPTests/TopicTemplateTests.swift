@@ -37,7 +37,9 @@ import WharfCore
 
 @Test func representationOfARetainedMessage() {
     var properties = MessageProperties(messageExpiryInterval: 60, contentType: "application/json")
-    var message = Message(topic: "a", payload: ByteBuffer(), properties: properties, receivedAt: 1_000_000_000)
+    var message = Message(
+        topic: "a", payload: ByteBuffer(), properties: properties, principal: .adapter("test"),
+        receivedAt: 1_000_000_000)
     var representation = Representation(message, now: 11_500_000_000)
     #expect(representation.contentFormat == 50)
     #expect(representation.maxAge == 50)

@@ -71,10 +71,14 @@ import WharfModbus
         var properties = MessageProperties()
         properties.responseTopic = "reply/1"
         properties.correlationData = [1, 2, 3]
-        _ = try await bus.publish(Message(topic: "devices/m/r/set", payload: ByteBuffer(string: "5")))
         _ = try await bus.publish(
-            Message(topic: "devices/m/v/set", payload: ByteBuffer(string: #"{"value": 7}"#), properties: properties))
-        _ = try await bus.publish(Message(topic: "devices/m/v/set", payload: ByteBuffer(string: "70000")))
+            Message(topic: "devices/m/r/set", payload: ByteBuffer(string: "5"), principal: .adapter("test")))
+        _ = try await bus.publish(
+            Message(
+                topic: "devices/m/v/set", payload: ByteBuffer(string: #"{"value": 7}"#), properties: properties,
+                principal: .adapter("test")))
+        _ = try await bus.publish(
+            Message(topic: "devices/m/v/set", payload: ByteBuffer(string: "70000"), principal: .adapter("test")))
         #expect(await bus.waitFor { $0.filter { $0.topic.hasSuffix("/set/result") }.count == 3 })
         let results = bus.payloads(on: "devices/m/r/set/result") + bus.payloads(on: "devices/m/v/set/result")
         #expect(results[0].hasPrefix(#"{"ok":false,"error":"point 'r' is not writable","#))

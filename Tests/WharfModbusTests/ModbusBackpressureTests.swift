@@ -57,7 +57,8 @@ import WharfModbus
         #expect(server.requests(3) == held)
 
         // Writes are made while polls are held.
-        _ = try await bus.publish(Message(topic: "devices/m/v/set", payload: ByteBuffer(string: "9")))
+        _ = try await bus.publish(
+            Message(topic: "devices/m/v/set", payload: ByteBuffer(string: "9"), principal: .uplink))
         #expect(await bus.recorder.waitFor { _ in server.requests(6) == 1 })
         #expect(server.tables.withLock { $0.holding[0] } == 9)
 

@@ -147,7 +147,9 @@ import WharfModbus
         for (topic, payload) in [
             ("setpoint", "12.5"), ("speed", #"{"value": -12.3}"#), ("flag", "false"), ("run", "true"),
         ] {
-            _ = try await bus.publish(Message(topic: "devices/m/\(topic)/set", payload: ByteBuffer(string: payload)))
+            _ = try await bus.publish(
+                Message(
+                    topic: "devices/m/\(topic)/set", payload: ByteBuffer(string: payload), principal: .adapter("test")))
         }
         #expect(await bus.waitFor { $0.filter { $0.topic.hasSuffix("/set/result") }.count == 4 })
         running.cancel()

@@ -11,7 +11,9 @@ extension CoAPLoop {
         let inbox = self.inbox
         for (index, device) in settings.devices.enumerated() where !device.commandTopic.isEmpty {
             do {
-                let subscription = try bus.subscribe(filter: device.commandTopic, qos: .atLeastOnce) { message in
+                let subscription = try bus.subscribe(
+                    filter: device.commandTopic, qos: .atLeastOnce, principal: .adapter(adapterName)
+                ) { message in
                     inbox.post(.command(device: index, message))
                 }
                 devices.subscriptions.append(subscription)
@@ -147,7 +149,7 @@ extension CoAPLoop {
             publishUnanswered(
                 Message(
                     topic: device.resultTopic, payload: json, qos: device.qos, properties: properties,
-                    origin: .adapter(name: adapterName)))
+                    principal: .adapter(adapterName)))
         case .read, .observe:
             if request.kind == .read { devices.requests[token] = nil }
             guard code.codeClass == 2 else {
@@ -171,7 +173,7 @@ extension CoAPLoop {
             publishUnanswered(
                 Message(
                     topic: device.topic, payload: bytes, qos: device.qos, properties: properties,
-                    origin: .adapter(name: adapterName)))
+                    principal: .adapter(adapterName)))
         }
         return true
     }
@@ -192,7 +194,7 @@ extension CoAPLoop {
             publishUnanswered(
                 Message(
                     topic: device.resultTopic, payload: json, qos: device.qos, properties: properties,
-                    origin: .adapter(name: adapterName)))
+                    principal: .adapter(adapterName)))
         }
     }
 

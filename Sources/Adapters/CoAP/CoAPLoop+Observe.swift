@@ -32,7 +32,9 @@ extension CoAPLoop {
     private func subscribe(_ topic: String) {
         let inbox = self.inbox
         do {
-            topicSubscriptions[topic] = try bus.subscribe(filter: topic, qos: .atMostOnce) { message in
+            topicSubscriptions[topic] = try bus.subscribe(
+                filter: topic, qos: .atMostOnce, principal: .adapter(adapterName)
+            ) { message in
                 inbox.post(.message(message))
             }
         } catch {

@@ -105,7 +105,7 @@ extension CoAPLoop {
             qos: router.qos(confirmable: confirmable),
             retain: settings.ingest.retain,
             properties: properties,
-            origin: .adapter(name: adapterName)
+            principal: identity.principal(adapter: adapterName)
         )
         guard confirmable else {
             // Non-confirmable: QoS 0, which the router decides at once.
@@ -220,7 +220,8 @@ extension CoAPLoop {
             answer(response, .get, rejection)
             return
         }
-        var retained = bus.retainedMessages(matching: topic).first { $0.topic == topic }
+        var retained = bus.retainedMessages(matching: topic, principal: identity.principal(adapter: adapterName))
+            .first { $0.topic == topic }
         if let block = PDU.uint(request, UInt16(COAP_OPTION_BLOCK2)), block >> 4 > 0,
             let notified = largeNotifications[topic]
         {

@@ -103,7 +103,8 @@ public struct ModbusAdapter: Adapter {
             do {
                 // The handler runs on the publisher's thread: it only queues the command.
                 subscriptions.append(
-                    try context.bus.subscribe(filter: topic, qos: .atLeastOnce) { message in
+                    try context.bus.subscribe(filter: topic, qos: .atLeastOnce, principal: context.principal) {
+                        message in
                         continuation.yield(ModbusCommandRequest(point: index, message: message))
                     })
             } catch {

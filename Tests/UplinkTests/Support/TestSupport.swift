@@ -20,12 +20,12 @@ final class CollectingBus: MessageBus {
     }
 
     func subscribe(
-        filter: String, qos: QoS, handler: @escaping @Sendable (Message) -> Void
+        filter: String, qos: QoS, principal: Principal, handler: @escaping @Sendable (Message) -> Void
     ) throws(SubscribeError) -> BusSubscription {
         BusSubscription {}
     }
 
-    func retainedMessages(matching filter: String) -> [Message] { [] }
+    func retainedMessages(matching filter: String, principal: Principal) -> [Message] { [] }
 
     var published: [Message] { messages.withLock { $0 } }
 }

@@ -14,17 +14,18 @@ final class GatedBus: MessageBus {
     }
 
     func publish(_ message: Message) async throws(PublishError) -> PublishReceipt {
-        if case .adapter = message.origin {
+        if case .adapter = message.principal.kind {
             while !open.withLock({ $0 }) { try? await Task.sleep(for: .milliseconds(2)) }
         }
         return try await recorder.publish(message)
     }
 
-    func subscribe(filter: String, qos: QoS, handler: @escaping @Sendable (Message) -> Void) throws(SubscribeError)
+    func subscribe(filter: String, qos: QoS, principal: Principal, handler: @escaping @Sendable (Message) -> Void)
+        throws(SubscribeError)
         -> BusSubscription
     {
-        try recorder.subscribe(filter: filter, qos: qos, handler: handler)
+        try recorder.subscribe(filter: filter, qos: qos, principal: principal, handler: handler)
     }
 
-    func retainedMessages(matching filter: String) -> [Message] { [] }
+    func retainedMessages(matching filter: String, principal: Principal) -> [Message] { [] }
 }

@@ -22,7 +22,8 @@ final class RecordingBus: MessageBus {
         return PublishReceipt(matchedSubscribers: handlers.count)
     }
 
-    func subscribe(filter: String, qos: QoS, handler: @escaping @Sendable (Message) -> Void) throws(SubscribeError)
+    func subscribe(filter: String, qos: QoS, principal: Principal, handler: @escaping @Sendable (Message) -> Void)
+        throws(SubscribeError)
         -> BusSubscription
     {
         let id = state.withLock { state in
@@ -35,7 +36,7 @@ final class RecordingBus: MessageBus {
         }
     }
 
-    func retainedMessages(matching filter: String) -> [Message] { [] }
+    func retainedMessages(matching filter: String, principal: Principal) -> [Message] { [] }
 
     /// Every message published so far.
     var messages: [Message] { state.withLock { $0.messages } }

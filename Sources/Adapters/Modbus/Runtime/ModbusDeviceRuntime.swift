@@ -52,7 +52,7 @@ struct ModbusDeviceRuntime: Sendable {
             qos: qos,
             retain: retain,
             properties: properties,
-            origin: .adapter(name: adapter),
+            principal: .adapter(adapter),
             receivedAt: receivedAt ?? clock.now()
         )
     }
