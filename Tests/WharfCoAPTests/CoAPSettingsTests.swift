@@ -42,6 +42,7 @@ func issues(_ body: String) -> [ConfigIssue] {
     #expect(settings.observe.maxObservers == 1000)
     #expect(!settings.dtls.enabled)
     #expect(settings.dtls.port == 5684)
+    #expect(settings.dtls.certificates.isEmpty)
     #expect(settings.devices.isEmpty)
 }
 
@@ -70,6 +71,14 @@ func issues(_ body: String) -> [ConfigIssue] {
                   read: ["cmd/+"]
                 - identity: sensor-2
                   key_hex: "00ab"
+              cert_file: /etc/wharf/coap.crt
+              key_file: /etc/wharf/coap.key
+              ca_file: /etc/wharf/ca.crt
+              certificates:
+                - subject: gw-1
+                  publish: ["gw/#"]
+                  read: ["cmd/gw-1"]
+                - subject: "Zähler 7"
             devices:
               - name: thermo-1
                 uri: coaps://[::1]:5690/temp?unit=c
@@ -102,6 +111,12 @@ func issues(_ body: String) -> [ConfigIssue] {
     #expect(settings.dtls.psk[0].read == ["cmd/+"])
     #expect(settings.dtls.psk[1].key == [0x00, 0xAB])
     #expect(settings.dtls.psk[1].publish == ["#"])
+    #expect(settings.dtls.caFile == "/etc/wharf/ca.crt")
+    #expect(
+        settings.dtls.certificates == [
+            CoAPSettings.CertificateSubject(subject: "gw-1", publish: ["gw/#"], read: ["cmd/gw-1"]),
+            CoAPSettings.CertificateSubject(subject: "Zähler 7", publish: ["#"], read: ["#"]),
+        ])
     let device = try #require(settings.devices.first)
     #expect(device.name == "thermo-1")
     #expect(device.uri.secure)

@@ -70,7 +70,47 @@ private func router(_ configure: (inout CoAPSettings) -> Void = { _ in }) -> Req
     let router = router { $0.allowPlain = false }
     #expect(router.ingest(path: segments("t/a"), identity: .plain, payloadSize: 0).rejection?.code == .unauthorized)
     #expect(router.read(path: segments("t/a"), identity: .plain).rejection?.code == .unauthorized)
-    #expect(router.ingest(path: segments("t/a"), identity: .certificate, payloadSize: 0) == .success("a"))
+    #expect(router.access.grant(for: .plain) == nil)
+}
+
+@Test func certificateSubjectLimitedToItsFilters() {
+    let router = router {
+        $0.dtls.certificates = [
+            CoAPSettings.CertificateSubject(subject: "gw-1", publish: ["sensors/#"], read: ["cmd/gw-1"])
+        ]
+        $0.ingest.topic = TopicTemplate(parsing: "sensors/{identity}/{path}")
+    }
+    #expect(
+        router.ingest(path: segments("t/temp"), identity: .certificate("gw-1"), payloadSize: 0)
+            == .success("sensors/gw-1/temp"))
+    #expect(router.read(path: segments("t/cmd/gw-1"), identity: .certificate("gw-1")) == .success("cmd/gw-1"))
+    #expect(router.read(path: segments("t/sensors/x"), identity: .certificate("gw-1")).rejection?.code == .forbidden)
+    // A CA-verified subject that is not listed may do nothing.
+    #expect(
+        router.ingest(path: segments("t/temp"), identity: .certificate("gw-2"), payloadSize: 0).rejection?.code
+            == .forbidden)
+    #expect(router.read(path: segments("t/cmd/gw-1"), identity: .certificate("gw-2")).rejection?.code == .forbidden)
+    #expect(router.access.grant(for: .certificate("gw-2")) == nil)
+}
+
+@Test func dtlsPeerWithoutIdentityMayDoNothing() {
+    let router = router { $0.dtls.psk = [CoAPSettings.PSKIdentity(identity: "", key: [1])] }
+    #expect(
+        router.ingest(path: segments("t/a"), identity: .unverified, payloadSize: 0).rejection?.code == .unauthorized)
+    #expect(router.read(path: segments("t/a"), identity: .unverified).rejection?.code == .unauthorized)
+}
+
+@Test func grantsAreTheConfiguredFilters() {
+    let router = router {
+        $0.dtls.psk = [CoAPSettings.PSKIdentity(identity: "s1", key: [1], publish: ["s/#"], read: [])]
+        $0.dtls.certificates = [CoAPSettings.CertificateSubject(subject: "gw", publish: [], read: ["g/#"])]
+    }
+    #expect(router.access.grant(for: .plain) == TopicGrant(publish: ["#"], read: ["#"]))
+    #expect(router.access.grant(for: .psk("s1")) == TopicGrant(publish: ["s/#"], read: []))
+    #expect(router.access.grant(for: .certificate("gw")) == TopicGrant(publish: [], read: ["g/#"]))
+    #expect(router.access.grant(for: .psk("gw")) == nil)
+    #expect(router.access.grant(for: .certificate("s1")) == nil)
+    #expect(router.access.grant(for: .unverified) == nil)
 }
 
 @Test func pskIdentityLimitedToItsFilters() {

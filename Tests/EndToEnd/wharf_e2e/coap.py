@@ -1,4 +1,4 @@
-"""The CoAP adapter under test (suites test_30..34): its YAML, free UDP ports, and wharfd started
+"""The CoAP adapter under test (suites test_30..35): its YAML, free UDP ports, and wharfd started
 with it. Peers live next to it: `coap_cli` (coap-client-openssl), `coap_raw` (hand-made
 datagrams) and `coap_aio` (aiocoap devices and observers)."""
 
@@ -82,6 +82,24 @@ class Psk:
 
 
 @dataclass(frozen=True)
+class CertSubject:
+    """One `dtls.certificates[]` entry: a client certificate subject CN and what it may do."""
+
+    subject: str
+    publish: tuple[str, ...] = ("#",)
+    read: tuple[str, ...] = ("#",)
+
+
+@dataclass(frozen=True)
+class ServerCert:
+    """`dtls.cert_file`, `key_file` and `ca_file` ("" leaves a key out)."""
+
+    cert_file: str
+    key_file: str
+    ca_file: str = ""
+
+
+@dataclass(frozen=True)
 class Device:
     """One `devices[]` entry: a CoAP server that Wharf reads from (and sends commands to)."""
 
@@ -110,13 +128,15 @@ class CoapConfig:
     retain: bool | None = None
     observe_confirmable: bool | None = None
     max_observers: int | None = None
-    dtls_port: int = 0  # with psk: DTLS on this port (0: a free port)
+    dtls_port: int = 0  # with psk or a server certificate: DTLS on this port (0: a free port)
     psk: tuple[Psk, ...] = ()
+    server_cert: ServerCert | None = None
+    certificates: tuple[CertSubject, ...] = ()
     devices: tuple[Device, ...] = ()
 
     @property
     def dtls(self) -> bool:
-        return bool(self.psk)
+        return bool(self.psk) or self.server_cert is not None
 
     def with_ports(self) -> "CoapConfig":
         """The same config with free UDP ports where none is given."""
@@ -160,13 +180,28 @@ class CoapConfig:
         if observe:
             lines += ["    observe:", *observe]
         if self.dtls:
-            lines += ["    dtls:", "      enabled: true", f"      port: {self.dtls_port}", "      psk:"]
+            lines += ["    dtls:", "      enabled: true", f"      port: {self.dtls_port}"]
+            if self.psk:
+                lines.append("      psk:")
             for psk in self.psk:
                 lines += [
                     f"        - identity: {q(psk.identity)}",
                     f"          key: {q(psk.key)}",
                     f"          publish: {q(list(psk.publish))}",
                     f"          read: {q(list(psk.read))}",
+                ]
+            if self.server_cert is not None:
+                for key in ("cert_file", "key_file", "ca_file"):
+                    value = getattr(self.server_cert, key)
+                    if value:
+                        lines.append(f"      {key}: {q(value)}")
+            if self.certificates:
+                lines.append("      certificates:")
+            for entry in self.certificates:
+                lines += [
+                    f"        - subject: {q(entry.subject)}",
+                    f"          publish: {q(list(entry.publish))}",
+                    f"          read: {q(list(entry.read))}",
                 ]
         if self.devices:
             lines.append("    devices:")

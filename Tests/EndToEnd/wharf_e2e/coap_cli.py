@@ -77,14 +77,16 @@ def coap_client(
     block_size: int | None = None,
     observe_seconds: int | None = None,
     psk: tuple[str, str] | None = None,
+    cert: tuple[str, str] | None = None,
     wait: int = 5,
     extra: tuple[str, ...] = (),
     timeout: float = 20.0,
 ) -> CoapReply:
     """Runs coap-client-openssl once and returns the PDUs it logged and the payload it received.
 
-    `psk` is (identity, key). `wait` is -B (seconds to wait for an answer); the process itself
-    is bounded by `timeout`.
+    `psk` is (identity, key); `cert` is (certificate file, key file) for DTLS with a client
+    certificate. A coaps:// URL with neither makes a DTLS handshake without a certificate.
+    `wait` is -B (seconds to wait for an answer); the process itself is bounded by `timeout`.
     """
     with tempfile.TemporaryDirectory(prefix="coap-client-") as scratch:
         out = Path(scratch) / "payload"
@@ -103,6 +105,8 @@ def coap_client(
             command += ["-s", str(observe_seconds)]
         if psk is not None:
             command += ["-u", psk[0], "-k", psk[1]]
+        if cert is not None:
+            command += ["-c", cert[0], "-j", cert[1]]
         command += [*extra, url]
         try:
             done = subprocess.run(command, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
