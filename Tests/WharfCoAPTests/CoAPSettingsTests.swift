@@ -33,6 +33,8 @@ func issues(_ body: String) -> [ConfigIssue] {
     #expect(settings.bind == "127.0.0.1")
     #expect(settings.port == 5683)
     #expect(settings.allowPlain)
+    #expect(settings.plain.publish == ["devices/+/+"])
+    #expect(settings.plain.read == ["#"])
     #expect(settings.maxPayload == 65_536)
     #expect(settings.ingest.pathPrefix == ["t"])
     #expect(settings.ingest.topic.description == "{path}")
@@ -52,6 +54,9 @@ func issues(_ body: String) -> [ConfigIssue] {
             bind: 0.0.0.0
             port: 6000
             allow_plain: false
+            plain:
+              publish: ["devices/+/temp"]
+              read: []
             max_payload: 1KiB
             ingest:
               path_prefix: up
@@ -111,6 +116,7 @@ func issues(_ body: String) -> [ConfigIssue] {
     #expect(settings.dtls.psk[0].read == ["cmd/+"])
     #expect(settings.dtls.psk[1].key == [0x00, 0xAB])
     #expect(settings.dtls.psk[1].publish == ["#"])
+    #expect(settings.plain == TopicGrant(publish: ["devices/+/temp"], read: []))
     #expect(settings.dtls.caFile == "/etc/wharf/ca.crt")
     #expect(
         settings.dtls.certificates == [

@@ -7,8 +7,10 @@ private func segments(_ path: String) -> [[UInt8]] {
     path.split(separator: "/", omittingEmptySubsequences: false).map { Array($0.utf8) }
 }
 
+/// A router whose plain peers may publish anywhere (these tests are about topics), then `configure`.
 private func router(_ configure: (inout CoAPSettings) -> Void = { _ in }) -> RequestRouter {
     var settings = CoAPSettings()
+    settings.plain.publish = ["#"]
     configure(&settings)
     return RequestRouter(settings: settings)
 }
@@ -73,6 +75,17 @@ private func router(_ configure: (inout CoAPSettings) -> Void = { _ in }) -> Req
     #expect(router.access.grant(for: .plain) == nil)
 }
 
+@Test func plainFiltersAreConfigurable() {
+    let router = router {
+        $0.plain = TopicGrant(publish: ["sensors/#"], read: ["config/+"])
+    }
+    #expect(router.ingest(path: segments("t/sensors/a"), identity: .plain, payloadSize: 0) == .success("sensors/a"))
+    #expect(
+        router.ingest(path: segments("t/devices/a/b"), identity: .plain, payloadSize: 0).rejection?.code == .forbidden)
+    #expect(router.read(path: segments("t/config/a"), identity: .plain) == .success("config/a"))
+    #expect(router.read(path: segments("t/sensors/a"), identity: .plain).rejection?.code == .forbidden)
+}
+
 @Test func certificateSubjectLimitedToItsFilters() {
     let router = router {
         $0.dtls.certificates = [
@@ -102,10 +115,11 @@ private func router(_ configure: (inout CoAPSettings) -> Void = { _ in }) -> Req
 
 @Test func grantsAreTheConfiguredFilters() {
     let router = router {
+        $0.plain = TopicGrant(publish: ["p/#"], read: ["r/#"])
         $0.dtls.psk = [CoAPSettings.PSKIdentity(identity: "s1", key: [1], publish: ["s/#"], read: [])]
         $0.dtls.certificates = [CoAPSettings.CertificateSubject(subject: "gw", publish: [], read: ["g/#"])]
     }
-    #expect(router.access.grant(for: .plain) == TopicGrant(publish: ["#"], read: ["#"]))
+    #expect(router.access.grant(for: .plain) == TopicGrant(publish: ["p/#"], read: ["r/#"]))
     #expect(router.access.grant(for: .psk("s1")) == TopicGrant(publish: ["s/#"], read: []))
     #expect(router.access.grant(for: .certificate("gw")) == TopicGrant(publish: [], read: ["g/#"]))
     #expect(router.access.grant(for: .psk("gw")) == nil)

@@ -1,4 +1,4 @@
-/// Who may publish to or read which topics: one ``TopicGrant`` per peer identity (plain peers,
+/// Who may publish to or read which topics: one ``TopicGrant`` per peer identity (`plain`,
 /// `dtls.psk[]`, `dtls.certificates[]`), and the small decision that applies it.
 public struct AccessPolicy: Sendable {
     /// What a request wants to do with a topic.
@@ -17,7 +17,7 @@ public struct AccessPolicy: Sendable {
     /// The policy of validated settings.
     public init(settings: CoAPSettings) {
         allowPlain = settings.allowPlain
-        plain = TopicGrant(publish: ["#"], read: ["#"])
+        plain = settings.plain
         var psk: [String: TopicGrant] = [:]
         for entry in settings.dtls.psk { psk[entry.identity] = entry.grant }
         self.psk = psk

@@ -1,9 +1,20 @@
 import WharfConfig
 import WharfCore
 
-// Reading the keys that say who may do what: `dtls` with its PSK identities, server certificate
-// and certificate subjects. Contradictions are reported with their key path, so
+// Reading the keys that say who may do what: `plain`, `dtls` with its PSK identities, server
+// certificate and certificate subjects. Contradictions are reported with their key path, so
 // that neither `wharfd --check` nor a start accepts them.
+
+extension TopicGrant {
+    /// `publish` and `read` of a mapping (`plain:`), each falling back to `defaults`.
+    init(reading reader: ConfigReader, defaults: TopicGrant) {
+        self.init(
+            publish: readFilters(reader, "publish", default: defaults.publish),
+            read: readFilters(reader, "read", default: defaults.read)
+        )
+        reader.finish()
+    }
+}
 
 extension CoAPSettings.DTLS {
     init(reading reader: ConfigReader) {

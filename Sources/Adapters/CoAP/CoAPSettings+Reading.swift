@@ -23,6 +23,7 @@ extension CoAPSettings {
         }
         port = reader.int("port", default: port, in: 1...65_535)
         allowPlain = reader.bool("allow_plain", default: allowPlain)
+        plain = TopicGrant(reading: reader.section("plain"), defaults: plain)
         maxPayload = reader.size("max_payload", default: maxPayload, in: 1...(16 * 1_048_576))
         ingest = Ingest(reading: reader.section("ingest"))
         observe = Observe(reading: reader.section("observe"))

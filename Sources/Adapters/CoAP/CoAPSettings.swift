@@ -8,6 +8,8 @@ public struct CoAPSettings: Sendable, Equatable {
     public var port: Int = 5683
     /// Whether requests without DTLS may publish and read.
     public var allowPlain: Bool = true
+    /// What plain (non-DTLS) peers may do when `allowPlain`: `plain.publish`, `plain.read`.
+    public var plain = TopicGrant(publish: CoAPSettings.telemetryFilters, read: ["#"])
     /// The largest request body accepted after block-wise reassembly, in bytes.
     public var maxPayload: Int = 65_536
     /// How requests become messages.
@@ -21,6 +23,10 @@ public struct CoAPSettings: Sendable, Equatable {
 
     /// The defaults of every key.
     public init() {}
+
+    /// The default `plain.publish`: telemetry in Wharf's topic layout (`devices/{device}/{point}`),
+    /// which leaves out command topics (`devices/{device}/{point}/set`) and everything else.
+    public static let telemetryFilters = ["devices/+/+"]
 
     /// `ingest:`: POST/PUT under `path_prefix` publish.
     public struct Ingest: Sendable, Equatable {

@@ -128,6 +128,10 @@ class CoapConfig:
     retain: bool | None = None
     observe_confirmable: bool | None = None
     max_observers: int | None = None
+    # The suites publish plain requests to topics of every shape, so they open `plain.publish`
+    # unless a test asks for the default (None) or its own filters.
+    plain_publish: tuple[str, ...] | None = ("#",)
+    plain_read: tuple[str, ...] | None = None
     dtls_port: int = 0  # with psk or a server certificate: DTLS on this port (0: a free port)
     psk: tuple[Psk, ...] = ()
     server_cert: ServerCert | None = None
@@ -161,6 +165,13 @@ class CoapConfig:
             lines.append(f"    allow_plain: {flag(self.allow_plain)}")
         if self.max_payload is not None:
             lines.append(f"    max_payload: {self.max_payload}")
+        plain = []
+        if self.plain_publish is not None:
+            plain.append(f"      publish: {q(list(self.plain_publish))}")
+        if self.plain_read is not None:
+            plain.append(f"      read: {q(list(self.plain_read))}")
+        if plain:
+            lines += ["    plain:", *plain]
         ingest = []
         if self.path_prefix is not None:
             ingest.append(f"      path_prefix: {q(self.path_prefix)}")
@@ -256,16 +267,19 @@ def start_coap_gateway(broker: Broker, config: CoapConfig) -> CoapGateway:
 
 @pytest.fixture
 def coap_factory(tmp_path: Path) -> Iterator[Callable[..., CoapGateway]]:
-    """make(CoapConfig(...), **BrokerOptions changes): wharfd with a CoAP adapter on free UDP ports.
+    """make(CoapConfig(...), other_adapters="", **BrokerOptions changes): wharfd with a CoAP adapter
+    on free UDP ports (and the `adapters:` entries in `other_adapters` after it).
 
     Stopped with SIGTERM at teardown; a crash or an unclean exit fails the test, as with `broker`.
     """
     made: list[Broker] = []
 
-    def make(config: CoapConfig = CoapConfig(), **changes: object) -> CoapGateway:
+    def make(config: CoapConfig = CoapConfig(), *, other_adapters: str = "", **changes: object) -> CoapGateway:
         config = config.with_ports()
         options = BrokerOptions().with_changes(**changes)
-        options = options.with_changes(wharf_extra_yaml=options.wharf_extra_yaml + config.yaml())
+        # Entries of other adapters ("  - name: ..." lines) join the same `adapters:` list.
+        adapters = config.yaml() + other_adapters
+        options = options.with_changes(wharf_extra_yaml=options.wharf_extra_yaml + adapters)
         workdir = tmp_path / f"wharfd{len(made)}"
         workdir.mkdir()
         broker = Broker(broker_kind(), options, workdir)
