@@ -115,14 +115,18 @@ static inline int wharf_coap_wait(int a, int b, int timeout_ms) {
   return mask;
 }
 
-/* Server PKI from PEM files; with a CA file, client certificates are verified against it.
- * libcoap copies what it needs during the call. Returns 1 on success. */
-static inline int wharf_coap_set_pki(coap_context_t *ctx, const char *cert, const char *key, const char *ca) {
+/* Server PKI from PEM files. Client certificates are always required and verified against
+ * `ca` (a PKI handshake without one fails: libcoap 4.3.1 then asks OpenSSL for
+ * SSL_VERIFY_FAIL_IF_NO_PEER_CERT); with an empty `ca` no client certificate can verify at all.
+ * `cn` is called for each certificate of a verified chain (depth 0: the client's own) and may
+ * refuse it. libcoap keeps the path pointers, which must outlive the context. Returns 1 on success. */
+static inline int wharf_coap_set_pki(coap_context_t *ctx, const char *cert, const char *key, const char *ca,
+                                     coap_dtls_cn_callback_t cn, void *cn_arg) {
   coap_dtls_pki_t pki;
   memset(&pki, 0, sizeof(pki));
   pki.version = COAP_DTLS_PKI_SETUP_VERSION;
   int have_ca = ca != NULL && ca[0] != '\0';
-  pki.verify_peer_cert = have_ca ? 1 : 0;
+  pki.verify_peer_cert = 1;
   pki.check_common_ca = have_ca ? 1 : 0;
   pki.allow_self_signed = 0;
   pki.allow_expired_certs = 0;
@@ -131,6 +135,8 @@ static inline int wharf_coap_set_pki(coap_context_t *ctx, const char *cert, cons
   pki.check_cert_revocation = 0;
   pki.allow_no_crl = 1;
   pki.allow_expired_crl = 1;
+  pki.validate_cn_call_back = cn;
+  pki.cn_call_back_arg = cn_arg;
   pki.pki_key.key_type = COAP_PKI_KEY_PEM;
   pki.pki_key.key.pem.public_cert = cert;
   pki.pki_key.key.pem.private_key = key;

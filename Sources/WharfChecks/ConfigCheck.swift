@@ -1,8 +1,10 @@
 public import AdapterKit
 import Broker
 import Logging
+import WharfCoAP
 public import WharfConfig
 import WharfCore
+import WharfModbus
 
 /// What `wharfd --check` and `wharfctl check` verify beyond the file's own schema: every adapter
 /// section (disabled ones too) as its adapter reads it, and the broker's password and ACL files.
@@ -15,15 +17,9 @@ public enum ConfigCheck {
     ) -> [String] {
         var issues: [ConfigIssue] = []
         for config in configuration.adapters {
-            let context = AdapterContext(
-                name: config.name,
-                bus: CheckBus(),
-                logger: Logger(label: "wharf.check", factory: { _ in SwiftLogNoOpLogHandler() }),
-                clock: SystemClock()
-            )
             do {
                 // Building an adapter only reads its settings; nothing starts before `run()`.
-                _ = try registry.makeAdapter(config: config, context: context, file: file)
+                _ = try registry.makeAdapter(config: config, context: checkContext(config), file: file)
             } catch {
                 issues += error.issues
             }
@@ -35,6 +31,77 @@ public enum ConfigCheck {
             lines.append("\(error)")
         }
         return lines
+    }
+
+    /// What the file allows that is probably a mistake, without refusing it: one line each
+    /// (`file:line:column: key.path: warning: message`).
+    ///
+    /// A CoAP server that listens beyond the loopback interface and lets plain (unauthenticated)
+    /// peers publish to command topics: those of the `/set` convention and those the Modbus and
+    /// CoAP adapters take commands from (see `CommandExposure`). Only enabled adapters count.
+    public static func warnings(
+        in configuration: WharfConfiguration,
+        file: String,
+        registry: AdapterRegistry = BuiltinAdapters.registry()
+    ) -> [String] {
+        var servers: [(config: AdapterConfig, settings: CoAPSettings)] = []
+        var commandTopics: [String] = []
+        for config in configuration.adapters where config.enabled {
+            guard let adapter = try? registry.makeAdapter(config: config, context: checkContext(config), file: file)
+            else { continue }
+            if let modbus = adapter as? ModbusAdapter {
+                let settings = modbus.configuration
+                for device in settings.devices {
+                    commandTopics += device.points.map {
+                        ModbusTopics.expand(
+                            settings.commandTopic, adapter: config.name, device: device.name, point: $0.name)
+                    }
+                }
+            } else if let coap = adapter as? CoAPAdapter {
+                servers.append((config, coap.settings))
+                commandTopics += coap.settings.devices.map(\.commandTopic).filter { !$0.isEmpty }
+            }
+        }
+        var lines: [String] = []
+        for (config, settings) in servers {
+            let overlaps = CommandExposure.overlaps(of: settings, commandTopics: commandTopics)
+            var filters: [String] = []
+            for overlap in overlaps where !filters.contains(overlap.filter) { filters.append(overlap.filter) }
+            for filter in filters {
+                let reached = overlaps.filter { $0.filter == filter }.map { overlap in
+                    overlap.command == nil ? "\(overlap.example) (a /set command topic)" : overlap.example
+                }
+                let shown = reached.prefix(3).joined(separator: ", ")
+                let more = reached.count > 3 ? " and \(reached.count - 3) more" : ""
+                let message =
+                    "warning: CoAP listens on \(settings.bind) and plain (non-DTLS) peers may publish to command"
+                    + " topics: '\(filter)' covers \(shown)\(more); narrow plain.publish (default"
+                    + " \(CoAPSettings.telemetryFilters.joined(separator: ", "))), set allow_plain: false,"
+                    + " or bind to 127.0.0.1"
+                lines.append(plainPublishIssue(config: config, file: file, message: message).description)
+            }
+        }
+        return lines
+    }
+
+    /// `message` about `plain.publish` of a CoAP entry, placed where it is written (or at `bind`,
+    /// or the entry, when it is left at its default).
+    private static func plainPublishIssue(config: AdapterConfig, file: String, message: String) -> ConfigIssue {
+        let reader = ConfigReader(config.source)
+        let node = reader.section("plain").value("publish") ?? reader.value("bind") ?? config.source
+        return ConfigIssue(
+            file: file, line: node.line, column: node.column,
+            path: ConfigPath.key("publish", in: ConfigPath.key("plain", in: config.source.path)), message: message)
+    }
+
+    /// The context of an adapter built only to read its settings.
+    private static func checkContext(_ config: AdapterConfig) -> AdapterContext {
+        AdapterContext(
+            name: config.name,
+            bus: CheckBus(),
+            logger: Logger(label: "wharf.check", factory: { _ in SwiftLogNoOpLogHandler() }),
+            clock: SystemClock()
+        )
     }
 }
 

@@ -19,6 +19,7 @@ struct Check: ParsableCommand {
             throw ExitCode(error.exitCode)
         }
         // The same checks as `wharfd --check`: adapter sections and the broker's auth files.
+        for warning in ConfigCheck.warnings(in: configuration, file: file) { printError(warning) }
         let problems = ConfigCheck.problems(in: configuration, file: file)
         guard problems.isEmpty else {
             printError(

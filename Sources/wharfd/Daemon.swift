@@ -80,6 +80,8 @@ struct Daemon {
             try? await group.shutdownGracefully()
             throw StartupError(error.description, exitCode: 1)
         }
+        // The same warnings as `--check`, for a start without it.
+        for warning in Self.configWarnings(configuration, file: configPath) { logger.warning("\(warning)") }
         let runtime = DaemonRuntime(
             configuration: configuration,
             version: wharfVersion,
@@ -163,6 +165,11 @@ struct Daemon {
                 + "\n\(file): \(problems.count) problem\(problems.count == 1 ? "" : "s") found",
             exitCode: 1
         )
+    }
+
+    /// What `--check` warns about without refusing the file (see `ConfigCheck.warnings`).
+    static func configWarnings(_ configuration: WharfConfiguration, file: String) -> [String] {
+        ConfigCheck.warnings(in: configuration, file: file)
     }
 
     static func prepareDataDirectory(_ path: String) throws(StartupError) {

@@ -75,6 +75,7 @@ struct Wharfd: AsyncParsableCommand {
             }
             overrides(&configuration)
             if check {
+                for warning in Daemon.configWarnings(configuration, file: config) { printError(warning) }
                 try Daemon.checkAdapters(configuration, file: config)
                 print("\(config): OK")
                 return

@@ -13,18 +13,22 @@ from wharf_e2e.client import V311, MqttClient
 from wharf_e2e.cloud import Cloud, CloudSubscriber
 from wharf_e2e.coap import (  # noqa: F401 - fixtures
     CONTENT_TYPES,
-    POST,
-    URI_PATH,
     CoapConfig,
     CoapGateway,
-    RawCoap,
-    assert_code,
-    assert_coap_serves,
-    coap_client,
     coap_factory,
     coap_mqtt,
-    post,
     wharf_only,
+)
+from wharf_e2e.coap_cli import (
+    assert_coap_serves,
+    assert_code,
+    coap_client,
+    post,
+)
+from wharf_e2e.coap_raw import (
+    POST,
+    URI_PATH,
+    RawCoap,
 )
 from wharf_e2e.gateway import Forward, UplinkOptions
 

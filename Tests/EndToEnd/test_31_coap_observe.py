@@ -11,6 +11,21 @@ import pytest
 
 from wharf_e2e.client import publish_properties
 from wharf_e2e.coap import (  # noqa: F401 - fixtures
+    CoapConfig,
+    coap_factory,
+    coap_mqtt,
+    wharf_only,
+)
+from wharf_e2e.coap_aio import (  # noqa: F401 - fixtures
+    coap_loop,
+    coap_observer,
+)
+from wharf_e2e.coap_cli import (
+    COAP_CLIENT,
+    assert_code,
+    coap_client,
+)
+from wharf_e2e.coap_raw import (
     ACK,
     CON,
     CONTENT_FORMAT,
@@ -18,19 +33,10 @@ from wharf_e2e.coap import (  # noqa: F401 - fixtures
     NON,
     OBSERVE,
     RST,
-    COAP_CLIENT,
-    CoapConfig,
     RawCoap,
-    assert_code,
-    coap_client,
-    coap_factory,
-    coap_loop,
-    coap_mqtt,
-    coap_observer,
     decode_message,
     encode_message,
     uint_option,
-    wharf_only,
 )
 
 pytestmark = wharf_only

@@ -15,12 +15,14 @@ from wharf_e2e.broker import free_port
 from wharf_e2e.coap import (  # noqa: F401 - fixtures
     CoapConfig,
     Psk,
-    assert_code,
-    assert_coap_serves,
-    coap_client,
     coap_factory,
     coap_mqtt,
     wharf_only,
+)
+from wharf_e2e.coap_cli import (
+    assert_coap_serves,
+    assert_code,
+    coap_client,
 )
 
 pytestmark = wharf_only

@@ -10,13 +10,17 @@ import time
 from wharf_e2e.coap import (  # noqa: F401 - fixtures
     CoapConfig,
     Device,
-    assert_coap_serves,
-    coap_device,
     coap_factory,
-    coap_loop,
     coap_mqtt,
     free_udp_port,
     wharf_only,
+)
+from wharf_e2e.coap_aio import (  # noqa: F401 - fixtures
+    coap_device,
+    coap_loop,
+)
+from wharf_e2e.coap_cli import (
+    assert_coap_serves,
 )
 
 pytestmark = wharf_only
@@ -144,7 +148,7 @@ def test_command_to_a_missing_resource_publishes_the_error_code(coap_factory, co
 
 
 def test_device_that_is_down_then_comes_up(coap_factory, coap_mqtt, coap_loop) -> None:
-    from wharf_e2e.coap import CoapDevice
+    from wharf_e2e.coap_aio import CoapDevice
 
     device = CoapDevice(coap_loop, b"late")  # its port is chosen, nothing listens yet
     config = CoapConfig(devices=(Device("late", f"{device.url}/temp", interval="300ms"),))

@@ -15,17 +15,21 @@ import pytest
 from wharf_e2e.admin import admin_yaml, get, metric, wait_for_admin
 from wharf_e2e.broker import free_port
 from wharf_e2e.coap import (  # noqa: F401 - fixtures
+    coap_factory,
+    coap_mqtt,
+    wharf_only,
+)
+from wharf_e2e.coap_cli import (
+    assert_coap_serves,
+)
+from wharf_e2e.coap_raw import (
     CON,
     GET,
     POST,
-    RawCoap,
     URI_PATH,
-    assert_coap_serves,
-    coap_factory,
-    coap_mqtt,
+    RawCoap,
     encode_message,
     path_options,
-    wharf_only,
 )
 
 pytestmark = wharf_only

@@ -33,6 +33,8 @@ func issues(_ body: String) -> [ConfigIssue] {
     #expect(settings.bind == "127.0.0.1")
     #expect(settings.port == 5683)
     #expect(settings.allowPlain)
+    #expect(settings.plain.publish == ["devices/+/+"])
+    #expect(settings.plain.read == ["#"])
     #expect(settings.maxPayload == 65_536)
     #expect(settings.ingest.pathPrefix == ["t"])
     #expect(settings.ingest.topic.description == "{path}")
@@ -42,6 +44,7 @@ func issues(_ body: String) -> [ConfigIssue] {
     #expect(settings.observe.maxObservers == 1000)
     #expect(!settings.dtls.enabled)
     #expect(settings.dtls.port == 5684)
+    #expect(settings.dtls.certificates.isEmpty)
     #expect(settings.devices.isEmpty)
 }
 
@@ -51,6 +54,9 @@ func issues(_ body: String) -> [ConfigIssue] {
             bind: 0.0.0.0
             port: 6000
             allow_plain: false
+            plain:
+              publish: ["devices/+/temp"]
+              read: []
             max_payload: 1KiB
             ingest:
               path_prefix: up
@@ -70,6 +76,14 @@ func issues(_ body: String) -> [ConfigIssue] {
                   read: ["cmd/+"]
                 - identity: sensor-2
                   key_hex: "00ab"
+              cert_file: /etc/wharf/coap.crt
+              key_file: /etc/wharf/coap.key
+              ca_file: /etc/wharf/ca.crt
+              certificates:
+                - subject: gw-1
+                  publish: ["gw/#"]
+                  read: ["cmd/gw-1"]
+                - subject: "Zähler 7"
             devices:
               - name: thermo-1
                 uri: coaps://[::1]:5690/temp?unit=c
@@ -102,6 +116,13 @@ func issues(_ body: String) -> [ConfigIssue] {
     #expect(settings.dtls.psk[0].read == ["cmd/+"])
     #expect(settings.dtls.psk[1].key == [0x00, 0xAB])
     #expect(settings.dtls.psk[1].publish == ["#"])
+    #expect(settings.plain == TopicGrant(publish: ["devices/+/temp"], read: []))
+    #expect(settings.dtls.caFile == "/etc/wharf/ca.crt")
+    #expect(
+        settings.dtls.certificates == [
+            CoAPSettings.CertificateSubject(subject: "gw-1", publish: ["gw/#"], read: ["cmd/gw-1"]),
+            CoAPSettings.CertificateSubject(subject: "Zähler 7", publish: ["#"], read: ["#"]),
+        ])
     let device = try #require(settings.devices.first)
     #expect(device.name == "thermo-1")
     #expect(device.uri.secure)

@@ -7,8 +7,10 @@ private func segments(_ path: String) -> [[UInt8]] {
     path.split(separator: "/", omittingEmptySubsequences: false).map { Array($0.utf8) }
 }
 
+/// A router whose plain peers may publish anywhere (these tests are about topics), then `configure`.
 private func router(_ configure: (inout CoAPSettings) -> Void = { _ in }) -> RequestRouter {
     var settings = CoAPSettings()
+    settings.plain.publish = ["#"]
     configure(&settings)
     return RequestRouter(settings: settings)
 }
@@ -70,7 +72,59 @@ private func router(_ configure: (inout CoAPSettings) -> Void = { _ in }) -> Req
     let router = router { $0.allowPlain = false }
     #expect(router.ingest(path: segments("t/a"), identity: .plain, payloadSize: 0).rejection?.code == .unauthorized)
     #expect(router.read(path: segments("t/a"), identity: .plain).rejection?.code == .unauthorized)
-    #expect(router.ingest(path: segments("t/a"), identity: .certificate, payloadSize: 0) == .success("a"))
+    #expect(router.access.grant(for: .plain) == nil)
+}
+
+@Test func plainFiltersAreConfigurable() {
+    let router = router {
+        $0.plain = TopicGrant(publish: ["sensors/#"], read: ["config/+"])
+    }
+    #expect(router.ingest(path: segments("t/sensors/a"), identity: .plain, payloadSize: 0) == .success("sensors/a"))
+    #expect(
+        router.ingest(path: segments("t/devices/a/b"), identity: .plain, payloadSize: 0).rejection?.code == .forbidden)
+    #expect(router.read(path: segments("t/config/a"), identity: .plain) == .success("config/a"))
+    #expect(router.read(path: segments("t/sensors/a"), identity: .plain).rejection?.code == .forbidden)
+}
+
+@Test func certificateSubjectLimitedToItsFilters() {
+    let router = router {
+        $0.dtls.certificates = [
+            CoAPSettings.CertificateSubject(subject: "gw-1", publish: ["sensors/#"], read: ["cmd/gw-1"])
+        ]
+        $0.ingest.topic = TopicTemplate(parsing: "sensors/{identity}/{path}")
+    }
+    #expect(
+        router.ingest(path: segments("t/temp"), identity: .certificate("gw-1"), payloadSize: 0)
+            == .success("sensors/gw-1/temp"))
+    #expect(router.read(path: segments("t/cmd/gw-1"), identity: .certificate("gw-1")) == .success("cmd/gw-1"))
+    #expect(router.read(path: segments("t/sensors/x"), identity: .certificate("gw-1")).rejection?.code == .forbidden)
+    // A CA-verified subject that is not listed may do nothing.
+    #expect(
+        router.ingest(path: segments("t/temp"), identity: .certificate("gw-2"), payloadSize: 0).rejection?.code
+            == .forbidden)
+    #expect(router.read(path: segments("t/cmd/gw-1"), identity: .certificate("gw-2")).rejection?.code == .forbidden)
+    #expect(router.access.grant(for: .certificate("gw-2")) == nil)
+}
+
+@Test func dtlsPeerWithoutIdentityMayDoNothing() {
+    let router = router { $0.dtls.psk = [CoAPSettings.PSKIdentity(identity: "", key: [1])] }
+    #expect(
+        router.ingest(path: segments("t/a"), identity: .unverified, payloadSize: 0).rejection?.code == .unauthorized)
+    #expect(router.read(path: segments("t/a"), identity: .unverified).rejection?.code == .unauthorized)
+}
+
+@Test func grantsAreTheConfiguredFilters() {
+    let router = router {
+        $0.plain = TopicGrant(publish: ["p/#"], read: ["r/#"])
+        $0.dtls.psk = [CoAPSettings.PSKIdentity(identity: "s1", key: [1], publish: ["s/#"], read: [])]
+        $0.dtls.certificates = [CoAPSettings.CertificateSubject(subject: "gw", publish: [], read: ["g/#"])]
+    }
+    #expect(router.access.grant(for: .plain) == TopicGrant(publish: ["p/#"], read: ["r/#"]))
+    #expect(router.access.grant(for: .psk("s1")) == TopicGrant(publish: ["s/#"], read: []))
+    #expect(router.access.grant(for: .certificate("gw")) == TopicGrant(publish: [], read: ["g/#"]))
+    #expect(router.access.grant(for: .psk("gw")) == nil)
+    #expect(router.access.grant(for: .certificate("s1")) == nil)
+    #expect(router.access.grant(for: .unverified) == nil)
 }
 
 @Test func pskIdentityLimitedToItsFilters() {

@@ -1,4 +1,5 @@
-/// Which identity may publish to or read which topics (`dtls.psk[].publish` / `read`).
+/// Who may publish to or read which topics: one ``TopicGrant`` per peer identity (`plain`,
+/// `dtls.psk[]`, `dtls.certificates[]`), and the small decision that applies it.
 public struct AccessPolicy: Sendable {
     /// What a request wants to do with a topic.
     public enum Action: Sendable, Hashable {
@@ -9,38 +10,49 @@ public struct AccessPolicy: Sendable {
     }
 
     private let allowPlain: Bool
-    private let grants: [String: (publish: [String], read: [String])]
+    private let plain: TopicGrant
+    private let psk: [String: TopicGrant]
+    private let certificates: [String: TopicGrant]
 
     /// The policy of validated settings.
     public init(settings: CoAPSettings) {
         allowPlain = settings.allowPlain
-        var grants: [String: (publish: [String], read: [String])] = [:]
-        for entry in settings.dtls.psk { grants[entry.identity] = (entry.publish, entry.read) }
-        self.grants = grants
+        plain = settings.plain
+        var psk: [String: TopicGrant] = [:]
+        for entry in settings.dtls.psk { psk[entry.identity] = entry.grant }
+        self.psk = psk
+        var certificates: [String: TopicGrant] = [:]
+        for entry in settings.dtls.certificates { certificates[entry.subject] = entry.grant }
+        self.certificates = certificates
     }
 
-    /// Whether the peer may use the server at all: plain requests need `allow_plain`.
-    public func admits(_ identity: PeerIdentity) -> Result<Void, Rejection> {
-        if identity == .plain && !allowPlain { return .failure(Rejection(.unauthorized, "DTLS required")) }
-        return .success(())
-    }
-
-    /// Whether `identity` may do `action` on `topic`.
-    ///
-    /// Plain requests (when admitted) and certificate-authenticated peers may use every topic; a PSK
-    /// identity only the topics its filters match.
-    public func check(_ action: Action, topic: String, identity: PeerIdentity) -> Result<Void, Rejection> {
+    /// What `identity` may do; `nil` when it may do nothing (an unlisted identity or subject, a
+    /// DTLS peer without one, a plain peer while `allow_plain` is false).
+    public func grant(for identity: PeerIdentity) -> TopicGrant? {
         switch identity {
-        case .plain:
-            return admits(identity)
-        case .certificate:
-            return .success(())
-        case .psk(let name):
-            guard let grant = grants[name] else { return .failure(Rejection(.forbidden, "unknown identity")) }
-            let filters = action == .publish ? grant.publish : grant.read
-            if filters.contains(where: { Self.filter($0, matches: topic) }) { return .success(()) }
-            return .failure(Rejection(.forbidden, "not allowed to \(action == .publish ? "publish" : "read") \(topic)"))
+        case .plain: allowPlain ? plain : nil
+        case .psk(let name): psk[name]
+        case .certificate(let subject): certificates[subject]
+        case .unverified: nil
         }
+    }
+
+    /// Whether the peer may use the server at all: plain requests need `allow_plain`, DTLS ones an
+    /// identity.
+    public func admits(_ identity: PeerIdentity) -> Result<Void, Rejection> {
+        switch identity {
+        case .plain where !allowPlain: .failure(Rejection(.unauthorized, "DTLS required"))
+        case .unverified: .failure(Rejection(.unauthorized, "no verified identity"))
+        default: .success(())
+        }
+    }
+
+    /// Whether `identity` may do `action` on `topic`: one of its grant's filters must match.
+    public func check(_ action: Action, topic: String, identity: PeerIdentity) -> Result<Void, Rejection> {
+        if case .failure(let rejection) = admits(identity) { return .failure(rejection) }
+        guard let grant = grant(for: identity) else { return .failure(Rejection(.forbidden, "unknown identity")) }
+        if grant.filters(for: action).contains(where: { Self.filter($0, matches: topic) }) { return .success(()) }
+        return .failure(Rejection(.forbidden, "not allowed to \(action == .publish ? "publish" : "read") \(topic)"))
     }
 
     /// MQTT filter matching: `+` one level, `#` the rest; wildcards first do not match `$` topics.

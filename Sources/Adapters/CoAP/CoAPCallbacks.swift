@@ -81,7 +81,8 @@ func wharfCoAPValidatePSK(
 }
 
 extension CoAPLoop {
-    /// Sets up PSK (and PKI when configured) and the DTLS endpoint.
+    /// Sets up PSK (and PKI when configured: client certificates required and verified against
+    /// `ca_file`, their subjects recorded by `wharfCoAPValidateCertificate`) and the DTLS endpoint.
     func startDTLS(_ context: OpaquePointer) -> Result<Void, StartError> {
         guard coap_dtls_is_supported() != 0 else {
             return .failure(StartError(description: "this libcoap has no DTLS support"))
@@ -94,12 +95,19 @@ extension CoAPLoop {
             pskKeys[entry.identity] = key
         }
         if settings.dtls.usesPKI {
+            // Validated settings never get here without a CA; without one no client could verify.
+            guard !settings.dtls.caFile.isEmpty else {
+                return .failure(StartError(description: "dtls.cert_file needs dtls.ca_file to verify clients"))
+            }
             // libcoap keeps these pointers and reads the files again for every DTLS session.
             let cert = strdup(settings.dtls.certFile)
             let key = strdup(settings.dtls.keyFile)
             let ca = strdup(settings.dtls.caFile)
             ownedStrings += [cert, key, ca].compactMap { $0 }
-            guard let cert, let key, let ca, wharf_coap_set_pki(context, cert, key, ca) != 0 else {
+            let argument = Unmanaged.passUnretained(self).toOpaque()
+            guard let cert, let key, let ca,
+                wharf_coap_set_pki(context, cert, key, ca, wharfCoAPValidateCertificate, argument) != 0
+            else {
                 return .failure(StartError(description: "cannot load cert_file/key_file/ca_file for DTLS"))
             }
         }

@@ -146,6 +146,9 @@ extension CoAPLoop {
     func handleEvent(session: OpaquePointer, event: coap_event_t) {
         let bits = UInt(bitPattern: session)
         switch event {
+        case COAP_EVENT_SERVER_SESSION_NEW:
+            // A new session never inherits the subject of an earlier one at the same address.
+            certificateSubjects[bits] = nil
         case COAP_EVENT_DTLS_CONNECTED:
             handshakes[bits] = nil
             if coap_session_get_type(session) == COAP_SESSION_TYPE_SERVER, dtlsSessions.insert(bits).inserted {
@@ -153,6 +156,7 @@ extension CoAPLoop {
             }
         case COAP_EVENT_DTLS_CLOSED, COAP_EVENT_DTLS_ERROR:
             handshakes[bits] = nil
+            certificateSubjects[bits] = nil
             if event == COAP_EVENT_DTLS_ERROR {
                 metrics.error(.dtls)
                 log(session).info("DTLS handshake or session failed")
@@ -162,6 +166,7 @@ extension CoAPLoop {
             deviceSessionClosed(session)
         case COAP_EVENT_SERVER_SESSION_DEL:
             handshakes[bits] = nil
+            certificateSubjects[bits] = nil
             if dtlsSessions.remove(bits) != nil { metrics.dtlsSessions.record(dtlsSessions.count) }
             deregisterSession(session, reason: "session removed")
         default:

@@ -43,15 +43,6 @@ extension CoAPLoop {
         }
     }
 
-    /// Who is on the other end of `session`.
-    func peerIdentity(_ session: OpaquePointer) -> PeerIdentity {
-        guard coap_session_get_proto(session) == COAP_PROTO_DTLS else { return .plain }
-        guard let identity = coap_session_get_psk_identity(session), let bytes = identity.pointee.s else {
-            return .certificate
-        }
-        return .psk(String(decoding: UnsafeBufferPointer(start: bytes, count: identity.pointee.length), as: UTF8.self))
-    }
-
     /// Answers in the handler (libcoap sends the response when the handler returns).
     func answer(_ response: OpaquePointer, _ method: RequestMethod, _ rejection: Rejection) {
         coap_pdu_set_code(response, wharf_coap_code(UInt32(rejection.code.number)))

@@ -60,6 +60,9 @@ final class CoAPLoop {
     /// handshake that never finishes (DTLS drops records it cannot decrypt).
     var handshakes: [UInt: (peer: String, identity: String, started: UInt64)] = [:]
     var pskKeys: [String: UnsafeMutablePointer<coap_bin_const_t>] = [:]
+    /// The verified client certificate subject of each DTLS session that presented one, from its
+    /// handshake until the session ends.
+    var certificateSubjects: [UInt: String] = [:]
     /// C strings libcoap holds on to until the context is freed.
     var ownedStrings: [UnsafeMutablePointer<CChar>] = []
     var devices: DeviceClients

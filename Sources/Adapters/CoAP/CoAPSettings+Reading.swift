@@ -23,6 +23,7 @@ extension CoAPSettings {
         }
         port = reader.int("port", default: port, in: 1...65_535)
         allowPlain = reader.bool("allow_plain", default: allowPlain)
+        plain = TopicGrant(reading: reader.section("plain"), defaults: plain)
         maxPayload = reader.size("max_payload", default: maxPayload, in: 1...(16 * 1_048_576))
         ingest = Ingest(reading: reader.section("ingest"))
         observe = Observe(reading: reader.section("observe"))
@@ -58,6 +59,7 @@ extension CoAPSettings.Ingest {
         }
         qos = QoS(rawValue: UInt8(reader.int("qos", default: 1, in: 0...2))) ?? .atLeastOnce
         retain = reader.bool("retain", default: false)
+        reader.finish()
     }
 }
 
@@ -66,47 +68,7 @@ extension CoAPSettings.Observe {
         self.init()
         confirmable = reader.bool("confirmable", default: confirmable)
         maxObservers = reader.int("max_observers", default: maxObservers, in: 0...1_000_000)
-    }
-}
-
-extension CoAPSettings.DTLS {
-    init(reading reader: ConfigReader) {
-        self.init()
-        enabled = reader.bool("enabled", default: enabled)
-        port = reader.int("port", default: port, in: 1...65_535)
-        var seen: Set<String> = []
-        for entry in reader.sectionList("psk") ?? [] {
-            guard let identity = CoAPSettings.PSKIdentity(reading: entry) else { continue }
-            if !seen.insert(identity.identity).inserted, let node = entry.value("identity") {
-                entry.report("identity '\(identity.identity)' is listed twice", at: node)
-            }
-            psk.append(identity)
-        }
-        certFile = reader.string("cert_file", default: "")
-        keyFile = reader.string("key_file", default: "")
-        caFile = reader.string("ca_file", default: "")
-        if certFile.isEmpty != keyFile.isEmpty {
-            let node = reader.value(certFile.isEmpty ? "key_file" : "cert_file") ?? reader.node
-            reader.report("cert_file and key_file go together: set both or neither", at: node)
-        }
-        if !caFile.isEmpty && certFile.isEmpty, let node = reader.value("ca_file") {
-            reader.report("ca_file needs cert_file and key_file (the server's own certificate)", at: node)
-        }
-        if enabled && psk.isEmpty && certFile.isEmpty, let node = reader.value("enabled") {
-            reader.report("dtls is enabled but has neither psk identities nor cert_file", at: node)
-        }
-    }
-}
-
-extension CoAPSettings.PSKIdentity {
-    init?(reading reader: ConfigReader) {
-        let identity = reader.requiredString("identity", "the PSK identity the device presents")
-        let key = readKey(reader, required: true)
-        let publish = readFilters(reader, "publish")
-        let read = readFilters(reader, "read")
         reader.finish()
-        guard let identity, !identity.isEmpty, let key else { return nil }
-        self.init(identity: identity, key: key, publish: publish, read: read)
     }
 }
 
@@ -182,59 +144,6 @@ private func checkedTemplate(
         reader.report("expected a topic without '+' or '#', got \(node.quoted)", at: node)
     }
     return template
-}
-
-/// Topic filters at `key` (default `#`), each checked.
-private func readFilters(_ reader: ConfigReader, _ key: String) -> [String] {
-    guard let nodes = reader.list(key) else { return ["#"] }
-    var filters: [String] = []
-    for node in nodes {
-        guard let filter = reader.string(node) else { continue }
-        if Topic.validateFilter(filter) != nil {
-            reader.report("expected an MQTT topic filter such as 'sensors/#', got \(node.quoted)", at: node)
-        } else {
-            filters.append(filter)
-        }
-    }
-    return filters
-}
-
-/// `key` (UTF-8 text) or `key_hex`; exactly one of them.
-private func readKey(_ reader: ConfigReader, required: Bool) -> [UInt8]? {
-    let text = reader.value("key").flatMap { reader.string($0) }
-    let hexNode = reader.value("key_hex")
-    if text != nil, let hexNode {
-        reader.report("set key or key_hex, not both", at: hexNode)
-        return nil
-    }
-    if let hexNode {
-        guard let hex = reader.string(hexNode) else { return nil }
-        guard let bytes = hexBytes(hex), !bytes.isEmpty else {
-            reader.report("expected an even number of hex digits, got \(hexNode.quoted)", at: hexNode)
-            return nil
-        }
-        return bytes
-    }
-    if let text, !text.isEmpty { return Array(text.utf8) }
-    if required { reader.reportMissing("key", "the pre-shared key, as text (or key_hex for bytes)") }
-    return nil
-}
-
-/// Bytes of a hex string (`00ab...`), `nil` when it is not one.
-func hexBytes(_ text: String) -> [UInt8]? {
-    let digits = Array(text.utf8)
-    guard digits.count % 2 == 0 else { return nil }
-    var bytes: [UInt8] = []
-    bytes.reserveCapacity(digits.count / 2)
-    var index = 0
-    while index < digits.count {
-        guard let high = DeviceURI.hexValue(digits[index]), let low = DeviceURI.hexValue(digits[index + 1]) else {
-            return nil
-        }
-        bytes.append(high << 4 | low)
-        index += 2
-    }
-    return bytes
 }
 
 /// Whether `name` is made of lowercase letters, digits, `_` and `-`.

@@ -8,6 +8,8 @@ public struct CoAPSettings: Sendable, Equatable {
     public var port: Int = 5683
     /// Whether requests without DTLS may publish and read.
     public var allowPlain: Bool = true
+    /// What plain (non-DTLS) peers may do when `allowPlain`: `plain.publish`, `plain.read`.
+    public var plain = TopicGrant(publish: CoAPSettings.telemetryFilters, read: ["#"])
     /// The largest request body accepted after block-wise reassembly, in bytes.
     public var maxPayload: Int = 65_536
     /// How requests become messages.
@@ -21,6 +23,10 @@ public struct CoAPSettings: Sendable, Equatable {
 
     /// The defaults of every key.
     public init() {}
+
+    /// The default `plain.publish`: telemetry in Wharf's topic layout (`devices/{device}/{point}`),
+    /// which leaves out command topics (`devices/{device}/{point}/set`) and everything else.
+    public static let telemetryFilters = ["devices/+/+"]
 
     /// `ingest:`: POST/PUT under `path_prefix` publish.
     public struct Ingest: Sendable, Equatable {
@@ -60,8 +66,10 @@ public struct CoAPSettings: Sendable, Equatable {
         public var certFile = ""
         /// Private key of `certFile`.
         public var keyFile = ""
-        /// CA that client certificates must chain to; empty to accept PSK only.
+        /// CA that client certificates must chain to; required with `certFile`.
         public var caFile = ""
+        /// Client certificate subjects (CN) and what each may do; an unlisted subject may do nothing.
+        public var certificates: [CertificateSubject] = []
 
         /// The defaults.
         public init() {}
@@ -88,6 +96,29 @@ public struct CoAPSettings: Sendable, Equatable {
             self.publish = publish
             self.read = read
         }
+
+        /// Its filters as a grant.
+        public var grant: TopicGrant { TopicGrant(publish: publish, read: read) }
+    }
+
+    /// One client certificate subject and what it may do (`dtls.certificates[]`).
+    public struct CertificateSubject: Sendable, Equatable {
+        /// The subject's common name (CN) as the certificate carries it, compared byte for byte.
+        public var subject: String
+        /// Topic filters the subject may publish to.
+        public var publish: [String]
+        /// Topic filters the subject may GET or observe.
+        public var read: [String]
+
+        /// Creates an entry.
+        public init(subject: String, publish: [String] = ["#"], read: [String] = ["#"]) {
+            self.subject = subject
+            self.publish = publish
+            self.read = read
+        }
+
+        /// Its filters as a grant.
+        public var grant: TopicGrant { TopicGrant(publish: publish, read: read) }
     }
 
     /// One CoAP server Wharf reads as a client.

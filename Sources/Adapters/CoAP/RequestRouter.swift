@@ -6,13 +6,17 @@ public enum PeerIdentity: Sendable, Hashable {
     case plain
     /// A DTLS session authenticated by this PSK identity.
     case psk(String)
-    /// A DTLS session authenticated by a client certificate.
-    case certificate
+    /// A DTLS session authenticated by a CA-verified client certificate with this subject CN.
+    case certificate(String)
+    /// A DTLS session with neither: nothing it sends is accepted.
+    case unverified
 
-    /// The `{identity}` of topic templates: the PSK identity, empty otherwise.
+    /// The `{identity}` of topic templates: the PSK identity or certificate subject, empty otherwise.
     public var templateValue: String {
-        if case .psk(let identity) = self { return identity }
-        return ""
+        switch self {
+        case .psk(let identity), .certificate(let identity): identity
+        case .plain, .unverified: ""
+        }
     }
 }
 

@@ -64,6 +64,13 @@ class Certificates:
         certs._make_leaf("client", "/CN=wharf-gw1", "extendedKeyUsage=clientAuth\n")
         return certs
 
+    def add_client(self, name: str, subject: str, *, issuer: str = "ca", san: str = "") -> tuple[str, str]:
+        """Another client certificate signed by `issuer` ("ca" or "other-ca"), with an optional
+        subjectAltName such as "DNS:x"; returns the (certificate, key) paths."""
+        extensions = "extendedKeyUsage=clientAuth\n" + (f"subjectAltName={san}\n" if san else "")
+        self._make_leaf(name, subject, extensions, issuer=issuer)
+        return self.path(f"{name}.crt"), self.path(f"{name}.key")
+
     def _make_ca(self, name: str, subject: str) -> None:
         _openssl(
             "req", "-x509", *_EC,
@@ -73,13 +80,13 @@ class Certificates:
             "-addext", "keyUsage=critical,keyCertSign,cRLSign",
         )  # fmt: skip
 
-    def _make_leaf(self, name: str, subject: str, extensions: str) -> None:
+    def _make_leaf(self, name: str, subject: str, extensions: str, issuer: str = "ca") -> None:
         (self.directory / f"{name}.ext").write_text(extensions)
         _openssl(
             "req", *_EC, "-keyout", self.path(f"{name}.key"), "-out", self.path(f"{name}.csr"), "-subj", subject
         )  # fmt: skip
         _openssl(
             "x509", "-req", "-in", self.path(f"{name}.csr"),
-            "-CA", self.ca_file, "-CAkey", self.path("ca.key"), "-CAcreateserial",
+            "-CA", self.path(f"{issuer}.crt"), "-CAkey", self.path(f"{issuer}.key"), "-CAcreateserial",
             "-out", self.path(f"{name}.crt"), "-days", "2", "-extfile", self.path(f"{name}.ext"),
         )  # fmt: skip
