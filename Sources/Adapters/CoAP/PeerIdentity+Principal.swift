@@ -6,7 +6,9 @@ extension PeerIdentity {
         switch self {
         case .plain: Principal(.coapPeer(adapter: adapter, peer: .plain))
         case .psk(let identity): Principal(.coapPeer(adapter: adapter, peer: .psk(identity)))
-        case .certificate: Principal(.coapPeer(adapter: adapter, peer: .certificate("")))
+        case .certificate(let subject): Principal(.coapPeer(adapter: adapter, peer: .certificate(subject)))
+        // Never routed: the request is refused with 4.01 before anything is published.
+        case .unverified: Principal(.coapPeer(adapter: adapter, peer: .plain))
         }
     }
 }
