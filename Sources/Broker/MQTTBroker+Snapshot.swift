@@ -34,6 +34,8 @@ public struct BrokerSnapshot: Sendable, Hashable {
     public var protocolErrors: Int
     /// Messages not delivered to a subscriber, by reason (`queue-full`, `expired`, ...).
     public var dropped: [String: Int]
+    /// Refusals by the limit that caused them (`max_topic_levels`, ...).
+    public var limitHits: [String: Int] = [:]
 }
 
 extension MQTTBroker {
@@ -60,7 +62,8 @@ extension MQTTBroker {
             subscriptions: router.subscriptionCount,
             retained: router.retained.count,
             protocolErrors: s.protocolErrors.load(ordering: .relaxed),
-            dropped: dropped
+            dropped: dropped,
+            limitHits: Dictionary(uniqueKeysWithValues: BrokerLimit.allCases.map { ($0.rawValue, s.limitHitCount($0)) })
         )
     }
 }

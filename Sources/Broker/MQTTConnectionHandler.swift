@@ -40,6 +40,8 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
     var connectSessionExpiry: UInt32 = 0
     var topicAliases: [UInt16: String] = [:]
     var requestProblemInformation = true
+    /// The client's MQTT 5 Maximum Packet Size; nothing larger is sent to it.
+    var clientMaximumPacketSize = MQTTPacket.maximumSize
     /// Set once the connection is being closed: nothing more is read or routed.
     var closing = false
     /// PUBACK/PUBREC not yet sent, in PUBLISH order; `reason` is nil while the message is
@@ -248,6 +250,10 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
 
     /// Queues a packet for this connection; written at the end of the read batch.
     func send(_ packet: MQTTPacket, context: ChannelHandlerContext) {
+        guard let packet = packet.fitted(toMaximumSize: clientMaximumPacketSize, version: version) else {
+            dropUnsendable(packet, context: context)
+            return
+        }
         if outbound == nil {
             outbound = context.channel.allocator.buffer(capacity: 64)
         }
