@@ -8,6 +8,7 @@ extension BrokerConfig {
         }
         allowAnonymous = reader.bool("allow_anonymous", default: defaults.allowAnonymous)
         passwordFile = Self.readPath(reader, "password_file")
+        allowEmptyPasswords = reader.bool("allow_empty_passwords", default: defaults.allowEmptyPasswords)
         aclFile = Self.readPath(reader, "acl_file")
         maxConnections = reader.int("max_connections", default: defaults.maxConnections, in: 0...Int.max)
         maxPacketSize = reader.size(

@@ -6,6 +6,9 @@ public struct BrokerConfig: Sendable, Equatable {
     public var allowAnonymous: Bool
     /// Mosquitto-format password file checked at CONNECT, empty for none (`password_file`).
     public var passwordFile: String
+    /// Whether a user whose password file entry is the empty password may log in with it
+    /// (`allow_empty_passwords`); by default an empty password is always refused.
+    public var allowEmptyPasswords: Bool
     /// Mosquitto-format ACL file checked on subscribe, publish and delivery, empty for none (`acl_file`).
     public var aclFile: String
     /// Most concurrent client connections, 0 for no limit (`max_connections`).
@@ -43,6 +46,7 @@ public struct BrokerConfig: Sendable, Equatable {
         listeners: [ListenerConfig] = [BrokerConfig.defaultListener],
         allowAnonymous: Bool = true,
         passwordFile: String = "",
+        allowEmptyPasswords: Bool = false,
         aclFile: String = "",
         maxConnections: Int = 10000,
         maxPacketSize: Int = 1_048_576,
@@ -58,6 +62,7 @@ public struct BrokerConfig: Sendable, Equatable {
         self.listeners = listeners
         self.allowAnonymous = allowAnonymous
         self.passwordFile = passwordFile
+        self.allowEmptyPasswords = allowEmptyPasswords
         self.aclFile = aclFile
         self.maxConnections = maxConnections
         self.maxPacketSize = maxPacketSize
