@@ -21,6 +21,7 @@ extension MQTTConnectionHandler {
             refuse(.badAuthenticationMethod, context: context)
             return
         }
+        guard admitsWithinLimits(connect, context: context) else { return }
         switch broker.accessControl.authenticate(username: connect.username, password: connect.password) {
         case .accepted:
             break
@@ -172,7 +173,7 @@ extension MQTTConnectionHandler {
     }
 
     /// Refuses a CONNECT with `reason` (mapped to a 3.1.1 return code for old clients) and closes.
-    private func refuse(_ reason: ReasonCode, context: ChannelHandlerContext) {
+    func refuse(_ reason: ReasonCode, context: ChannelHandlerContext) {
         broker.statistics.protocolErrors.add(1, ordering: .relaxed)
         let code = version == .v5 ? reason.rawValue : reason.connectReturnCode
         logger.info("refusing CONNECT", metadata: ["mqtt.reason_code": "\(reason.rawValue)"])

@@ -45,6 +45,10 @@ extension MQTTConnectionHandler {
                     continue
                 }
             }
+            if exceedsTopicLevels(filter) {
+                codes.append(failure)
+                continue
+            }
             if let acl, !acl.allowsSubscription(to: filter, for: identity) {
                 logger.debug(
                     "subscription refused by the ACL", metadata: ["mqtt.topic_filter": "\(request.topicFilter)"])
