@@ -5,7 +5,10 @@ import NIOCore
 /// The client's MQTT 5 Maximum Packet Size applied to what the handler sends: MQTT 5
 /// §3.1.2.11.4 forbids sending a larger packet [MQTT-3.1.2-24]. `send` leaves out the Reason
 /// String and User Properties where that makes a packet fit; what does not fit even then is
-/// never sent. Session deliveries (PUBLISH, PUBREL) are checked by the session itself.
+/// never sent. What the session writes itself is covered too: its PUBLISH packets are checked
+/// there (and dropped, as the specification says), and its PUBREL (4 bytes) and the DISCONNECT
+/// of a takeover or shutdown (3 bytes) are smaller than any accepting CONNACK (8 bytes or more,
+/// Topic Alias Maximum is always in it), which the client had to take first.
 extension MQTTConnectionHandler {
     /// Ends the connection without writing `packet`, which the client's limit does not admit:
     /// the exchange it belonged to cannot complete. Anything queued before it is still written.

@@ -57,6 +57,27 @@ import WharfCore
         #expect(!over.isActive)
     }
 
+    /// The session writes PUBREL and the DISCONNECT of a takeover without this check: a client
+    /// that took the smallest accepting CONNACK takes those.
+    @Test func smallestAcceptingConnAckIsLargerThanWhatTheSessionWritesUnchecked() throws {
+        let harness = BrokerHarness { config in
+            config.maxInflightMessages = 65_535
+            config.maxPacketSize = 0
+            config.maxTopicAlias = 0
+        }
+        let client = try harness.connection()
+        let ack = try #require(try client.connect("smallest"))
+        let smallest = MQTTPacket.connAck(ack).encodedSize(version: .v5)
+        let unchecked: [MQTTPacket] = [
+            .pubRel(PubAckPacket(packetIdentifier: 1)),
+            .disconnect(DisconnectPacket(reasonCode: .sessionTakenOver)),
+            .disconnect(DisconnectPacket(reasonCode: .serverShuttingDown)),
+        ]
+        for packet in unchecked {
+            #expect(packet.encodedSize(version: .v5) < smallest)
+        }
+    }
+
     @Test func refusingConnAckThatDoesNotFitIsNotSentEither() throws {
         let harness = BrokerHarness { $0.maxConnections = 1 }
         let first = try harness.connection()
