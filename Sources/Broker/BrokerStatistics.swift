@@ -31,8 +31,19 @@ final class BrokerStatistics: Sendable {
     private let droppedExpired = Atomic<Int>(0)
     private let droppedTooLarge = Atomic<Int>(0)
     private let droppedOffline = Atomic<Int>(0)
+    /// Refusals per limit; rare, so one lock is enough.
+    private let limitHits = Mutex<[BrokerLimit: Int]>([:])
 
     init() {}
+
+    func recordLimitHit(_ limit: BrokerLimit) {
+        limitHits.withLock { $0[limit, default: 0] += 1 }
+    }
+
+    /// Refusals caused by `limit` since start.
+    func limitHitCount(_ limit: BrokerLimit) -> Int {
+        limitHits.withLock { $0[limit] ?? 0 }
+    }
 
     func recordDrop(_ reason: DropReason) {
         switch reason {

@@ -31,7 +31,8 @@ extension MQTTBroker {
 
     /// Reads and parses `password_file` and `acl_file`; errors name the file and line.
     public static func loadAccessControl(_ config: BrokerConfig) throws(AuthFileError) -> AccessControl {
-        var control = AccessControl(allowAnonymous: config.allowAnonymous)
+        var control = AccessControl(
+            allowAnonymous: config.allowAnonymous, allowEmptyPasswords: config.allowEmptyPasswords)
         if !config.passwordFile.isEmpty {
             let text = try readFile(config.passwordFile, role: "password file (broker.password_file)")
             control.passwords = try PasswordFile(parsing: text, file: config.passwordFile)

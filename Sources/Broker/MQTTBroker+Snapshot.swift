@@ -36,6 +36,8 @@ public struct BrokerSnapshot: Sendable, Hashable {
     public var authorizationRefusals: Int
     /// Messages not delivered to a subscriber, by reason (`queue-full`, `expired`, ...).
     public var dropped: [String: Int]
+    /// Refusals by the limit that caused them (`max_topic_levels`, ...).
+    public var limitHits: [String: Int] = [:]
 }
 
 extension MQTTBroker {
@@ -63,7 +65,8 @@ extension MQTTBroker {
             retained: router.retained.count,
             protocolErrors: s.protocolErrors.load(ordering: .relaxed),
             authorizationRefusals: s.authorizationRefusals.load(ordering: .relaxed),
-            dropped: dropped
+            dropped: dropped,
+            limitHits: Dictionary(uniqueKeysWithValues: BrokerLimit.allCases.map { ($0.rawValue, s.limitHitCount($0)) })
         )
     }
 }

@@ -11,6 +11,9 @@ extension MQTTConnectionHandler {
     /// any older connection, answer CONNACK and resume delivery (MQTT §3.1, §3.2).
     func handleConnect(_ connect: ConnectPacket, context: ChannelHandlerContext) {
         version = connect.protocolVersion
+        if version == .v5, let limit = connect.properties.maximumPacketSize {
+            clientMaximumPacketSize = Int(limit)
+        }
         let config = broker.config
         requestProblemInformation = connect.properties.requestProblemInformation != 0
 
@@ -18,6 +21,7 @@ extension MQTTConnectionHandler {
             refuse(.badAuthenticationMethod, context: context)
             return
         }
+        guard admitsWithinLimits(connect, context: context) else { return }
         switch broker.accessControl.authenticate(username: connect.username, password: connect.password) {
         case .accepted:
             break
@@ -79,6 +83,11 @@ extension MQTTConnectionHandler {
         let expiry = clampedExpiry(requestedExpiry)
         connectSessionExpiry = requestedExpiry
 
+        var acknowledgement = connAck(
+            sessionPresent: false, assignedIdentifier: assignedIdentifier,
+            serverKeepAlive: serverKeepAlive, grantedExpiry: expiry == requestedExpiry ? nil : expiry)
+        guard connAckFits(acknowledgement, context: context) else { return }
+
         let claim = broker.claimSession(clientIdentifier: identifier, cleanStart: connect.cleanStart)
         if let displaced = claim.displaced {
             displaced.disconnect(.sessionTakenOver)
@@ -92,12 +101,8 @@ extension MQTTConnectionHandler {
 
         // CONNACK goes out before anything the session resends (it is queued first and the
         // session's packets are flushed by a later event-loop task).
-        send(
-            .connAck(
-                connAck(
-                    sessionPresent: claim.sessionPresent, assignedIdentifier: assignedIdentifier,
-                    serverKeepAlive: serverKeepAlive, grantedExpiry: expiry == requestedExpiry ? nil : expiry)),
-            context: context)
+        acknowledgement.sessionPresent = claim.sessionPresent
+        send(.connAck(acknowledgement), context: context)
         var generation: UInt64 = 0
         session.perform(
             { core in
@@ -168,7 +173,7 @@ extension MQTTConnectionHandler {
     }
 
     /// Refuses a CONNECT with `reason` (mapped to a 3.1.1 return code for old clients) and closes.
-    private func refuse(_ reason: ReasonCode, context: ChannelHandlerContext) {
+    func refuse(_ reason: ReasonCode, context: ChannelHandlerContext) {
         broker.statistics.protocolErrors.add(1, ordering: .relaxed)
         let code = version == .v5 ? reason.rawValue : reason.connectReturnCode
         logger.info("refusing CONNECT", metadata: ["mqtt.reason_code": "\(reason.rawValue)"])

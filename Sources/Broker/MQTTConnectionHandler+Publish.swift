@@ -32,6 +32,10 @@ extension MQTTConnectionHandler {
             violation(.protocolError, "PUBLISH without a topic", context: context)
             return
         }
+        if exceedsTopicLevels(topic) {
+            refuseTopicLevels(publish, context: context)
+            return
+        }
         if publish.retain && !broker.config.retainAvailable {
             violation(.retainNotSupported, "retained messages are disabled on this broker", context: context)
             return
@@ -100,6 +104,19 @@ extension MQTTConnectionHandler {
 
     private func logRefusal(_ refusal: Authorizer.Refusal, topic: String) {
         logger.debug("PUBLISH refused: \(refusal)", metadata: ["mqtt.topic": "\(topic)"])
+    }
+
+    /// A PUBLISH to more levels than `max_topic_levels` is not routed. An MQTT 5 client is told
+    /// 0x90 (Topic Name invalid): in the PUBACK or PUBREC at QoS 1/2, which ends that flow and
+    /// keeps the connection; by DISCONNECT at QoS 0, which has no acknowledgement. MQTT 3.1.1
+    /// cannot refuse a message, so the connection is closed (Mosquitto closes in every case).
+    private func refuseTopicLevels(_ publish: PublishPacket, context: ChannelHandlerContext) {
+        guard version == .v5, let identifier = publish.packetIdentifier, publish.qos != .atMostOnce else {
+            violation(
+                .topicNameInvalid, "topic has more than \(broker.config.maxTopicLevels) levels", context: context)
+            return
+        }
+        acknowledge(qos: publish.qos, identifier: identifier, reason: .topicNameInvalid, context: context)
     }
 
     /// Routes a QoS 1/2 message and queues its PUBACK/PUBREC. When an uplink forward rule took

@@ -10,6 +10,9 @@ extension MQTTConnectionHandler {
     /// SUBSCRIBE: validate each filter, store it, answer SUBACK, then send matching retained
     /// messages as the Retain Handling option says (MQTT §3.8, §3.9).
     func handleSubscribe(_ subscribe: SubscribePacket, session: Session, context: ChannelHandlerContext) {
+        let placeholder = SubAckPacket(
+            packetIdentifier: subscribe.packetIdentifier, reasonCodes: subscribe.subscriptions.map { _ in 0 })
+        guard answerFits(.subAck(placeholder), context: context) else { return }
         let identifier = subscribe.properties.subscriptionIdentifiers.first
         var codes: [UInt8] = []
         var retainedDeliveries: [OutboundMessage] = []
@@ -40,6 +43,10 @@ extension MQTTConnectionHandler {
                     codes.append(failure)
                     continue
                 }
+            }
+            if exceedsTopicLevels(filter) {
+                codes.append(failure)
+                continue
             }
             if let refusal = broker.router.checkSubscribe(filter, by: principal) {
                 logger.debug(
@@ -89,6 +96,10 @@ extension MQTTConnectionHandler {
 
     /// UNSUBSCRIBE: remove each filter; MQTT 5 says per filter whether it existed.
     func handleUnsubscribe(_ unsubscribe: UnsubscribePacket, session: Session, context: ChannelHandlerContext) {
+        let placeholder = UnsubAckPacket(
+            packetIdentifier: unsubscribe.packetIdentifier,
+            reasonCodes: version == .v5 ? unsubscribe.topicFilters.map { _ in .success } : [])
+        guard answerFits(.unsubAck(placeholder), context: context) else { return }
         var codes: [ReasonCode] = []
         for full in unsubscribe.topicFilters {
             var filter = full

@@ -42,6 +42,8 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
     var connectSessionExpiry: UInt32 = 0
     var topicAliases: [UInt16: String] = [:]
     var requestProblemInformation = true
+    /// The client's MQTT 5 Maximum Packet Size; nothing larger is sent to it.
+    var clientMaximumPacketSize = MQTTPacket.maximumSize
     /// Set once the connection is being closed: nothing more is read or routed.
     var closing = false
     /// PUBACK/PUBREC not yet sent, in PUBLISH order; `reason` is nil while the message is
@@ -204,9 +206,15 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
             counters.publishBytes += publish.payload.readableBytes
             handlePublish(publish, session: session, context: context)
         case .pubAck(let ack):
-            session.perform({ $0.state.pubAck(ack.packetIdentifier, now: broker.clock.now()) })
+            let now = broker.clock.now()
+            acknowledged(.pubAck, ack.packetIdentifier, session: session, context: context) {
+                $0.pubAck(ack.packetIdentifier, now: now)
+            }
         case .pubRec(let rec):
-            handlePubRec(rec, session: session)
+            let now = broker.clock.now()
+            acknowledged(.pubRec, rec.packetIdentifier, session: session, context: context) {
+                $0.pubRec(rec.packetIdentifier, reasonCode: rec.reasonCode, now: now)
+            }
         case .pubRel(let rel):
             let known = session.core.withLock { $0.state.release(rel.packetIdentifier) }
             send(
@@ -217,7 +225,10 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
                 context: context
             )
         case .pubComp(let comp):
-            session.perform({ $0.state.pubComp(comp.packetIdentifier, now: broker.clock.now()) })
+            let now = broker.clock.now()
+            acknowledged(.pubComp, comp.packetIdentifier, session: session, context: context) {
+                $0.pubComp(comp.packetIdentifier, now: now)
+            }
         case .subscribe(let subscribe):
             handleSubscribe(subscribe, session: session, context: context)
         case .unsubscribe(let unsubscribe):
@@ -235,22 +246,44 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
         }
     }
 
-    private func handlePubRec(_ rec: PubAckPacket, session: Session) {
-        let now = broker.clock.now()
-        session.perform(
-            { core in
-                guard core.state.isInFlight(rec.packetIdentifier) else {
-                    return [.pubRel(rec.packetIdentifier)]
-                }
-                return core.state.pubRec(rec.packetIdentifier, reasonCode: rec.reasonCode, now: now)
-            }
-        )
+    /// Applies a PUBACK, PUBREC or PUBCOMP to the session. One for an identifier not in flight
+    /// is what recovery sends and is let be (a PUBREC still gets its PUBREL, with 0x92 Packet
+    /// Identifier not found in MQTT 5); one of the wrong type for its flow closes the connection.
+    private func acknowledged(
+        _ type: MQTTPacketType,
+        _ identifier: UInt16,
+        session: Session,
+        context: ChannelHandlerContext,
+        _ apply: (inout SessionState) -> SessionState.AckOutcome
+    ) {
+        var outcome = SessionState.AckOutcome.unknownIdentifier
+        session.perform { core in
+            outcome = apply(&core.state)
+            guard case .applied(let actions) = outcome else { return [] }
+            return actions
+        }
+        switch outcome {
+        case .applied:
+            break
+        case .unknownIdentifier:
+            guard type == .pubRec else { return }
+            let reason: ReasonCode = version == .v5 ? .packetIdentifierNotFound : .success
+            send(.pubRel(PubAckPacket(packetIdentifier: identifier, reasonCode: reason)), context: context)
+        case .unexpected(let phase):
+            violation(
+                .protocolError, "\(type) for packet identifier \(identifier), whose delivery awaits \(phase)",
+                context: context)
+        }
     }
 
     // MARK: Output
 
     /// Queues a packet for this connection; written at the end of the read batch.
     func send(_ packet: MQTTPacket, context: ChannelHandlerContext) {
+        guard let packet = packet.fitted(toMaximumSize: clientMaximumPacketSize, version: version) else {
+            dropUnsendable(packet, context: context)
+            return
+        }
         if outbound == nil {
             outbound = context.channel.allocator.buffer(capacity: 64)
         }

@@ -21,14 +21,35 @@ struct SessionState: Sendable {
         case sent(Int64, UInt16)
     }
 
-    /// Where an outbound QoS 1/2 publish stands in its handshake.
-    enum Phase: Sendable, Equatable {
+    /// Where an outbound QoS 1/2 publish stands in its handshake; described by the packet it awaits.
+    enum Phase: Sendable, Equatable, CustomStringConvertible {
         /// QoS 1 sent, waiting for PUBACK.
         case awaitingPubAck
         /// QoS 2 sent, waiting for PUBREC.
         case awaitingPubRec
         /// PUBREL sent, waiting for PUBCOMP.
         case awaitingPubComp
+
+        var description: String {
+            switch self {
+            case .awaitingPubAck: "PUBACK"
+            case .awaitingPubRec: "PUBREC"
+            case .awaitingPubComp: "PUBCOMP"
+            }
+        }
+    }
+
+    /// What an acknowledgement from the client did to the outbound flow of its identifier.
+    enum AckOutcome: Sendable {
+        /// It advanced or ended the flow, causing these packets and store updates.
+        case applied([Action])
+        /// No publish is in flight under the identifier. Recovery produces this (an
+        /// acknowledgement repeated after a reconnect, for a flow already ended), so it is no error.
+        case unknownIdentifier
+        /// The identifier is in flight at another step of its handshake: a PUBREC or PUBCOMP
+        /// for QoS 1, a PUBACK for QoS 2, a PUBCOMP before PUBREL. A protocol error
+        /// (MQTT 3.1.1 §4.8, MQTT 5 §4.13); the flow is left as it was.
+        case unexpected(awaiting: Phase)
     }
 
     struct InFlight: Sendable {
@@ -128,49 +149,49 @@ struct SessionState: Sendable {
     }
 
     /// PUBACK for an outbound QoS 1 publish.
-    mutating func pubAck(_ packetIdentifier: UInt16, now: UInt64) -> [Action] {
-        guard let index = inFlightIndex(packetIdentifier), inFlight[index].phase == .awaitingPubAck else {
-            return []
-        }
+    mutating func pubAck(_ packetIdentifier: UInt16, now: UInt64) -> AckOutcome {
+        guard let index = inFlightIndex(packetIdentifier) else { return .unknownIdentifier }
+        guard inFlight[index].phase == .awaitingPubAck else { return .unexpected(awaiting: inFlight[index].phase) }
         var actions = Self.forgetting(inFlight[index].message)
         removeInFlight(at: index)
         fillWindow(now: now, into: &actions)
-        return actions
+        return .applied(actions)
     }
 
     /// PUBREC for an outbound QoS 2 publish: answer PUBREL, or end the flow on an error code.
-    mutating func pubRec(_ packetIdentifier: UInt16, reasonCode: ReasonCode, now: UInt64) -> [Action] {
-        guard let index = inFlightIndex(packetIdentifier) else {
-            // Unknown identifier: MQTT 5 wants PUBREL with 0x92, which the caller sends.
-            return []
+    /// A successful PUBREC repeated while PUBCOMP is awaited gets its PUBREL again, as
+    /// Mosquitto does. For an unknown identifier MQTT 5 wants PUBREL 0x92, which the caller sends.
+    mutating func pubRec(_ packetIdentifier: UInt16, reasonCode: ReasonCode, now: UInt64) -> AckOutcome {
+        guard let index = inFlightIndex(packetIdentifier) else { return .unknownIdentifier }
+        switch inFlight[index].phase {
+        case .awaitingPubRec:
+            break
+        case .awaitingPubComp where reasonCode.rawValue < 0x80:
+            return .applied([.pubRel(packetIdentifier)])
+        case .awaitingPubComp, .awaitingPubAck:
+            return .unexpected(awaiting: inFlight[index].phase)
         }
         if reasonCode.rawValue >= 0x80 {
             var actions = Self.forgetting(inFlight[index].message)
             removeInFlight(at: index)
             fillWindow(now: now, into: &actions)
-            return actions
+            return .applied(actions)
         }
         inFlight[index].phase = .awaitingPubComp
         if let storeID = inFlight[index].message.storeID {
-            return [.released(storeID, packetIdentifier), .pubRel(packetIdentifier)]
+            return .applied([.released(storeID, packetIdentifier), .pubRel(packetIdentifier)])
         }
-        return [.pubRel(packetIdentifier)]
-    }
-
-    /// Whether `packetIdentifier` is an outbound QoS 2 flow (for PUBREL/PUBCOMP answers).
-    func isInFlight(_ packetIdentifier: UInt16) -> Bool {
-        identifiersInUse.contains(packetIdentifier)
+        return .applied([.pubRel(packetIdentifier)])
     }
 
     /// PUBCOMP ends an outbound QoS 2 flow.
-    mutating func pubComp(_ packetIdentifier: UInt16, now: UInt64) -> [Action] {
-        guard let index = inFlightIndex(packetIdentifier), inFlight[index].phase == .awaitingPubComp else {
-            return []
-        }
+    mutating func pubComp(_ packetIdentifier: UInt16, now: UInt64) -> AckOutcome {
+        guard let index = inFlightIndex(packetIdentifier) else { return .unknownIdentifier }
+        guard inFlight[index].phase == .awaitingPubComp else { return .unexpected(awaiting: inFlight[index].phase) }
         var actions = Self.forgetting(inFlight[index].message)
         removeInFlight(at: index)
         fillWindow(now: now, into: &actions)
-        return actions
+        return .applied(actions)
     }
 
     // MARK: Inbound QoS 2

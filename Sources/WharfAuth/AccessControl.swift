@@ -7,10 +7,20 @@ public struct AccessControl: Sendable, Equatable {
     public var passwords: PasswordFile?
     /// Topic rules (`acl_file`); `nil` lets every client read and write everything.
     public var acl: AccessControlList?
+    /// Whether an empty password may match a password file entry (`allow_empty_passwords`).
+    /// Off, an empty password is refused without looking at the file: `mosquitto_passwd -b`
+    /// writes entries for the empty password, and such an account is open to anyone.
+    public var allowEmptyPasswords: Bool
 
     /// Creates the bundle.
-    public init(allowAnonymous: Bool, passwords: PasswordFile? = nil, acl: AccessControlList? = nil) {
+    public init(
+        allowAnonymous: Bool,
+        allowEmptyPasswords: Bool = false,
+        passwords: PasswordFile? = nil,
+        acl: AccessControlList? = nil
+    ) {
         self.allowAnonymous = allowAnonymous
+        self.allowEmptyPasswords = allowEmptyPasswords
         self.passwords = passwords
         self.acl = acl
     }
@@ -21,8 +31,8 @@ public struct AccessControl: Sendable, Equatable {
         case accepted
         /// No user name, and anonymous clients are not allowed (CONNACK Not authorized).
         case anonymousRefused
-        /// Unknown user, wrong or missing password, or no password file to check against
-        /// (CONNACK Bad user name or password).
+        /// Unknown user, wrong, missing or (unless allowed) empty password, or no password
+        /// file to check against (CONNACK Bad user name or password).
         case credentialsRefused
     }
 
@@ -36,7 +46,7 @@ public struct AccessControl: Sendable, Equatable {
     ) -> Decision {
         guard let username else { return allowAnonymous ? .accepted : .anonymousRefused }
         guard let passwords else { return allowAnonymous ? .accepted : .credentialsRefused }
-        guard let password else { return .credentialsRefused }
+        guard let password, !password.isEmpty || allowEmptyPasswords else { return .credentialsRefused }
         let verified: Bool
         if let cache, let hash = passwords.hash(for: username) {
             verified = cache.verify(user: username, password: password, against: hash)

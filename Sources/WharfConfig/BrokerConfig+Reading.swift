@@ -8,6 +8,7 @@ extension BrokerConfig {
         }
         allowAnonymous = reader.bool("allow_anonymous", default: defaults.allowAnonymous)
         passwordFile = Self.readPath(reader, "password_file")
+        allowEmptyPasswords = reader.bool("allow_empty_passwords", default: defaults.allowEmptyPasswords)
         aclFile = Self.readPath(reader, "acl_file")
         maxConnections = reader.int("max_connections", default: defaults.maxConnections, in: 0...Int.max)
         maxPacketSize = reader.size(
@@ -29,6 +30,11 @@ extension BrokerConfig {
             zeroMeans: "no $SYS statistics"
         )
         sharedSubscriptions = reader.bool("shared_subscriptions", default: defaults.sharedSubscriptions)
+        maxTopicLevels = reader.int("max_topic_levels", default: defaults.maxTopicLevels, in: 1...65535)
+        maxClientIDLength = reader.int(
+            "max_client_id_length", default: defaults.maxClientIDLength, in: Self.minimumClientIDLength...65535)
+        maxConnectUserProperties = reader.int(
+            "max_connect_user_properties", default: defaults.maxConnectUserProperties, in: 0...65535)
         reader.finish()
     }
 

@@ -6,6 +6,9 @@ public struct BrokerConfig: Sendable, Equatable {
     public var allowAnonymous: Bool
     /// Mosquitto-format password file checked at CONNECT, empty for none (`password_file`).
     public var passwordFile: String
+    /// Whether a user whose password file entry is the empty password may log in with it
+    /// (`allow_empty_passwords`); by default an empty password is always refused.
+    public var allowEmptyPasswords: Bool
     /// Mosquitto-format ACL file checked on subscribe, publish and delivery, empty for none (`acl_file`).
     public var aclFile: String
     /// Most concurrent client connections, 0 for no limit (`max_connections`).
@@ -30,11 +33,19 @@ public struct BrokerConfig: Sendable, Equatable {
     public var sysInterval: Duration
     /// Whether `$share/{group}/{filter}` subscriptions are supported (`shared_subscriptions`).
     public var sharedSubscriptions: Bool
+    /// Most levels of a topic name (PUBLISH, will) or filter (SUBSCRIBE) (`max_topic_levels`).
+    public var maxTopicLevels: Int
+    /// Longest client identifier accepted in CONNECT, in bytes (`max_client_id_length`).
+    public var maxClientIDLength: Int
+    /// Most User Properties in an MQTT 5 CONNECT (`max_connect_user_properties`).
+    public var maxConnectUserProperties: Int
 
     /// The largest packet size MQTT can express (a 4-byte Remaining Length).
     public static let protocolMaximumPacketSize = 268_435_455
     /// The smallest non-zero `max_packet_size` accepted: enough for a CONNECT with a short client id.
     public static let minimumPacketSize = 64
+    /// The shortest `max_client_id_length`: MQTT requires servers to accept 23 bytes.
+    public static let minimumClientIDLength = 23
     /// The listener used when the file names none.
     public static let defaultListener = ListenerConfig(name: "default", bind: "127.0.0.1", port: 1883)
 
@@ -43,6 +54,7 @@ public struct BrokerConfig: Sendable, Equatable {
         listeners: [ListenerConfig] = [BrokerConfig.defaultListener],
         allowAnonymous: Bool = true,
         passwordFile: String = "",
+        allowEmptyPasswords: Bool = false,
         aclFile: String = "",
         maxConnections: Int = 10000,
         maxPacketSize: Int = 1_048_576,
@@ -53,11 +65,15 @@ public struct BrokerConfig: Sendable, Equatable {
         maxTopicAlias: Int = 10,
         maxSessionExpiry: Duration? = nil,
         sysInterval: Duration = .seconds(10),
-        sharedSubscriptions: Bool = true
+        sharedSubscriptions: Bool = true,
+        maxTopicLevels: Int = 200,
+        maxClientIDLength: Int = 256,
+        maxConnectUserProperties: Int = 32
     ) {
         self.listeners = listeners
         self.allowAnonymous = allowAnonymous
         self.passwordFile = passwordFile
+        self.allowEmptyPasswords = allowEmptyPasswords
         self.aclFile = aclFile
         self.maxConnections = maxConnections
         self.maxPacketSize = maxPacketSize
@@ -69,6 +85,9 @@ public struct BrokerConfig: Sendable, Equatable {
         self.maxSessionExpiry = maxSessionExpiry
         self.sysInterval = sysInterval
         self.sharedSubscriptions = sharedSubscriptions
+        self.maxTopicLevels = maxTopicLevels
+        self.maxClientIDLength = maxClientIDLength
+        self.maxConnectUserProperties = maxConnectUserProperties
     }
 
     /// `maxPacketSize` with 0 replaced by the protocol maximum.

@@ -12,6 +12,7 @@ struct Passwd: ParsableCommand {
             wharfctl passwd --password-stdin FILE USER reads the password from standard input
             wharfctl passwd -b FILE USER PASSWORD      takes it from the command line
             wharfctl passwd -D FILE USER               deletes the user
+            Empty passwords are refused.
             Entries are '$7$' PBKDF2-HMAC-SHA512 hashes with \(PasswordHash.defaultIterations) iterations \
             unless --iterations says otherwise. The file is replaced atomically and keeps its mode and owner; \
             a new file gets mode 0640.
@@ -92,6 +93,9 @@ struct Passwd: ParsableCommand {
             } else {
                 secret = try PasswordInput.prompt()
             }
+            // wharfd refuses empty passwords by default (broker.allow_empty_passwords), and an
+            // account with one is open to anyone who knows the user name.
+            guard !secret.isEmpty else { throw PasswdError("the password is empty", exitCode: 1) }
             passwords.set(user: user, hash: PasswordHash(hashing: secret, iterations: iterations))
         }
         try PasswordFileIO.replace(file, with: passwords.text, keeping: existing)

@@ -4,7 +4,8 @@
     import Darwin
 #endif
 
-/// Reads a password from the terminal without echo, or from standard input.
+/// Reads a password from the terminal without echo, or from standard input. The caller
+/// refuses an empty one, whatever its source.
 enum PasswordInput {
     /// Asks twice on the terminal, echo off; the two answers must agree.
     static func prompt() throws(PasswdError) -> String {
@@ -15,7 +16,6 @@ enum PasswordInput {
         let first = try readHidden("Password: ")
         let second = try readHidden("Reenter password: ")
         guard first == second else { throw PasswdError("the passwords do not match", exitCode: 1) }
-        guard !first.isEmpty else { throw PasswdError("the password is empty", exitCode: 1) }
         return first
     }
 
@@ -24,9 +24,7 @@ enum PasswordInput {
         guard let line = readLine(strippingNewline: true) else {
             throw PasswdError("no password on standard input", exitCode: 1)
         }
-        let password = line.hasSuffix("\r") ? String(line.dropLast()) : line
-        guard !password.isEmpty else { throw PasswdError("the password is empty", exitCode: 1) }
-        return password
+        return line.hasSuffix("\r") ? String(line.dropLast()) : line
     }
 
     /// Prompts go to standard error, so that standard output stays free for scripts.

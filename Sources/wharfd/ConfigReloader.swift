@@ -9,8 +9,8 @@ import WharfSupport
 
 /// Reloads the configuration file on SIGHUP. An invalid file changes nothing: every problem is
 /// logged and the daemon keeps its configuration. A valid one is applied where that is possible
-/// without dropping clients (log levels, adapters, the password file, ACL and
-/// `allow_anonymous`); changes to sections that need a restart are
+/// without dropping clients (log levels, adapters, the password file, ACL, `allow_anonymous`
+/// and `allow_empty_passwords`); changes to sections that need a restart are
 /// logged as such and stay out of the effective configuration until then.
 struct ConfigReloader: Service, CustomStringConvertible {
     let path: String
@@ -87,6 +87,7 @@ struct ConfigReloader: Service, CustomStringConvertible {
         }
         applyAccessControl()
         effective.broker.allowAnonymous = next.broker.allowAnonymous
+        effective.broker.allowEmptyPasswords = next.broker.allowEmptyPasswords
         effective.broker.passwordFile = next.broker.passwordFile
         effective.broker.aclFile = next.broker.aclFile
         applied.append("access control")

@@ -28,6 +28,9 @@ extension DaemonRuntime {
         for (reason, count) in broker.dropped {
             sample.counter("wharf_broker_messages_dropped_total", count, labels: ["reason": reason])
         }
+        for (limit, count) in broker.limitHits {
+            sample.counter("wharf_broker_limit_hits_total", count, labels: ["limit": limit])
+        }
 
         let uplink = gateway.uplinkSnapshot()
         if let queue = gateway.queueSnapshot() {

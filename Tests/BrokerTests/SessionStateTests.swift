@@ -30,6 +30,21 @@ private func publishes(_ actions: [SessionState.Action]) -> [PublishPacket] {
     actions.compactMap { if case .publish(let packet) = $0 { packet } else { nil } }
 }
 
+private func publishes(_ outcome: SessionState.AckOutcome) -> [PublishPacket] {
+    publishes(applied(outcome))
+}
+
+/// The actions of an acknowledgement that applied; none (and a recorded issue) otherwise.
+private func applied(_ outcome: SessionState.AckOutcome, sourceLocation: SourceLocation = #_sourceLocation)
+    -> [SessionState.Action]
+{
+    guard case .applied(let actions) = outcome else {
+        Issue.record("acknowledgement not applied: \(outcome)", sourceLocation: sourceLocation)
+        return []
+    }
+    return actions
+}
+
 private func drops(_ actions: [SessionState.Action]) -> [DropReason] {
     actions.compactMap { if case .drop(let reason) = $0 { reason } else { nil } }
 }
@@ -78,8 +93,16 @@ private func connected(window: Int = 20, queue: Int = 100, receiveMaximum: Int =
     @Test func acknowledgingAnUnknownIdentifierChangesNothing() {
         var state = connected(window: 1)
         _ = state.enqueue(outbound("a"), now: 0)
-        let result1 = state.pubAck(999, now: 0)
-        #expect(result1.isEmpty)
+        guard case .unknownIdentifier = state.pubAck(999, now: 0) else {
+            Issue.record("PUBACK for an unknown identifier applied")
+            return
+        }
+        guard case .unknownIdentifier = state.pubComp(999, now: 0),
+            case .unknownIdentifier = state.pubRec(999, reasonCode: .success, now: 0)
+        else {
+            Issue.record("PUBREC or PUBCOMP for an unknown identifier applied")
+            return
+        }
         #expect(state.inFlight.count == 1)
     }
 
@@ -159,13 +182,12 @@ private func connected(window: Int = 20, queue: Int = 100, receiveMaximum: Int =
         let sent = publishes(state.enqueue(outbound("a", qos: .exactlyOnce), now: 0))
         let identifier = sent.first?.packetIdentifier ?? 0
         _ = state.enqueue(outbound("b", qos: .exactlyOnce), now: 0)
-        let rel = state.pubRec(identifier, reasonCode: .success, now: 0)
+        let rel = applied(state.pubRec(identifier, reasonCode: .success, now: 0))
         guard case .pubRel(let released)? = rel.first else {
             Issue.record("expected PUBREL")
             return
         }
         #expect(released == identifier)
-        #expect(state.pubAck(identifier, now: 0).isEmpty)  // wrong ack type for QoS 2
         let next = publishes(state.pubComp(identifier, now: 0))
         #expect(next.map(\.topic) == ["b"])
     }
@@ -216,5 +238,72 @@ private func connected(window: Int = 20, queue: Int = 100, receiveMaximum: Int =
         #expect(state.inFlight.isEmpty)
         let result9 = state.enqueue(outbound("small"), now: 0)
         #expect(publishes(result9).count == 1)
+    }
+}
+
+/// Acknowledgements of the wrong type for a flow, and what recovery legitimately sends.
+@Suite struct AcknowledgementTypeTests {
+    private func inFlight(_ qos: QoS) -> (SessionState, UInt16) {
+        var state = connected(window: 2)
+        let sent = publishes(state.enqueue(outbound("a", qos: qos), now: 0))
+        _ = state.enqueue(outbound("b", qos: qos), now: 0)
+        return (state, sent.first?.packetIdentifier ?? 0)
+    }
+
+    private func isUnexpected(_ outcome: SessionState.AckOutcome, awaiting phase: SessionState.Phase) -> Bool {
+        if case .unexpected(awaiting: phase) = outcome { return true }
+        return false
+    }
+
+    @Test func pubRecAndPubCompForQoS1AreUnexpected() {
+        var (state, identifier) = inFlight(.atLeastOnce)
+        #expect(isUnexpected(state.pubRec(identifier, reasonCode: .success, now: 0), awaiting: .awaitingPubAck))
+        #expect(
+            isUnexpected(state.pubRec(identifier, reasonCode: .unspecifiedError, now: 0), awaiting: .awaitingPubAck))
+        #expect(isUnexpected(state.pubComp(identifier, now: 0), awaiting: .awaitingPubAck))
+        // Nothing changed: the PUBACK still completes the flow and the next message goes out.
+        #expect(publishes(state.pubAck(identifier, now: 0)).isEmpty)
+        #expect(state.inFlight.map(\.message.message.topic) == ["b"])
+    }
+
+    @Test func pubAckForQoS2IsUnexpectedBeforeAndAfterPubRel() {
+        var (state, identifier) = inFlight(.exactlyOnce)
+        #expect(isUnexpected(state.pubAck(identifier, now: 0), awaiting: .awaitingPubRec))
+        _ = state.pubRec(identifier, reasonCode: .success, now: 0)
+        #expect(isUnexpected(state.pubAck(identifier, now: 0), awaiting: .awaitingPubComp))
+        #expect(state.inFlight.first?.phase == .awaitingPubComp)
+    }
+
+    @Test func pubCompBeforePubRelIsUnexpected() {
+        var (state, identifier) = inFlight(.exactlyOnce)
+        #expect(isUnexpected(state.pubComp(identifier, now: 0), awaiting: .awaitingPubRec))
+        #expect(state.inFlight.first?.phase == .awaitingPubRec)
+    }
+
+    @Test func repeatedPubRecGetsItsPubRelAgain() {
+        var (state, identifier) = inFlight(.exactlyOnce)
+        _ = state.pubRec(identifier, reasonCode: .success, now: 0)
+        guard case .applied(let actions) = state.pubRec(identifier, reasonCode: .success, now: 0),
+            case .pubRel(let again)? = actions.first, actions.count == 1
+        else {
+            Issue.record("a repeated PUBREC should be answered by PUBREL alone")
+            return
+        }
+        #expect(again == identifier)
+        #expect(
+            isUnexpected(state.pubRec(identifier, reasonCode: .unspecifiedError, now: 0), awaiting: .awaitingPubComp))
+        #expect(state.inFlight.first?.phase == .awaitingPubComp)
+    }
+
+    @Test func acknowledgementsOfAnEndedFlowAreUnknownNotUnexpected() {
+        var (state, identifier) = inFlight(.atLeastOnce)
+        _ = state.pubAck(identifier, now: 0)
+        guard case .unknownIdentifier = state.pubAck(identifier, now: 0),
+            case .unknownIdentifier = state.pubRec(identifier, reasonCode: .success, now: 0),
+            case .unknownIdentifier = state.pubComp(identifier, now: 0)
+        else {
+            Issue.record("an acknowledgement after the flow ended is recovery, not an error")
+            return
+        }
     }
 }

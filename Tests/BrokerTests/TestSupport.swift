@@ -92,10 +92,11 @@ final class TestConnection {
         cleanStart: Bool = true,
         keepAlive: UInt16 = 0,
         sessionExpiry: UInt32? = nil,
-        will: Will? = nil
+        will: Will? = nil,
+        properties: MQTTProperties = MQTTProperties()
     ) throws -> ConnAckPacket? {
-        var properties = MQTTProperties()
-        properties.sessionExpiryInterval = sessionExpiry
+        var properties = properties
+        if let sessionExpiry { properties.sessionExpiryInterval = sessionExpiry }
         try send(
             .connect(
                 ConnectPacket(

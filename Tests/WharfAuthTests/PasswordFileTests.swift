@@ -52,6 +52,26 @@ struct PasswordFileTests {
         #expect(AccessControl(allowAnonymous: false).authenticate(username: "x", password: nil) == .credentialsRefused)
         #expect(AccessControl(allowAnonymous: true).authenticate(username: "x", password: nil) == .accepted)
     }
+
+    /// `mosquitto_passwd -b FILE USER ""` writes an entry for the empty password.
+    @Test func emptyPasswordIsRefusedUnlessAllowed() throws {
+        let empty = PasswordHash(hashing: "", iterations: 10)
+        let passwords = try PasswordFile(parsing: "blank:\(empty.encoded)\nalice:\(Self.hash.encoded)\n", file: "pw")
+        #expect(passwords.verify(user: "blank", password: []))
+        for allowAnonymous in [false, true] {
+            let strict = AccessControl(allowAnonymous: allowAnonymous, passwords: passwords)
+            #expect(strict.authenticate(username: "blank", password: []) == .credentialsRefused)
+            #expect(
+                strict.authenticate(username: "blank", password: [], cache: VerifiedCredentials())
+                    == .credentialsRefused)
+            #expect(strict.authenticate(username: "alice", password: Array("pw".utf8)) == .accepted)
+        }
+        let lenient = AccessControl(allowAnonymous: false, allowEmptyPasswords: true, passwords: passwords)
+        #expect(lenient.authenticate(username: "blank", password: []) == .accepted)
+        #expect(lenient.authenticate(username: "blank", password: [], cache: VerifiedCredentials()) == .accepted)
+        #expect(lenient.authenticate(username: "blank", password: Array("x".utf8)) == .credentialsRefused)
+        #expect(lenient.authenticate(username: "alice", password: []) == .credentialsRefused)
+    }
 }
 
 struct VerifiedCredentialsTests {

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import time
 
+from . import codec
 from .broker import Broker
 from .client import MqttClient, Received, unique_id
+from .raw import Closed, RawClient
 
 
 def assert_serves(broker: Broker) -> None:
@@ -41,3 +43,17 @@ def messages_before_marker(
     items = watcher.messages.wait_for(lambda got: any(m.payload == marker for m in got))
     index = next(i for i, m in enumerate(items) if m.payload == marker)
     return items[:index]
+
+
+def assert_subscription_refused(client: RawClient) -> None:
+    """The SUBSCRIBE just sent on `client` (one filter) was refused: a SUBACK failure code, or a
+    DISCONNECT with an error code, or a plain close. No answer at all fails (TimeoutError)."""
+    try:
+        answer = client.recv()
+    except Closed:
+        return
+    if answer.type == codec.SUBACK:
+        assert answer.reasons[0] >= 0x80, answer
+        return
+    assert answer.type == codec.DISCONNECT and answer.reason >= 0x80, answer
+    client.wait_closed()

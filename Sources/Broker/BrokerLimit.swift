@@ -1,0 +1,14 @@
+/// A limit on what one client may send or ask for; every refusal it causes is counted
+/// (`wharf_broker_limit_hits_total{limit}`). Each name is its configuration key.
+enum BrokerLimit: String, Sendable, CaseIterable {
+    /// `max_topic_levels`: a topic name (PUBLISH, will) or filter (SUBSCRIBE) with more levels.
+    case topicLevels = "max_topic_levels"
+    /// `max_client_id_length`: a longer client identifier in CONNECT.
+    case clientIdentifierLength = "max_client_id_length"
+    /// `max_connect_user_properties`: more User Properties in an MQTT 5 CONNECT.
+    case connectUserProperties = "max_connect_user_properties"
+    /// The client's own MQTT 5 Maximum Packet Size: a packet other than PUBLISH that does not
+    /// fit it even without its Reason String and User Properties, so it is not sent and the
+    /// connection ends (PUBLISH packets that do not fit are counted as dropped messages).
+    case clientMaximumPacketSize = "client_maximum_packet_size"
+}
