@@ -14,7 +14,8 @@ import WharfCore
         _ = try subscriber.connect("acks", sessionExpiry: 60)
         try subscriber.subscribe("acks/t", qos: .exactlyOnce)
         _ = try subscriber.received()
-        _ = try harness.broker.publishNow(Message(topic: "acks/t", payload: ByteBuffer(string: "m"), qos: qos, principal: .adapter("test")))
+        _ = try harness.broker.publishNow(
+            Message(topic: "acks/t", payload: ByteBuffer(string: "m"), qos: qos, principal: .adapter("test")))
         let publishes = try subscriber.received().compactMap { if case .publish(let p) = $0 { p } else { nil } }
         return (subscriber, try #require(publishes.first?.packetIdentifier))
     }

@@ -35,7 +35,9 @@ import WharfCore
     @Test func mqtt5PublishOverTheLimitIsRefusedByItsAcknowledgement() throws {
         let harness = BrokerHarness { $0.maxTopicLevels = 3 }
         let inbox = Inbox()
-        _ = try harness.broker.subscribe(filter: "#", qos: .atLeastOnce, principal: .adapter("test")) { inbox.append($0) }
+        _ = try harness.broker.subscribe(filter: "#", qos: .atLeastOnce, principal: .adapter("test")) {
+            inbox.append($0)
+        }
         let client = try harness.connection()
         _ = try client.connect("deep")
         let payload = ByteBuffer(string: "x")
