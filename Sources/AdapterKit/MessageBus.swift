@@ -37,8 +37,9 @@ public protocol MessageBus: Sendable {
 
     /// The retained messages whose topics `filter` matches, that have not expired and that
     /// `principal` may read, sorted by topic (what a new MQTT subscriber to `filter` would
-    /// receive first).
-    func retainedMessages(matching filter: String, principal: Principal) -> [Message]
+    /// receive first). Throws when `principal` may not subscribe to `filter` at all (so that an
+    /// adapter can tell "forbidden" from "nothing retained").
+    func retainedMessages(matching filter: String, principal: Principal) throws(SubscribeError) -> [Message]
 }
 
 extension MessageBus {

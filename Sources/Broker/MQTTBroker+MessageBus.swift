@@ -89,11 +89,14 @@ extension MQTTBroker: MessageBus {
         return routed
     }
 
-    /// The unexpired retained messages under `filter` that `principal` may read; an invalid
-    /// filter, or one `principal` may not subscribe to, matches nothing.
-    public func retainedMessages(matching filter: String, principal: Principal) -> [Message] {
-        guard Topic.validateFilter(filter) == nil, router.checkSubscribe(filter, by: principal) == nil else {
-            return []
+    /// The unexpired retained messages under `filter` that `principal` may read; throws for an
+    /// invalid filter, or one `principal` may not subscribe to.
+    public func retainedMessages(matching filter: String, principal: Principal) throws(SubscribeError) -> [Message] {
+        if let problem = Topic.validateFilter(filter) {
+            throw SubscribeError(message: "cannot read '\(filter)': \(problem)")
+        }
+        if let refusal = router.checkSubscribe(filter, by: principal) {
+            throw SubscribeError(message: "\(principal) cannot read '\(filter)': \(refusal)")
         }
         return router.retainedMessages(matching: filter, for: principal, now: clock.now())
     }

@@ -120,5 +120,5 @@ struct CheckBus: MessageBus {
         throw SubscribeError(message: "a configuration check runs no adapters")
     }
 
-    func retainedMessages(matching filter: String, principal: Principal) -> [Message] { [] }
+    func retainedMessages(matching filter: String, principal: Principal) throws(SubscribeError) -> [Message] { [] }
 }

@@ -62,7 +62,7 @@ struct NullBus: MessageBus {
         BusSubscription {}
     }
 
-    func retainedMessages(matching filter: String, principal: Principal) -> [Message] { [] }
+    func retainedMessages(matching filter: String, principal: Principal) throws(SubscribeError) -> [Message] { [] }
 }
 
 @Suite struct AdapterSupervisorTests {

@@ -235,7 +235,7 @@ struct AsyncOnlyBus: MessageBus {
         -> BusSubscription
     { BusSubscription {} }
 
-    func retainedMessages(matching filter: String, principal: Principal) -> [Message] { [] }
+    func retainedMessages(matching filter: String, principal: Principal) throws(SubscribeError) -> [Message] { [] }
 }
 
 @Test func publishWithCompletionFallsBackToATaskOnBusesWithoutIt() async {

@@ -60,7 +60,7 @@ final class GatedBus: MessageBus {
         BusSubscription {}
     }
 
-    func retainedMessages(matching filter: String, principal: Principal) -> [Message] {
+    func retainedMessages(matching filter: String, principal: Principal) throws(SubscribeError) -> [Message] {
         guard filter == "r/x" else { return [] }
         var payload = ByteBuffer()
         payload.writeString("kept")

@@ -211,7 +211,8 @@ extension CoAPLoop {
             answer(response, .get, rejection)
             return
         }
-        var retained = bus.retainedMessages(matching: topic, principal: identity.principal(adapter: adapterName))
+        var retained =
+            (try? bus.retainedMessages(matching: topic, principal: identity.principal(adapter: adapterName)))?
             .first { $0.topic == topic }
         if let block = PDU.uint(request, UInt16(COAP_OPTION_BLOCK2)), block >> 4 > 0,
             let notified = largeNotifications[topic]

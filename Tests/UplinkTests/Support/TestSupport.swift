@@ -25,7 +25,7 @@ final class CollectingBus: MessageBus {
         BusSubscription {}
     }
 
-    func retainedMessages(matching filter: String, principal: Principal) -> [Message] { [] }
+    func retainedMessages(matching filter: String, principal: Principal) throws(SubscribeError) -> [Message] { [] }
 
     var published: [Message] { messages.withLock { $0 } }
 }

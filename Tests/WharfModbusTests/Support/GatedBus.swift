@@ -27,5 +27,5 @@ final class GatedBus: MessageBus {
         try recorder.subscribe(filter: filter, qos: qos, principal: principal, handler: handler)
     }
 
-    func retainedMessages(matching filter: String, principal: Principal) -> [Message] { [] }
+    func retainedMessages(matching filter: String, principal: Principal) throws(SubscribeError) -> [Message] { [] }
 }

@@ -36,7 +36,7 @@ final class RecordingBus: MessageBus {
         }
     }
 
-    func retainedMessages(matching filter: String, principal: Principal) -> [Message] { [] }
+    func retainedMessages(matching filter: String, principal: Principal) throws(SubscribeError) -> [Message] { [] }
 
     /// Every message published so far.
     var messages: [Message] { state.withLock { $0.messages } }
