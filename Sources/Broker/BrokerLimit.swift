@@ -7,6 +7,8 @@ enum BrokerLimit: String, Sendable, CaseIterable {
     case clientIdentifierLength = "max_client_id_length"
     /// `max_connect_user_properties`: more User Properties in an MQTT 5 CONNECT.
     case connectUserProperties = "max_connect_user_properties"
+    /// `max_sessions`: a CONNECT that would make one more session than the broker keeps.
+    case sessions = "max_sessions"
     /// The client's own MQTT 5 Maximum Packet Size: a packet other than PUBLISH that does not
     /// fit it even without its Reason String and User Properties, so it is not sent and the
     /// connection ends (PUBLISH packets that do not fit are counted as dropped messages).

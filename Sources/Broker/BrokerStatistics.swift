@@ -31,6 +31,7 @@ final class BrokerStatistics: Sendable {
     private let droppedExpired = Atomic<Int>(0)
     private let droppedTooLarge = Atomic<Int>(0)
     private let droppedOffline = Atomic<Int>(0)
+    private let droppedNotAuthorized = Atomic<Int>(0)
     /// Refusals per limit; rare, so one lock is enough.
     private let limitHits = Mutex<[BrokerLimit: Int]>([:])
 
@@ -51,6 +52,7 @@ final class BrokerStatistics: Sendable {
         case .expired: droppedExpired.add(1, ordering: .relaxed)
         case .tooLargeForClient: droppedTooLarge.add(1, ordering: .relaxed)
         case .offlineQoS0: droppedOffline.add(1, ordering: .relaxed)
+        case .notAuthorized: droppedNotAuthorized.add(1, ordering: .relaxed)
         }
     }
 
@@ -61,6 +63,7 @@ final class BrokerStatistics: Sendable {
         case .expired: droppedExpired.load(ordering: .relaxed)
         case .tooLargeForClient: droppedTooLarge.load(ordering: .relaxed)
         case .offlineQoS0: droppedOffline.load(ordering: .relaxed)
+        case .notAuthorized: droppedNotAuthorized.load(ordering: .relaxed)
         }
     }
 

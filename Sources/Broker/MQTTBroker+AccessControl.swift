@@ -11,9 +11,11 @@ public import WharfConfig
 extension MQTTBroker {
     /// Replaces the password file, ACL and `allow_anonymous` at run time (for a SIGHUP reload).
     /// New CONNECTs use the new credentials; every later subscribe, publish and delivery uses
-    /// the new ACL, for clients already connected too.
+    /// the new ACL, for clients already connected too, and messages already queued or in flight
+    /// for a client that may no longer read their topic are dropped.
     public func updateAccessControl(_ control: AccessControl) {
         accessControl.update(control)
+        purgeUnreadableMessages()
         logger.info(
             "access control updated",
             metadata: [

@@ -23,7 +23,8 @@ public final class MQTTBroker: Sendable {
     let wallClock: any WallClock
     /// Credentials and ACL in force; see ``updateAccessControl(_:)``.
     let accessControl: AccessControlState
-    private let sessions = Mutex<[String: Session]>([:])
+    /// Sessions by client identifier. Lock order: this registry, then a session's own lock.
+    let sessions = Mutex<[String: Session]>([:])
     /// Extra `$SYS` values from other parts (uplink, queue), read at every publication.
     let systemTopicProviders = Mutex<[@Sendable () -> [(String, String)]]>([])
 
@@ -52,113 +53,6 @@ public final class MQTTBroker: Sendable {
     var maximumPacketSize: Int { config.maxPacketSize == 0 ? 268_435_460 : config.maxPacketSize }
 
     // MARK: Sessions
-
-    /// The result of taking a session for a new connection.
-    struct SessionClaim {
-        var session: Session
-        var sessionPresent: Bool
-        /// The connection that held the session (or an older session of the same client id)
-        /// and must now be disconnected with reason 0x8E.
-        var displaced: Session.Attachment?
-    }
-
-    /// Finds or creates the session for `clientIdentifier` and takes it from any connection
-    /// that holds it (MQTT §3.1.4 session takeover).
-    func claimSession(clientIdentifier: String, cleanStart: Bool) -> SessionClaim {
-        var ended: Session?
-        let claim: SessionClaim = sessions.withLock { sessions in
-            if let existing = sessions[clientIdentifier] {
-                let displaced = existing.core.withLock { $0.attachment }
-                if !cleanStart {
-                    return SessionClaim(session: existing, sessionPresent: true, displaced: displaced)
-                }
-                ended = existing
-                let fresh = makeSession(clientIdentifier)
-                sessions[clientIdentifier] = fresh
-                return SessionClaim(session: fresh, sessionPresent: false, displaced: displaced)
-            }
-            let fresh = makeSession(clientIdentifier)
-            sessions[clientIdentifier] = fresh
-            return SessionClaim(session: fresh, sessionPresent: false, displaced: nil)
-        }
-        if let ended { end(ended) }
-        return claim
-    }
-
-    private func makeSession(_ clientIdentifier: String) -> Session {
-        Session(
-            clientIdentifier: clientIdentifier,
-            maxInflight: config.maxInflightMessages,
-            maxQueued: config.maxQueuedMessages,
-            statistics: statistics,
-            store: store,
-            wallClock: wallClock
-        )
-    }
-
-    /// A connection let go of `session` (generation `generation`). Applies the session
-    /// expiry: 0 ends the session now; otherwise it waits for the sweeper.
-    func release(_ session: Session, generation: UInt64, will: Message?, willDelay: UInt32) {
-        let now = clock.now()
-        var publishWillNow: Message?
-        let endNow: Bool = session.core.withLock { core in
-            guard core.attachment?.generation == generation else {
-                // A newer connection took the session; only this connection's will remains.
-                publishWillNow = willDelay == 0 ? will : nil
-                return false
-            }
-            core.attachment = nil
-            core.pending.removeAll()
-            core.flushScheduled = false
-            core.state.detach()
-            core.disconnectedAt = Int64(now)
-            if let store, core.isPersistent {
-                store.saveSession(
-                    clientIdentifier: session.clientIdentifier,
-                    expiryInterval: core.expiryInterval,
-                    disconnectedAt: wallClock.millisecondsSinceEpoch()
-                )
-                core.persisted = true
-            }
-            if let will {
-                if willDelay == 0 || core.expiryInterval == 0 {
-                    publishWillNow = will
-                } else {
-                    let delay = UInt64(min(willDelay, core.expiryInterval)) * 1_000_000_000
-                    core.delayedWill = (will, now + delay)
-                }
-            }
-            return core.expiryInterval == 0
-        }
-        if let publishWillNow { publishWill(publishWillNow) }
-        if endNow {
-            let removed = sessions.withLock { sessions in
-                if sessions[session.clientIdentifier] === session {
-                    sessions.removeValue(forKey: session.clientIdentifier)
-                    return true
-                }
-                return false
-            }
-            if removed { end(session) }
-        }
-    }
-
-    /// Discards a session: its subscriptions leave the router, late deliveries are ignored, and
-    /// a will still waiting for its delay is published (the session ended first).
-    private func end(_ session: Session) {
-        let (subscriptions, will): ([SessionSubscription], Message?) = session.core.withLock { core in
-            core.ended = true
-            let will = core.delayedWill?.will
-            core.delayedWill = nil
-            if core.persisted {
-                store?.deleteSession(clientIdentifier: session.clientIdentifier)
-                core.persisted = false
-            }
-            return (Array(core.subscriptions.values), will)
-        }
-        router.unsubscribeAll(session, subscriptions: subscriptions)
-        if let will { publishWill(will) }
-    }
 
     func publishWill(_ will: Message) {
         var message = will
@@ -243,6 +137,12 @@ extension MQTTBroker {
             session.core.withLock { core in
                 core.expiryInterval = record.expiryInterval
                 core.persisted = true
+                core.owner = record.owner
+                if case .user(let username) = record.owner {
+                    core.principal = .client(
+                        username: username, clientIdentifier: record.clientIdentifier, listener: "")
+                }
+                core.state.restoreInbound(record.inboundQoS2)
                 // Downtime counts against the session expiry: the disconnect time moves back by
                 // the wall-clock time since it, even to before this process started.
                 let downMilliseconds = max(0, wallNow - (record.disconnectedAt ?? wallNow))

@@ -41,7 +41,11 @@ extension MQTTConnectionHandler {
         }
 
         var identifier = connect.clientIdentifier
-        var assignedIdentifier: String?
+        if config.useUsernameAsClientID, let username = connect.username {
+            // Each user has one client id: nobody reaches another user's session by naming it.
+            identifier = username
+        }
+        var assignedIdentifier: String? = identifier == connect.clientIdentifier ? nil : identifier
         if identifier.isEmpty {
             if version == .v311 && !connect.cleanStart {
                 refuse(.clientIdentifierNotValid, context: context)
@@ -88,51 +92,40 @@ extension MQTTConnectionHandler {
             serverKeepAlive: serverKeepAlive, grantedExpiry: expiry == requestedExpiry ? nil : expiry)
         guard connAckFits(acknowledgement, context: context) else { return }
 
-        let claim = broker.claimSession(clientIdentifier: identifier, cleanStart: connect.cleanStart)
-        if let displaced = claim.displaced {
-            displaced.disconnect(.sessionTakenOver)
+        // CONNACK goes out before anything the session resends: it is queued on this read batch,
+        // and the session's packets are flushed by a later event-loop task.
+        let request = MQTTBroker.SessionRequest(
+            clientIdentifier: identifier,
+            cleanStart: connect.cleanStart,
+            principal: principal,
+            expiry: expiry,
+            attachment: Session.Attachment(
+                channel: context.channel,
+                version: version,
+                generation: 0,
+                maximumPacketSize: Int(connect.properties.maximumPacketSize ?? 268_435_460)
+            ),
+            receiveMaximum: Int(connect.properties.receiveMaximum ?? 65_535)
+        )
+        let claim: MQTTBroker.SessionClaim
+        switch broker.claimSession(request, now: broker.clock.now()) {
+        case .success(let claimed):
+            claim = claimed
+        case .failure(.ownedByAnotherUser):
+            logger.warning("refusing client: its client id belongs to a session of another user")
+            refuse(.notAuthorized, context: context)
+            return
+        case .failure(.sessionLimitReached):
+            broker.statistics.recordLimitHit(.sessions)
+            logger.warning("refusing client: max_sessions (\(config.maxSessions)) reached")
+            refuse(.quotaExceeded, context: context)
+            return
         }
+        claim.displaced?.disconnect(.sessionTakenOver)
         let session = claim.session
-        let maximumPacketSize = Int(connect.properties.maximumPacketSize ?? 268_435_460)
-        let receiveMaximum = Int(connect.properties.receiveMaximum ?? 65_535)
-        let channel = context.channel
-        let now = broker.clock.now()
-        let clientVersion = version
-
-        // CONNACK goes out before anything the session resends (it is queued first and the
-        // session's packets are flushed by a later event-loop task).
         acknowledgement.sessionPresent = claim.sessionPresent
         send(.connAck(acknowledgement), context: context)
-        var generation: UInt64 = 0
-        session.perform(
-            { core in
-                core.generation += 1
-                generation = core.generation
-                core.attachment = Session.Attachment(
-                    channel: channel,
-                    version: clientVersion,
-                    generation: core.generation,
-                    maximumPacketSize: maximumPacketSize
-                )
-                core.pending.removeAll()
-                core.flushScheduled = false
-                core.expiryInterval = expiry
-                core.disconnectedAt = nil
-                core.delayedWill = nil
-                core.principal = principal
-                if let store = session.store, expiry > 0 {
-                    store.saveSession(clientIdentifier: identifier, expiryInterval: expiry, disconnectedAt: nil)
-                    core.persisted = true
-                }
-                return core.state.attach(
-                    version: clientVersion,
-                    receiveMaximum: receiveMaximum,
-                    maximumPacketSize: maximumPacketSize,
-                    now: now
-                )
-            }
-        )
-        state = .connected(session, generation: generation)
+        state = .connected(session, generation: claim.generation)
         connectTimer?.cancel()
         broker.statistics.clientConnected()
         startKeepAlive(seconds: keepAlive, context: context)

@@ -60,23 +60,11 @@ extension MQTTConnectionHandler {
             }
         case .atLeastOnce:
             guard let identifier = publish.packetIdentifier else { return }
-            routeAndAcknowledge(message, session: session, identifier: identifier, isNew: true, context: context)
+            routeAndAcknowledge(
+                message, session: session, identifier: identifier, ticket: takeTicket(), context: context)
         case .exactlyOnce:
             guard let identifier = publish.packetIdentifier else { return }
-            let (isNew, outstanding) = session.core.withLock { core in
-                (core.state.receiveQoS2(identifier), core.state.awaitingRelease.count)
-            }
-            if isNew && outstanding > broker.config.maxInflightMessages {
-                violation(
-                    .receiveMaximumExceeded,
-                    "more than \(broker.config.maxInflightMessages) QoS 2 messages unreleased",
-                    context: context
-                )
-                return
-            }
-            // A retransmission of an unreleased identifier is acknowledged but not routed again:
-            // that is what makes QoS 2 exactly once.
-            routeAndAcknowledge(message, session: session, identifier: identifier, isNew: isNew, context: context)
+            receiveExactlyOnce(message, session: session, identifier: identifier, context: context)
         }
     }
 
@@ -92,10 +80,7 @@ extension MQTTConnectionHandler {
     ) {
         logRefusal(refusal, topic: message.topic)
         if version == .v5 {
-            if message.qos == .exactlyOnce {
-                // A PUBREC with a failure code ends the QoS 2 flow: nothing awaits PUBREL.
-                _ = session.core.withLock { $0.state.release(identifier) }
-            }
+            // A PUBREC with a failure code ends the QoS 2 flow: nothing awaits PUBREL.
             acknowledge(qos: message.qos, identifier: identifier, reason: .notAuthorized, context: context)
             return
         }
@@ -119,42 +104,113 @@ extension MQTTConnectionHandler {
         acknowledge(qos: publish.qos, identifier: identifier, reason: .topicNameInvalid, context: context)
     }
 
+    /// An inbound QoS 2 PUBLISH. A new identifier is routed; a resend of one not yet released is
+    /// never routed again (that makes QoS 2 exactly once): it is acknowledged at once when its
+    /// message was kept, or, while the first copy's write is pending (on this connection or on
+    /// the one before), with that write's outcome once it is known.
+    private func receiveExactlyOnce(
+        _ message: Message,
+        session: Session,
+        identifier: UInt16,
+        context: ChannelHandlerContext
+    ) {
+        let ticket = takeTicket()
+        let answer = ackCallback(ticket: ticket, session: session, context: context)
+        let (receipt, outstanding): (SessionState.InboundReceipt, Int) = session.core.withLock { core in
+            let receipt = core.state.receiveQoS2(identifier)
+            if receipt == .duplicateRouting { core.inboundWaiters[identifier, default: []].append(answer) }
+            return (receipt, core.state.awaitingRelease.count)
+        }
+        switch receipt {
+        case .new:
+            if outstanding > broker.config.maxInflightMessages {
+                session.inboundDecided(identifier, .failed("receive maximum exceeded"))
+                violation(
+                    .receiveMaximumExceeded,
+                    "more than \(broker.config.maxInflightMessages) QoS 2 messages unreleased",
+                    context: context
+                )
+                return
+            }
+            routeAndAcknowledge(message, session: session, identifier: identifier, ticket: ticket, context: context)
+        case .duplicateStored:
+            acknowledge(qos: .exactlyOnce, identifier: identifier, reason: .success, context: context)
+        case .duplicateRouting:
+            pendingAcks.append(PendingAck(ticket: ticket, qos: .exactlyOnce, identifier: identifier, reason: nil))
+        }
+    }
+
     /// Routes a QoS 1/2 message and queues its PUBACK/PUBREC. When an uplink forward rule took
-    /// the message, the acknowledgement waits until it is on disk; acknowledgements leave in
-    /// the order the PUBLISH packets came (MQTT §4.6).
+    /// the message (or, at QoS 2, a persistent session's record of its identifier), the
+    /// acknowledgement waits until it is on disk; acknowledgements leave in the order the
+    /// PUBLISH packets came (MQTT §4.6).
     private func routeAndAcknowledge(
         _ message: Message,
         session: Session,
         identifier: UInt16,
-        isNew: Bool,
+        ticket: UInt64,
         context: ChannelHandlerContext
     ) {
         let qos = message.qos
-        guard isNew else {
-            acknowledge(qos: qos, identifier: identifier, reason: .success, context: context)
-            return
+        let answer = ackCallback(ticket: ticket, session: session, context: context)
+        var recordIdentifier: ((@escaping @Sendable (DurableOutcome) -> Void) -> Void)?
+        if qos == .exactlyOnce, let store = session.store, session.core.withLock({ $0.isPersistent }) {
+            let clientIdentifier = session.clientIdentifier
+            recordIdentifier = { completion in
+                store.saveInboundQoS2(
+                    clientIdentifier: clientIdentifier, packetIdentifier: identifier, completion: completion)
+            }
         }
-        let ticket = nextAckTicket
-        nextAckTicket &+= 1
+        let result = broker.router.publish(
+            message,
+            from: session,
+            whenDurable: { outcome in
+                if qos == .exactlyOnce { session.inboundDecided(identifier, outcome) }
+                answer(outcome)
+            },
+            alsoAwait: recordIdentifier
+        )
+        if let refusal = result.refusal {
+            if qos == .exactlyOnce {
+                // MQTT 5 ends the flow with the refusal; MQTT 3.1.1 is told success and awaits PUBREL.
+                session.inboundDecided(identifier, version == .v5 ? .failed("\(refusal)") : .stored)
+            }
+            refuseUnauthorized(message, refusal: refusal, session: session, identifier: identifier, context: context)
+        } else if result.awaitsDurability {
+            pendingAcks.append(PendingAck(ticket: ticket, qos: qos, identifier: identifier, reason: nil))
+        } else {
+            if qos == .exactlyOnce { session.inboundDecided(identifier, .stored) }
+            acknowledge(qos: qos, identifier: identifier, reason: ackReason(result.matched), context: context)
+        }
+    }
+
+    /// A new number for an acknowledgement that may have to wait.
+    private func takeTicket() -> UInt64 {
+        defer { nextAckTicket &+= 1 }
+        return nextAckTicket
+    }
+
+    /// The callback that brings a write's outcome back to this connection's event loop, to fill
+    /// in the acknowledgement queued under `ticket`.
+    private func ackCallback(
+        ticket: UInt64,
+        session: Session,
+        context: ChannelHandlerContext
+    ) -> @Sendable (DurableOutcome) -> Void {
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let eventLoop = context.eventLoop
-        let result = broker.router.publish(message, from: session) { outcome in
+        return { outcome in
             eventLoop.execute {
                 let (handler, context) = loopBound.value
                 handler.durabilityDecided(ticket: ticket, outcome: outcome, session: session, context: context)
             }
         }
-        if let refusal = result.refusal {
-            refuseUnauthorized(message, refusal: refusal, session: session, identifier: identifier, context: context)
-        } else if result.awaitsDurability {
-            pendingAcks.append(PendingAck(ticket: ticket, qos: qos, identifier: identifier, reason: nil))
-        } else {
-            acknowledge(qos: qos, identifier: identifier, reason: ackReason(result.matched), context: context)
-        }
     }
 
     /// A forward rule's store answered: fill in that acknowledgement and send every one that
-    /// is now at the front of the queue.
+    /// is now at the front of the queue. The session's inbound QoS 2 state was updated already,
+    /// on the thread of the answer, so an answer that finds this connection closed still frees
+    /// (or keeps) the identifier rightly.
     private func durabilityDecided(
         ticket: UInt64,
         outcome: DurableOutcome,
@@ -174,11 +230,8 @@ extension MQTTConnectionHandler {
                 close(context: context)
                 return
             }
+            // A refused PUBREC ends the QoS 2 flow; the identifier was freed with the outcome.
             pendingAcks[index].reason = reason
-            if pendingAcks[index].qos == .exactlyOnce {
-                // A refused PUBREC ends the QoS 2 flow; the identifier is free again.
-                _ = session.core.withLock { $0.state.release(pendingAcks[index].identifier) }
-            }
         }
         var sent = false
         while let first = pendingAcks.first, let reason = first.reason {

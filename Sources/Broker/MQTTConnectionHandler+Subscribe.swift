@@ -60,8 +60,11 @@ extension MQTTConnectionHandler {
                 options: request.options,
                 identifier: identifier
             )
-            let existed = broker.router.subscribe(session, subscription)
-            session.core.withLock { core in
+            // Recorded in the session first, then in the router, then checked again: a session
+            // ended meanwhile (taken over by a clean start elsewhere) has its router entry removed
+            // by whichever of the two comes last, so no subscription outlives its session.
+            let live = session.core.withLock { core in
+                guard !core.ended else { return false }
                 core.subscriptions[subscription.fullFilter] = subscription
                 if let store = session.store, core.isPersistent {
                     store.saveSubscription(
@@ -71,6 +74,13 @@ extension MQTTConnectionHandler {
                     )
                     core.persisted = true
                 }
+                return true
+            }
+            guard live else { return }
+            let existed = broker.router.subscribe(session, subscription)
+            if session.core.withLock({ $0.ended }) {
+                broker.router.unsubscribeAll(session, subscriptions: [subscription])
+                return
             }
             codes.append(request.options.qos.rawValue)
 

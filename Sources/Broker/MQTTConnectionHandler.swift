@@ -216,7 +216,7 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
                 $0.pubRec(rec.packetIdentifier, reasonCode: rec.reasonCode, now: now)
             }
         case .pubRel(let rel):
-            let known = session.core.withLock { $0.state.release(rel.packetIdentifier) }
+            let known = session.releaseInbound(rel.packetIdentifier)
             send(
                 .pubComp(
                     PubAckPacket(

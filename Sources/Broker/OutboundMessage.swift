@@ -15,6 +15,9 @@ struct OutboundMessage: Sendable {
     /// The id of this message in the session store, for persistent sessions.
     var storeID: Int64? = nil
 
+    /// What the message counts against `max_queued_bytes`: its topic and payload.
+    var queuedSize: Int { message.topic.utf8.count + message.payload.readableBytes }
+
     /// The remaining MQTT 5 message expiry in whole seconds at `now`, or nil when the message
     /// has no expiry. A result of 0 means the message has expired.
     func remainingExpiry(at now: UInt64) -> UInt32? {
@@ -54,4 +57,7 @@ enum DropReason: String, Sendable, CaseIterable {
     case tooLargeForClient = "too-large-for-client"
     /// QoS 0 for a session with no connection (not queued, as Mosquitto does by default).
     case offlineQoS0 = "offline-qos0"
+    /// Queued before the client lost read access to its topic (an ACL reload, or a session
+    /// resumed by a client the ACL treats differently).
+    case notAuthorized = "not-authorized"
 }

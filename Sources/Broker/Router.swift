@@ -180,11 +180,14 @@ final class Router: Sendable {
 
     /// Routes `message` once its principal may publish to its topic; when uplink forward rules
     /// take it, `whenDurable` runs (on any thread) once every one of them has it on disk, with
-    /// the worst outcome. Subscribers receive the message at once either way.
+    /// the worst outcome. Subscribers receive the message at once either way. `alsoAwait` adds
+    /// a write of the caller's to wait for (it is given the completion to call), once the
+    /// message is allowed.
     func publish(
         _ message: Message,
         from publisher: Session?,
-        whenDurable: (@Sendable (DurableOutcome) -> Void)?
+        whenDurable: (@Sendable (DurableOutcome) -> Void)?,
+        alsoAwait: ((@escaping @Sendable (DurableOutcome) -> Void) -> Void)? = nil
     ) -> RouteResult {
         let authorizer = accessControl.authorizer
         if let refusal = authorizer.checkPublish(message.topic, by: message.principal) {
@@ -192,6 +195,7 @@ final class Router: Sendable {
             return RouteResult(matched: 0, awaitsDurability: false, refusal: refusal)
         }
         let join = whenDurable.map(DurabilityJoin.init(completion:))
+        if let alsoAwait, let join { alsoAwait(join.expectWrite()) }
         if message.retain {
             retained.update(with: message)
             if let store, !message.topic.hasPrefix("$") {

@@ -46,6 +46,11 @@ final class Session: Sendable {
         /// Who the session belongs to: the MQTT client that connected last, or the owner kept
         /// with a persistent session. Deliveries are checked against what it may read.
         var principal: Principal
+        /// The user whose clients may resume the session.
+        var owner: SessionOwner = .user(nil)
+        /// Connections waiting for the outcome of an inbound QoS 2 message's write, to answer a
+        /// resend of it (by packet identifier).
+        var inboundWaiters: [UInt16: [@Sendable (DurableOutcome) -> Void]] = [:]
 
         /// Whether messages and subscriptions are written to the store now.
         var isPersistent: Bool { expiryInterval > 0 }
@@ -55,6 +60,7 @@ final class Session: Sendable {
         clientIdentifier: String,
         maxInflight: Int,
         maxQueued: Int,
+        maxQueuedBytes: Int = 0,
         statistics: BrokerStatistics,
         store: (any SessionStore)? = nil,
         wallClock: any WallClock = SystemWallClock()
@@ -65,7 +71,7 @@ final class Session: Sendable {
         self.wallClock = wallClock
         self.core = Mutex(
             Core(
-                state: SessionState(maxInflight: maxInflight, maxQueued: maxQueued),
+                state: SessionState(maxInflight: maxInflight, maxQueued: maxQueued, maxQueuedBytes: maxQueuedBytes),
                 principal: .client(username: nil, clientIdentifier: clientIdentifier, listener: "")
             ))
     }
@@ -101,6 +107,35 @@ final class Session: Sendable {
             return stage(actions, in: &core)
         }
         if let channel { scheduleFlush(on: channel) }
+    }
+
+    /// The write an inbound QoS 2 message needed is decided: a kept message keeps its identifier
+    /// until PUBREL (a resend is not routed again); a refused or failed one frees it (a resend is
+    /// routed as new). Resends that waited for the outcome get it. Runs on any thread.
+    func inboundDecided(_ packetIdentifier: UInt16, _ outcome: DurableOutcome) {
+        let waiters: [@Sendable (DurableOutcome) -> Void] = core.withLock { core in
+            if outcome == .stored {
+                core.state.inboundStored(packetIdentifier)
+            } else {
+                core.state.inboundFailed(packetIdentifier)
+                if core.persisted {
+                    store?.deleteInboundQoS2(clientIdentifier: clientIdentifier, packetIdentifier: packetIdentifier)
+                }
+            }
+            return core.inboundWaiters.removeValue(forKey: packetIdentifier) ?? []
+        }
+        for waiter in waiters { waiter(outcome) }
+    }
+
+    /// PUBREL: the inbound QoS 2 identifier is free again; returns whether it was known.
+    func releaseInbound(_ packetIdentifier: UInt16) -> Bool {
+        core.withLock { core in
+            let known = core.state.release(packetIdentifier)
+            if known, core.persisted {
+                store?.deleteInboundQoS2(clientIdentifier: clientIdentifier, packetIdentifier: packetIdentifier)
+            }
+            return known
+        }
     }
 
     /// Runs `body` on the state under the lock and stages the packets it returns.

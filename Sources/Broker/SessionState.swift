@@ -62,6 +62,9 @@ struct SessionState: Sendable {
     let configuredWindow: Int
     /// Configured queue bound (`max_queued_messages`, 0 = unbounded).
     let maxQueued: Int
+    /// Configured bound on the bytes (topic and payload) of queued messages (`max_queued_bytes`,
+    /// 0 = unbounded).
+    let maxQueuedBytes: Int
 
     private(set) var isConnected = false
     /// min(configured window, the client's MQTT 5 Receive Maximum).
@@ -75,16 +78,38 @@ struct SessionState: Sendable {
     /// The packet identifiers of `inFlight`, for O(1) allocation of a free one.
     private var identifiersInUse: Set<UInt16> = []
     private(set) var queue: Deque<OutboundMessage> = []
+    /// Topic and payload bytes of `queue`.
+    private(set) var queuedBytes = 0
     private var lastPacketIdentifier: UInt16 = 0
 
-    /// Inbound QoS 2 packet identifiers that got PUBREC and wait for PUBREL.
-    private(set) var awaitingRelease: Set<UInt16> = []
+    /// Where an inbound QoS 2 message stands until its PUBREL.
+    enum InboundPhase: Sendable, Equatable {
+        /// Routed; a durable write it needs (a forward rule, a persistent session) is pending.
+        case routing
+        /// Routed and kept: PUBREC may be sent, and a resend is not routed again.
+        case stored
+    }
+
+    /// What an inbound QoS 2 PUBLISH is, by its packet identifier.
+    enum InboundReceipt: Sendable, Equatable {
+        /// A new message: route it.
+        case new
+        /// A resend of a message already kept: acknowledge it without routing it again.
+        case duplicateStored
+        /// A resend of a message whose write is still pending: acknowledge it with that
+        /// write's outcome, once known.
+        case duplicateRouting
+    }
+
+    /// Inbound QoS 2 packet identifiers that wait for PUBREL, with their phase.
+    private(set) var awaitingRelease: [UInt16: InboundPhase] = [:]
 
     /// Creates an empty, disconnected session state.
-    init(maxInflight: Int, maxQueued: Int) {
+    init(maxInflight: Int, maxQueued: Int, maxQueuedBytes: Int = 0) {
         self.configuredWindow = max(1, maxInflight)
         self.window = max(1, maxInflight)
         self.maxQueued = maxQueued
+        self.maxQueuedBytes = maxQueuedBytes
     }
 
     // MARK: Connection
@@ -144,7 +169,11 @@ struct SessionState: Sendable {
         if maxQueued > 0 && queue.count >= maxQueued {
             return Self.dropping(message, .queueFull)
         }
-        queue.append(message)
+        let size = message.queuedSize
+        if maxQueuedBytes > 0 && queuedBytes + size > maxQueuedBytes {
+            return Self.dropping(message, .queueFull)
+        }
+        append(message)
         return []
     }
 
@@ -196,15 +225,85 @@ struct SessionState: Sendable {
 
     // MARK: Inbound QoS 2
 
-    /// An inbound QoS 2 PUBLISH: returns true when it is new (route it), false when it is a
-    /// retransmission of one already received and not yet released (do not route again).
-    mutating func receiveQoS2(_ packetIdentifier: UInt16) -> Bool {
-        awaitingRelease.insert(packetIdentifier).inserted
+    /// An inbound QoS 2 PUBLISH: new (route it, and the identifier waits in ``InboundPhase/routing``),
+    /// or a retransmission of one not yet released (never routed again: that makes QoS 2
+    /// exactly once).
+    mutating func receiveQoS2(_ packetIdentifier: UInt16) -> InboundReceipt {
+        switch awaitingRelease[packetIdentifier] {
+        case nil:
+            awaitingRelease[packetIdentifier] = .routing
+            return .new
+        case .routing?:
+            return .duplicateRouting
+        case .stored?:
+            return .duplicateStored
+        }
+    }
+
+    /// The message of an inbound identifier is kept: PUBREC may go out.
+    mutating func inboundStored(_ packetIdentifier: UInt16) {
+        if awaitingRelease[packetIdentifier] != nil { awaitingRelease[packetIdentifier] = .stored }
+    }
+
+    /// The message of an inbound identifier was refused or could not be kept: the identifier is
+    /// free again, so that the client's resend is routed as new.
+    mutating func inboundFailed(_ packetIdentifier: UInt16) {
+        if awaitingRelease[packetIdentifier] == .routing { awaitingRelease[packetIdentifier] = nil }
     }
 
     /// PUBREL from the client: returns whether the identifier was known.
     mutating func release(_ packetIdentifier: UInt16) -> Bool {
-        awaitingRelease.remove(packetIdentifier) != nil
+        awaitingRelease.removeValue(forKey: packetIdentifier) != nil
+    }
+
+    /// Inbound identifiers kept across a restart: their messages were routed and kept before.
+    mutating func restoreInbound(_ packetIdentifiers: [UInt16]) {
+        for identifier in packetIdentifiers { awaitingRelease[identifier] = .stored }
+    }
+
+    /// Forgets every message and identifier: the session ended.
+    mutating func discardMessages() {
+        queue.removeAll()
+        queuedBytes = 0
+        inFlight.removeAll()
+        identifiersInUse.removeAll()
+        awaitingRelease.removeAll()
+    }
+
+    // MARK: Access changes
+
+    /// Drops the messages `isUnreadable` accepts from the queue, and from the in-flight window
+    /// those not yet sent on the current connection (while disconnected, every one awaiting
+    /// PUBACK or PUBREC): the client's access changed (an ACL reload, another owner).
+    /// Messages past PUBREC complete as they are.
+    mutating func purge(where isUnreadable: (OutboundMessage) -> Bool, now: UInt64) -> [Action] {
+        var actions: [Action] = []
+        if !queue.isEmpty {
+            var kept: Deque<OutboundMessage> = []
+            for message in queue {
+                if isUnreadable(message) {
+                    queuedBytes -= message.queuedSize
+                    actions += Self.dropping(message, .notAuthorized)
+                } else {
+                    kept.append(message)
+                }
+            }
+            queue = kept
+        }
+        if !isConnected {
+            var index = inFlight.startIndex
+            while index < inFlight.endIndex {
+                let entry = inFlight[index]
+                if entry.phase != .awaitingPubComp, isUnreadable(entry.message) {
+                    actions += Self.dropping(entry.message, .notAuthorized)
+                    removeInFlight(at: index)
+                } else {
+                    index += 1
+                }
+            }
+        }
+        fillWindow(now: now, into: &actions)
+        return actions
     }
 
     // MARK: Restoring
@@ -223,11 +322,16 @@ struct SessionState: Sendable {
             identifiersInUse.insert(identifier)
             inFlight.append(InFlight(packetIdentifier: identifier, message: message, phase: .awaitingPubRec))
         } else {
-            queue.append(message)
+            append(message)
         }
     }
 
     // MARK: Internals
+
+    private mutating func append(_ message: OutboundMessage) {
+        queue.append(message)
+        queuedBytes += message.queuedSize
+    }
 
     private static func dropping(_ message: OutboundMessage, _ reason: DropReason) -> [Action] {
         if let storeID = message.storeID { return [.drop(reason), .forget(storeID)] }
@@ -241,6 +345,7 @@ struct SessionState: Sendable {
     private mutating func fillWindow(now: UInt64, into actions: inout [Action]) {
         guard isConnected else { return }
         while inFlight.count < window, let next = queue.popFirst() {
+            queuedBytes -= next.queuedSize
             if next.remainingExpiry(at: now) == 0 {
                 actions += Self.dropping(next, .expired)
                 continue

@@ -6,10 +6,19 @@ public import WharfCore
 /// return at once; those with a completion call it once they are on disk.
 public protocol SessionStore: Sendable {
     /// A persistent session began, changed its expiry, or lost its connection (`disconnectedAt`,
-    /// wall-clock milliseconds).
-    func saveSession(clientIdentifier: String, expiryInterval: UInt32, disconnectedAt: Int64?)
-    /// The session ended; its subscriptions and messages go with it.
+    /// wall-clock milliseconds). `owner` is the user name it belongs to (`nil`: anonymous).
+    func saveSession(clientIdentifier: String, expiryInterval: UInt32, disconnectedAt: Int64?, owner: String?)
+    /// The session ended; its subscriptions, messages and inbound QoS 2 identifiers go with it.
     func deleteSession(clientIdentifier: String)
+    /// An inbound QoS 2 message of a persistent session was routed under `packetIdentifier`;
+    /// `completion` runs once that is durable (PUBREC waits for it).
+    func saveInboundQoS2(
+        clientIdentifier: String,
+        packetIdentifier: UInt16,
+        completion: @escaping @Sendable (DurableOutcome) -> Void
+    )
+    /// The inbound QoS 2 identifier was released (PUBREL) or its message refused.
+    func deleteInboundQoS2(clientIdentifier: String, packetIdentifier: UInt16)
     /// A subscription of a persistent session, keyed by the filter as the client wrote it.
     func saveSubscription(clientIdentifier: String, _ subscription: StoredSubscription)
     func deleteSubscription(clientIdentifier: String, filter: String)
@@ -89,22 +98,30 @@ public struct RestoredSession: Sendable {
     public var expiryInterval: UInt32
     /// Wall-clock milliseconds of the last disconnect (nil: it was connected when wharfd stopped).
     public var disconnectedAt: Int64?
+    /// Who may resume it.
+    public var owner: SessionOwner
     public var subscriptions: [StoredSubscription]
     /// In the order they were queued.
     public var messages: [StoredMessage]
+    /// Inbound QoS 2 identifiers that got PUBREC and wait for PUBREL.
+    public var inboundQoS2: [UInt16]
 
     /// Creates a record.
     public init(
         clientIdentifier: String,
         expiryInterval: UInt32,
         disconnectedAt: Int64?,
+        owner: SessionOwner = .unknown,
         subscriptions: [StoredSubscription],
-        messages: [StoredMessage]
+        messages: [StoredMessage],
+        inboundQoS2: [UInt16] = []
     ) {
         self.clientIdentifier = clientIdentifier
         self.expiryInterval = expiryInterval
         self.disconnectedAt = disconnectedAt
+        self.owner = owner
         self.subscriptions = subscriptions
         self.messages = messages
+        self.inboundQoS2 = inboundQoS2
     }
 }

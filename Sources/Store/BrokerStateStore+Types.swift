@@ -91,24 +91,32 @@ public struct PersistedSession: Sendable {
     public var expiryInterval: UInt32
     /// Wall-clock milliseconds of the disconnect; `nil` while it was connected.
     public var disconnectedAt: Int64?
+    /// Who the session belongs to.
+    public var owner: SessionOwner
     /// Its subscriptions.
     public var subscriptions: [PersistedSubscription]
     /// Its messages in the order they were inserted.
     public var messages: [PersistedMessage]
+    /// Inbound QoS 2 packet identifiers that got PUBREC and wait for PUBREL.
+    public var inboundQoS2: [UInt16]
 
     /// Creates a session.
     public init(
         clientIdentifier: String,
         expiryInterval: UInt32,
         disconnectedAt: Int64?,
+        owner: SessionOwner = .unknown,
         subscriptions: [PersistedSubscription] = [],
-        messages: [PersistedMessage] = []
+        messages: [PersistedMessage] = [],
+        inboundQoS2: [UInt16] = []
     ) {
         self.clientIdentifier = clientIdentifier
         self.expiryInterval = expiryInterval
         self.disconnectedAt = disconnectedAt
+        self.owner = owner
         self.subscriptions = subscriptions
         self.messages = messages
+        self.inboundQoS2 = inboundQoS2
     }
 }
 

@@ -25,21 +25,33 @@ public final class BrokerStateStore: Sendable {
         return (snapshot.sessions, snapshot.retained)
     }
 
-    /// Creates or updates a session.
+    /// Creates or updates a session owned by the user `owner` (`nil`: an anonymous client).
     public func upsertSession(
         clientIdentifier: String,
         expiryInterval: UInt32,
         disconnectedAt: Int64?,
+        owner: String?,
         completion: Completion? = nil
     ) {
         submit(
             .upsertSession(
                 clientIdentifier: clientIdentifier,
                 expiryInterval: expiryInterval,
-                disconnectedAt: disconnectedAt
+                disconnectedAt: disconnectedAt,
+                owner: owner
             ),
             completion
         )
+    }
+
+    /// Records an inbound QoS 2 packet identifier that got (or is about to get) PUBREC.
+    public func insertInboundQoS2(clientIdentifier: String, packetIdentifier: UInt16, completion: Completion? = nil) {
+        submit(.insertInboundQoS2(clientIdentifier: clientIdentifier, packetIdentifier: packetIdentifier), completion)
+    }
+
+    /// Forgets an inbound QoS 2 packet identifier (PUBREL arrived, or the message was refused).
+    public func deleteInboundQoS2(clientIdentifier: String, packetIdentifier: UInt16, completion: Completion? = nil) {
+        submit(.deleteInboundQoS2(clientIdentifier: clientIdentifier, packetIdentifier: packetIdentifier), completion)
     }
 
     /// Deletes a session with its subscriptions and messages.

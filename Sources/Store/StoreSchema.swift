@@ -79,6 +79,24 @@ enum StoreSchema {
                 """,
             ]
         ),
+        Migration(
+            version: 3,
+            statements: [
+                // Who owns a persistent session: the user name it was created under (NULL for an
+                // anonymous client). Sessions kept by version 2 have no known owner.
+                "ALTER TABLE broker_sessions ADD COLUMN owner TEXT",
+                "ALTER TABLE broker_sessions ADD COLUMN owner_known INTEGER NOT NULL DEFAULT 0",
+                // Inbound QoS 2 packet identifiers awaiting PUBREL: a resend after a restart is
+                // then acknowledged, not routed a second time.
+                """
+                CREATE TABLE broker_inbound_qos2 (
+                    client_id TEXT NOT NULL,
+                    packet_id INTEGER NOT NULL,
+                    PRIMARY KEY (client_id, packet_id)
+                ) WITHOUT ROWID
+                """,
+            ]
+        ),
     ]
 
     /// The version a fully migrated database has.

@@ -38,8 +38,10 @@ struct QueuePolicy: Sendable {
 
 /// One change to broker state; all of them are idempotent upserts or deletes.
 enum BrokerStateWrite: Sendable {
-    case upsertSession(clientIdentifier: String, expiryInterval: UInt32, disconnectedAt: Int64?)
+    case upsertSession(clientIdentifier: String, expiryInterval: UInt32, disconnectedAt: Int64?, owner: String?)
     case deleteSession(clientIdentifier: String)
+    case insertInboundQoS2(clientIdentifier: String, packetIdentifier: UInt16)
+    case deleteInboundQoS2(clientIdentifier: String, packetIdentifier: UInt16)
     case upsertSubscription(clientIdentifier: String, PersistedSubscription)
     case deleteSubscription(clientIdentifier: String, filter: String)
     case insertMessage(clientIdentifier: String, PersistedMessage, properties: [UInt8]?, identifiers: [UInt8]?)

@@ -6,18 +6,32 @@ import WharfCore
 extension WriterContext {
     func apply(_ write: BrokerStateWrite) throws(SQLiteError) {
         switch write {
-        case .upsertSession(let clientIdentifier, let expiryInterval, let disconnectedAt):
+        case .upsertSession(let clientIdentifier, let expiryInterval, let disconnectedAt, let owner):
             let statement = try db.statement(.sessionUpsert)
             statement.bind(1, clientIdentifier)
             statement.bind(2, Int64(expiryInterval))
             statement.bind(3, disconnectedAt)
+            statement.bind(4, owner)
             try statement.run()
         case .deleteSession(let clientIdentifier):
-            for key in [StatementKey.sessionDeleteMessages, .sessionDeleteSubscriptions, .sessionDelete] {
+            let keys: [StatementKey] = [
+                .sessionDeleteMessages, .sessionDeleteSubscriptions, .sessionDeleteInbound, .sessionDelete,
+            ]
+            for key in keys {
                 let statement = try db.statement(key)
                 statement.bind(1, clientIdentifier)
                 try statement.run()
             }
+        case .insertInboundQoS2(let clientIdentifier, let packetIdentifier):
+            let statement = try db.statement(.inboundInsert)
+            statement.bind(1, clientIdentifier)
+            statement.bind(2, Int64(packetIdentifier))
+            try statement.run()
+        case .deleteInboundQoS2(let clientIdentifier, let packetIdentifier):
+            let statement = try db.statement(.inboundDelete)
+            statement.bind(1, clientIdentifier)
+            statement.bind(2, Int64(packetIdentifier))
+            try statement.run()
         case .upsertSubscription(let clientIdentifier, let subscription):
             let statement = try db.statement(.subscriptionUpsert)
             statement.bind(1, clientIdentifier)
@@ -96,9 +110,23 @@ extension WriterContext {
                     PersistedSession(
                         clientIdentifier: clientIdentifier,
                         expiryInterval: expiry,
-                        disconnectedAt: sessionRows.optionalInt64(2)
+                        disconnectedAt: sessionRows.optionalInt64(2),
+                        owner: sessionRows.int64(4) != 0 ? .user(sessionRows.optionalText(3)) : .unknown
                     )
                 )
+            }
+        }
+
+        let inboundRows = try db.statement(.inboundSelect)
+        do {
+            defer { inboundRows.reset() }
+            while try inboundRows.step() {
+                guard let at = index[inboundRows.text(0)] else { continue }
+                guard let packetIdentifier = UInt16(exactly: inboundRows.int64(1)), packetIdentifier > 0 else {
+                    skipped += 1
+                    continue
+                }
+                sessions[at].inboundQoS2.append(packetIdentifier)
             }
         }
 

@@ -35,6 +35,7 @@ extension BrokerConfig {
             "max_client_id_length", default: defaults.maxClientIDLength, in: Self.minimumClientIDLength...65535)
         maxConnectUserProperties = reader.int(
             "max_connect_user_properties", default: defaults.maxConnectUserProperties, in: 0...65535)
+        readSessionLimits(reader, defaults: defaults)
         reader.finish()
     }
 

@@ -40,6 +40,21 @@ public struct BrokerConfig: Sendable, Equatable {
     /// Most User Properties in an MQTT 5 CONNECT (`max_connect_user_properties`).
     public var maxConnectUserProperties: Int
 
+    // Sessions and what they may hold (BrokerConfig+Sessions.swift reads them).
+
+    /// Bytes (topics and payloads) queued per session beyond the in-flight window, 0 for no
+    /// limit; excess is dropped and counted (`max_queued_bytes`).
+    public var maxQueuedBytes: Int = 8 << 20
+    /// Most sessions kept at once, connected or not, 0 for no limit; a CONNECT that would make
+    /// one more is refused (`max_sessions`).
+    public var maxSessions: Int = 20_000
+    /// What a CONNECT gets when its client id belongs to another user's session
+    /// (`session_owner_change`).
+    public var sessionOwnerChange: SessionOwnerChange = .refuse
+    /// Whether a client that gives a user name takes it as its client id, so that no user can
+    /// reach another user's sessions (`use_username_as_clientid`, as in Mosquitto).
+    public var useUsernameAsClientID = false
+
     /// The largest packet size MQTT can express (a 4-byte Remaining Length).
     public static let protocolMaximumPacketSize = 268_435_455
     /// The smallest non-zero `max_packet_size` accepted: enough for a CONNECT with a short client id.
@@ -94,6 +109,15 @@ public struct BrokerConfig: Sendable, Equatable {
     public var effectiveMaxPacketSize: Int {
         maxPacketSize == 0 ? Self.protocolMaximumPacketSize : maxPacketSize
     }
+}
+
+/// What a CONNECT gets when its client id belongs to a session of another user.
+public enum SessionOwnerChange: String, Sendable, Equatable, CaseIterable {
+    /// CONNACK 0x87 (Not authorized; return code 5 for MQTT 3.1.1); the session and any
+    /// connection holding it are left alone.
+    case refuse
+    /// The other user's session ends and the client starts a new one (Session Present 0).
+    case newSession = "new-session"
 }
 
 /// One TCP listener for MQTT clients (an element of `broker.listeners`).

@@ -8,13 +8,28 @@ struct StoreSessionStore: SessionStore {
     let state: BrokerStateStore
     let wallClock: any WallClock
 
-    func saveSession(clientIdentifier: String, expiryInterval: UInt32, disconnectedAt: Int64?) {
+    func saveSession(clientIdentifier: String, expiryInterval: UInt32, disconnectedAt: Int64?, owner: String?) {
         state.upsertSession(
-            clientIdentifier: clientIdentifier, expiryInterval: expiryInterval, disconnectedAt: disconnectedAt)
+            clientIdentifier: clientIdentifier, expiryInterval: expiryInterval, disconnectedAt: disconnectedAt,
+            owner: owner)
     }
 
     func deleteSession(clientIdentifier: String) {
         state.deleteSession(clientIdentifier: clientIdentifier)
+    }
+
+    func saveInboundQoS2(
+        clientIdentifier: String,
+        packetIdentifier: UInt16,
+        completion: @escaping @Sendable (DurableOutcome) -> Void
+    ) {
+        state.insertInboundQoS2(clientIdentifier: clientIdentifier, packetIdentifier: packetIdentifier) { result in
+            completion(Self.outcome(result))
+        }
+    }
+
+    func deleteInboundQoS2(clientIdentifier: String, packetIdentifier: UInt16) {
+        state.deleteInboundQoS2(clientIdentifier: clientIdentifier, packetIdentifier: packetIdentifier)
     }
 
     func saveSubscription(clientIdentifier: String, _ subscription: StoredSubscription) {
@@ -100,6 +115,7 @@ struct StoreSessionStore: SessionStore {
                 clientIdentifier: session.clientIdentifier,
                 expiryInterval: session.expiryInterval,
                 disconnectedAt: session.disconnectedAt,
+                owner: session.owner,
                 subscriptions: session.subscriptions.map { subscription in
                     StoredSubscription(
                         filter: subscription.filter,
@@ -131,7 +147,8 @@ struct StoreSessionStore: SessionStore {
                         sentPacketIdentifier: stored.phase == 1 && stored.qos == .exactlyOnce
                             ? stored.packetIdentifier : nil
                     )
-                }
+                },
+                inboundQoS2: session.inboundQoS2
             )
         }
         let retained = loaded.retained.map { stored in

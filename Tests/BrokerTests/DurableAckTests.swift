@@ -110,6 +110,90 @@ private func publish(_ topic: String, id: UInt16, qos: QoS = .atLeastOnce) -> MQ
         #expect(sink.topics == ["a"])
     }
 
+    @Test func aQoS2MessageTheStoreCouldNotKeepIsRoutedAgainWhenResent() throws {
+        let harness = BrokerHarness()
+        let sink = HeldSink()
+        harness.broker.addForwardRoute(DurableRoute(name: "up", filter: "#", sink: sink))
+        let client = try harness.connection()
+        client.version = .v311
+        _ = try client.connect("pub", cleanStart: false)
+        try client.send(publish("a", id: 5, qos: .exactlyOnce))
+        sink.complete("a", .failed("disk full"))
+        harness.loop.run()
+        // MQTT 3.1.1 cannot refuse: closed without PUBREC, the client keeps the message...
+        #expect(acks(try client.received()).isEmpty)
+        #expect(!client.isActive)
+        // ...and sends it again with DUP: it must be routed (and stored) this time, not
+        // acknowledged as a duplicate of a message that was never kept.
+        let again = try harness.connection()
+        again.version = .v311
+        _ = try again.connect("pub", cleanStart: false)
+        var resend = PublishPacket(
+            topic: "a", payload: ByteBuffer(string: "a"), qos: .exactlyOnce, packetIdentifier: 5)
+        resend.dup = true
+        try again.send(.publish(resend))
+        #expect(sink.topics == ["a"])
+        #expect(acks(try again.received()).isEmpty)
+        sink.complete("a", .stored)
+        harness.loop.run()
+        #expect(acks(try again.received()).map(\.0) == [5])
+    }
+
+    @Test func aResendWhileTheFirstCopyIsPendingGetsTheFirstCopysOutcome() throws {
+        let harness = BrokerHarness()
+        let sink = HeldSink()
+        harness.broker.addForwardRoute(DurableRoute(name: "up", filter: "#", sink: sink))
+        let client = try harness.connection()
+        _ = try client.connect("pub")
+        try client.send(publish("a", id: 5, qos: .exactlyOnce))
+        try client.send(publish("a", id: 5, qos: .exactlyOnce))
+        // Not routed twice, and not acknowledged before the first copy is kept.
+        #expect(sink.topics == ["a"])
+        #expect(acks(try client.received()).isEmpty)
+        sink.complete("a", .rejectedQueueFull)
+        harness.loop.run()
+        #expect(acks(try client.received()).map(\.1) == [.quotaExceeded, .quotaExceeded])
+    }
+
+    @Test func anOutcomeThatFindsTheConnectionClosedStillFreesTheIdentifier() throws {
+        let harness = BrokerHarness()
+        let sink = HeldSink()
+        harness.broker.addForwardRoute(DurableRoute(name: "up", filter: "#", sink: sink))
+        let client = try harness.connection()
+        _ = try client.connect("pub", cleanStart: true, sessionExpiry: 600)
+        try client.send(publish("a", id: 5, qos: .exactlyOnce))
+        try client.channel.close().wait()
+        harness.loop.run()
+        sink.complete("a", .failed("disk full"))
+        harness.loop.run()
+        let again = try harness.connection()
+        _ = try again.connect("pub", cleanStart: false, sessionExpiry: 600)
+        try again.send(publish("a", id: 5, qos: .exactlyOnce))
+        #expect(sink.topics == ["a"])
+        sink.complete("a", .stored)
+        harness.loop.run()
+        #expect(acks(try again.received()).map(\.1) == [.success])
+    }
+
+    @Test func aResendOnTheNextConnectionWaitsForTheWriteOfTheFirst() throws {
+        let harness = BrokerHarness()
+        let sink = HeldSink()
+        harness.broker.addForwardRoute(DurableRoute(name: "up", filter: "#", sink: sink))
+        let client = try harness.connection()
+        _ = try client.connect("pub", cleanStart: true, sessionExpiry: 600)
+        try client.send(publish("a", id: 5, qos: .exactlyOnce))
+        try client.channel.close().wait()
+        harness.loop.run()
+        let again = try harness.connection()
+        _ = try again.connect("pub", cleanStart: false, sessionExpiry: 600)
+        try again.send(publish("a", id: 5, qos: .exactlyOnce))
+        #expect(sink.topics == ["a"])
+        #expect(acks(try again.received()).isEmpty)
+        sink.complete("a", .stored)
+        harness.loop.run()
+        #expect(acks(try again.received()).map(\.1) == [.success])
+    }
+
     @Test func inProcessPublishReturnsOnceStored() async throws {
         let harness = BrokerHarness()
         let sink = HeldSink()

@@ -35,10 +35,23 @@ final class RecordingStore: SessionStore {
         for completion in pending { completion(.stored) }
     }
 
-    func saveSession(clientIdentifier: String, expiryInterval: UInt32, disconnectedAt: Int64?) {
+    func saveSession(clientIdentifier: String, expiryInterval: UInt32, disconnectedAt: Int64?, owner: String?) {
         state.withLock {
             $0.log.append("session \(clientIdentifier) \(expiryInterval) \(disconnectedAt == nil ? "up" : "down")")
         }
+    }
+
+    func saveInboundQoS2(
+        clientIdentifier: String,
+        packetIdentifier: UInt16,
+        completion: @escaping @Sendable (DurableOutcome) -> Void
+    ) {
+        state.withLock { $0.log.append("inbound \(clientIdentifier) \(packetIdentifier)") }
+        completion(.stored)
+    }
+
+    func deleteInboundQoS2(clientIdentifier: String, packetIdentifier: UInt16) {
+        state.withLock { $0.log.append("inbound released \(clientIdentifier) \(packetIdentifier)") }
     }
 
     func deleteSession(clientIdentifier: String) {

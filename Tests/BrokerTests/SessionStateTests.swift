@@ -216,16 +216,75 @@ private func connected(window: Int = 20, queue: Int = 100, receiveMaximum: Int =
 
     @Test func inboundQoS2DuplicatesAreDetectedUntilReleased() {
         var state = connected()
-        let first = state.receiveQoS2(7)
-        let retransmission = state.receiveQoS2(7)
+        #expect(state.receiveQoS2(7) == .new)
+        #expect(state.receiveQoS2(7) == .duplicateRouting)
+        state.inboundStored(7)
+        #expect(state.receiveQoS2(7) == .duplicateStored)
         let released = state.release(7)
         let releasedAgain = state.release(7)
-        let reused = state.receiveQoS2(7)
-        #expect(first)
-        #expect(!retransmission)
         #expect(released)
         #expect(!releasedAgain)
-        #expect(reused)
+        #expect(state.receiveQoS2(7) == .new)
+    }
+
+    @Test func aFailedInboundQoS2WriteFreesItsIdentifier() {
+        var state = connected()
+        #expect(state.receiveQoS2(9) == .new)
+        state.inboundFailed(9)
+        // The client's resend is routed as new, not acknowledged without being kept.
+        #expect(state.receiveQoS2(9) == .new)
+        state.inboundStored(9)
+        // A kept message's identifier is not freed by a late failure of another write.
+        state.inboundFailed(9)
+        #expect(state.receiveQoS2(9) == .duplicateStored)
+    }
+
+    @Test func restoredInboundIdentifiersAreDuplicates() {
+        var state = SessionState(maxInflight: 5, maxQueued: 5)
+        state.restoreInbound([3, 4])
+        #expect(state.receiveQoS2(3) == .duplicateStored)
+        #expect(state.receiveQoS2(5) == .new)
+    }
+
+    @Test func theQueueIsBoundedByBytes() {
+        var state = SessionState(maxInflight: 1, maxQueued: 100, maxQueuedBytes: 30)
+        _ = state.attach(version: .v5, receiveMaximum: 65_535, maximumPacketSize: 268_435_460, now: 0)
+        // "q/n" and a 10-byte payload: 13 bytes each; the first goes in flight at once.
+        for index in 0..<5 {
+            let message = OutboundMessage(
+                message: Message(
+                    topic: "q/\(index)", payload: ByteBuffer(bytes: [UInt8](repeating: 1, count: 10)),
+                    qos: .atLeastOnce, principal: .uplink),
+                qos: .atLeastOnce, retain: false, subscriptionIdentifiers: [], enqueuedAt: 0)
+            _ = state.enqueue(message, now: 0)
+        }
+        #expect(state.inFlight.count == 1)
+        #expect(state.queue.count == 2)
+        #expect(state.queuedBytes == 26)
+        _ = state.pubAck(state.inFlight.first?.packetIdentifier ?? 0, now: 0)
+        #expect(state.queue.count == 1)
+        #expect(state.queuedBytes == 13)
+    }
+
+    @Test func purgeDropsWhatMayNoLongerBeRead() {
+        var state = connected(window: 2, queue: 10)
+        func outbound(_ topic: String) -> OutboundMessage {
+            OutboundMessage(
+                message: Message(topic: topic, payload: ByteBuffer(string: "x"), qos: .atLeastOnce, principal: .uplink),
+                qos: .atLeastOnce, retain: false, subscriptionIdentifiers: [], enqueuedAt: 0, storeID: 1)
+        }
+        for topic in ["secret/1", "a/1", "a/2", "secret/2"] { _ = state.enqueue(outbound(topic), now: 0) }
+        #expect(state.inFlight.map(\.message.message.topic) == ["secret/1", "a/1"])
+        // While connected, what was sent already stays in flight; the queue is purged.
+        var actions = state.purge(where: { $0.message.topic.hasPrefix("secret/") }, now: 0)
+        #expect(state.queue.map(\.message.topic) == ["a/2"])
+        #expect(state.inFlight.count == 2)
+        // Offline, unacknowledged messages in flight go too: they would be resent on reconnect.
+        state.detach()
+        actions += state.purge(where: { $0.message.topic.hasPrefix("secret/") }, now: 0)
+        #expect(state.inFlight.map(\.message.message.topic) == ["a/1"])
+        #expect(actions.filter { if case .drop(.notAuthorized) = $0 { true } else { false } }.count == 2)
+        #expect(actions.filter { if case .forget = $0 { true } else { false } }.count == 2)
     }
 
     @Test func messagesTooLargeForTheClientAreDiscarded() {

@@ -29,9 +29,10 @@ import WharfCore
         var database = try await openStore(directory)
         var state = BrokerStateStore(database: database)
 
-        state.upsertSession(clientIdentifier: "sensor-1", expiryInterval: 3600, disconnectedAt: nil)
-        state.upsertSession(clientIdentifier: "sensor-1", expiryInterval: 7200, disconnectedAt: 1_700_000_000_000)
-        state.upsertSession(clientIdentifier: "", expiryInterval: UInt32.max, disconnectedAt: nil)
+        state.upsertSession(clientIdentifier: "sensor-1", expiryInterval: 3600, disconnectedAt: nil, owner: nil)
+        state.upsertSession(
+            clientIdentifier: "sensor-1", expiryInterval: 7200, disconnectedAt: 1_700_000_000_000, owner: nil)
+        state.upsertSession(clientIdentifier: "", expiryInterval: UInt32.max, disconnectedAt: nil, owner: nil)
         let shared = PersistedSubscription(
             filter: "$share/g/site/+/temp",
             qos: .atLeastOnce,
@@ -105,7 +106,7 @@ import WharfCore
         let database = try await openStore(directory)
         let state = BrokerStateStore(database: database)
         for client in ["a", "b"] {
-            state.upsertSession(clientIdentifier: client, expiryInterval: 10, disconnectedAt: 5)
+            state.upsertSession(clientIdentifier: client, expiryInterval: 10, disconnectedAt: 5, owner: nil)
             state.upsertSubscription(clientIdentifier: client, PersistedSubscription(filter: "x/#", qos: .atLeastOnce))
             state.insertMessage(clientIdentifier: client, message("x/1"))
         }
@@ -130,7 +131,7 @@ import WharfCore
         let state = BrokerStateStore(database: database)
         let found = Mutex<[Int64?]>([])
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-            state.upsertSession(clientIdentifier: "c", expiryInterval: 1, disconnectedAt: nil) { _ in }
+            state.upsertSession(clientIdentifier: "c", expiryInterval: 1, disconnectedAt: nil, owner: nil) { _ in }
             state.insertMessage(clientIdentifier: "c", message("m")) { result in
                 let id = (try? result.get()) ?? -1
                 let rows = try? rawScalar(path, "SELECT count(*) FROM broker_messages WHERE id = \(id)")
@@ -148,7 +149,7 @@ import WharfCore
         let path = directory.file("wharf.db")
         var database = try await openStore(directory)
         var state = BrokerStateStore(database: database)
-        state.upsertSession(clientIdentifier: "c", expiryInterval: 1, disconnectedAt: nil)
+        state.upsertSession(clientIdentifier: "c", expiryInterval: 1, disconnectedAt: nil, owner: nil)
         let good = state.insertMessage(clientIdentifier: "c", message("good"))
         let bad = state.insertMessage(clientIdentifier: "c", message("bad"))
         state.setRetained(PersistedRetained(topic: "r", payload: buffer("x"), qos: .atMostOnce, receivedAt: 0))

@@ -104,7 +104,7 @@ import WharfCore
         )
         let database = try await openStore(directory)
         #expect(database.openOutcome == .migrated(from: 1))
-        #expect(try rawScalar(path, "PRAGMA user_version") == 2)
+        #expect(try rawScalar(path, "PRAGMA user_version") == 3)
 
         let queue = ForwardQueue(database: database, limits: Self.roomy, now: { 0 })
         let records = try await queue.read(after: 0, limit: 10)
@@ -113,8 +113,54 @@ import WharfCore
         #expect(try await queue.append(makeRecord(1), policy: .rejectNew) == 10)
 
         let state = BrokerStateStore(database: database)
-        state.upsertSession(clientIdentifier: "c", expiryInterval: 60, disconnectedAt: nil)
+        state.upsertSession(clientIdentifier: "c", expiryInterval: 60, disconnectedAt: nil, owner: nil)
         #expect(try await state.loadAll().sessions.map(\.clientIdentifier) == ["c"])
+        await database.close()
+    }
+
+    @Test func versionTwoSessionsKeepTheirRowsWithoutAKnownOwner() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("wharf.db")
+        // A version 2 database: broker sessions without an owner, no inbound QoS 2 table.
+        do {
+            let database = try await openStore(directory)
+            await database.close()
+        }
+        try rawExecute(
+            path,
+            """
+            DROP TABLE broker_inbound_qos2;
+            CREATE TABLE old_sessions AS SELECT client_id, expiry_interval, disconnected_at FROM broker_sessions;
+            DROP TABLE broker_sessions;
+            CREATE TABLE broker_sessions (client_id TEXT PRIMARY KEY, expiry_interval INTEGER NOT NULL,
+                disconnected_at INTEGER) WITHOUT ROWID;
+            INSERT INTO broker_sessions VALUES ('old', 60, 5);
+            DROP TABLE old_sessions;
+            PRAGMA user_version = 2;
+            """
+        )
+        let database = try await openStore(directory)
+        #expect(database.openOutcome == .migrated(from: 2))
+        let state = BrokerStateStore(database: database)
+        var sessions = try await state.loadAll().sessions
+        #expect(sessions.map(\.clientIdentifier) == ["old"])
+        #expect(sessions.first?.owner == .unknown)
+
+        state.upsertSession(clientIdentifier: "old", expiryInterval: 60, disconnectedAt: nil, owner: "alice")
+        state.upsertSession(clientIdentifier: "anon", expiryInterval: 60, disconnectedAt: nil, owner: nil)
+        state.insertInboundQoS2(clientIdentifier: "old", packetIdentifier: 7)
+        state.insertInboundQoS2(clientIdentifier: "old", packetIdentifier: 9)
+        state.insertInboundQoS2(clientIdentifier: "anon", packetIdentifier: 7)
+        state.deleteInboundQoS2(clientIdentifier: "old", packetIdentifier: 9)
+        sessions = try await state.loadAll().sessions
+        #expect(sessions.map(\.owner) == [.user(nil), .user("alice")])
+        #expect(sessions.map(\.inboundQoS2) == [[7], [7]])
+
+        state.deleteSession(clientIdentifier: "anon")
+        sessions = try await state.loadAll().sessions
+        #expect(sessions.map(\.clientIdentifier) == ["old"])
+        #expect(try rawScalar(path, "SELECT count(*) FROM broker_inbound_qos2") == 1)
         await database.close()
     }
 

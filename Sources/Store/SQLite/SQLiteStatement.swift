@@ -93,6 +93,15 @@ final class SQLiteStatement {
     }
 
     /// Binds a blob that SQLite copies, or NULL for `nil`.
+    /// Binds text, or SQL NULL for `nil`.
+    func bind(_ index: Int32, _ value: String?) {
+        if let value {
+            bind(index, value)
+        } else {
+            sqlite3_bind_null(handle, index)
+        }
+    }
+
     func bind(_ index: Int32, _ bytes: [UInt8]?) {
         guard let bytes else {
             sqlite3_bind_null(handle, index)

@@ -5,7 +5,8 @@ enum StatementKey: Int, CaseIterable {
     case queueInsert, queueInsertGroup, queueSelectAfter, queueHead, queueDeleteOne, queueDeleteThrough,
         queueDeleteExpired
     case queueOldest
-    case sessionUpsert, sessionDelete, sessionDeleteSubscriptions, sessionDeleteMessages
+    case sessionUpsert, sessionDelete, sessionDeleteSubscriptions, sessionDeleteMessages, sessionDeleteInbound
+    case inboundInsert, inboundDelete, inboundSelect
     case subscriptionUpsert, subscriptionDelete
     case messageInsert, messageUpdate, messageDelete
     case retainedUpsert, retainedDelete
@@ -37,13 +38,19 @@ enum StatementKey: Int, CaseIterable {
         case .queueOldest: "SELECT enqueued_at FROM forward_queue ORDER BY seq LIMIT 1"
         case .sessionUpsert:
             """
-            INSERT INTO broker_sessions(client_id, expiry_interval, disconnected_at) VALUES (?1, ?2, ?3)
+            INSERT INTO broker_sessions(client_id, expiry_interval, disconnected_at, owner, owner_known)
+            VALUES (?1, ?2, ?3, ?4, 1)
             ON CONFLICT(client_id) DO UPDATE SET
-                expiry_interval = excluded.expiry_interval, disconnected_at = excluded.disconnected_at
+                expiry_interval = excluded.expiry_interval, disconnected_at = excluded.disconnected_at,
+                owner = excluded.owner, owner_known = 1
             """
         case .sessionDelete: "DELETE FROM broker_sessions WHERE client_id = ?1"
         case .sessionDeleteSubscriptions: "DELETE FROM broker_subscriptions WHERE client_id = ?1"
         case .sessionDeleteMessages: "DELETE FROM broker_messages WHERE client_id = ?1"
+        case .sessionDeleteInbound: "DELETE FROM broker_inbound_qos2 WHERE client_id = ?1"
+        case .inboundInsert: "INSERT OR IGNORE INTO broker_inbound_qos2(client_id, packet_id) VALUES (?1, ?2)"
+        case .inboundDelete: "DELETE FROM broker_inbound_qos2 WHERE client_id = ?1 AND packet_id = ?2"
+        case .inboundSelect: "SELECT client_id, packet_id FROM broker_inbound_qos2 ORDER BY client_id, packet_id"
         case .subscriptionUpsert:
             """
             INSERT INTO broker_subscriptions(client_id, filter, qos, no_local, retain_as_published, retain_handling,
@@ -70,7 +77,10 @@ enum StatementKey: Int, CaseIterable {
             """
         case .retainedDelete: "DELETE FROM broker_retained WHERE topic = ?1"
         case .sessionsSelect:
-            "SELECT client_id, expiry_interval, disconnected_at FROM broker_sessions ORDER BY client_id"
+            """
+            SELECT client_id, expiry_interval, disconnected_at, owner, owner_known FROM broker_sessions
+            ORDER BY client_id
+            """
         case .subscriptionsSelect:
             """
             SELECT client_id, filter, qos, no_local, retain_as_published, retain_handling, identifier
