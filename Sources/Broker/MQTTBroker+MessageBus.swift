@@ -98,7 +98,9 @@ extension MQTTBroker: MessageBus {
         if let refusal = router.checkSubscribe(filter, by: principal) {
             throw SubscribeError(message: "\(principal) cannot read '\(filter)': \(refusal)")
         }
-        return router.retainedMessages(matching: filter, for: principal, now: clock.now())
+        return router.retainedMessages(matching: filter, for: principal, now: clock.now()).sorted {
+            $0.topic < $1.topic
+        }
     }
 
     /// Subscribes an in-process handler to `filter` on behalf of `principal`.

@@ -45,7 +45,9 @@ public final class MQTTBroker: Sendable {
         self.store = store
         self.wallClock = wallClock
         self.accessControl = AccessControlState(Self.initialAccessControl(config))
-        self.router = Router(statistics: statistics, clock: clock, store: store, accessControl: accessControl)
+        self.router = Router(
+            statistics: statistics, clock: clock, store: store, accessControl: accessControl,
+            retained: RetainedStore(maxMessages: config.maxRetainedMessages, maxBytes: config.maxRetainedBytes))
         self.startedAt = clock.now()
     }
 
@@ -116,7 +118,11 @@ extension MQTTBroker {
         for message in retained {
             var message = message
             message.receivedAt = now
-            router.retained.update(with: message)
+            if router.retained.restore(message) != .applied {
+                logger.warning(
+                    "retained message not restored: max_retained_messages or max_retained_bytes reached",
+                    metadata: ["mqtt.topic": "\(message.topic)"])
+            }
         }
         for record in restored {
             let session = makeSession(record.clientIdentifier)

@@ -1,3 +1,4 @@
+import DequeModule
 import Logging
 import MQTTCodec
 import NIOCore
@@ -15,7 +16,6 @@ extension MQTTConnectionHandler {
         guard answerFits(.subAck(placeholder), context: context) else { return }
         let identifier = subscribe.properties.subscriptionIdentifiers.first
         var codes: [UInt8] = []
-        var retainedDeliveries: [OutboundMessage] = []
         let now = broker.clock.now()
         let failure = version == .v5 ? ReasonCode.topicFilterInvalid.rawValue : 0x80
         let principal = self.principal ?? session.principal
@@ -63,8 +63,12 @@ extension MQTTConnectionHandler {
             // Recorded in the session first, then in the router, then checked again: a session
             // ended meanwhile (taken over by a clean start elsewhere) has its router entry removed
             // by whichever of the two comes last, so no subscription outlives its session.
-            let live = session.core.withLock { core in
-                guard !core.ended else { return false }
+            let limit = broker.config.maxSubscriptionsPerClient
+            let admission: SubscriptionAdmission = session.core.withLock { core in
+                guard !core.ended else { return .sessionEnded }
+                if limit > 0, core.subscriptions.count >= limit, core.subscriptions[subscription.fullFilter] == nil {
+                    return .limitReached
+                }
                 core.subscriptions[subscription.fullFilter] = subscription
                 if let store = session.store, core.isPersistent {
                     store.saveSubscription(
@@ -74,9 +78,21 @@ extension MQTTConnectionHandler {
                     )
                     core.persisted = true
                 }
-                return true
+                return .admitted
             }
-            guard live else { return }
+            switch admission {
+            case .admitted:
+                break
+            case .sessionEnded:
+                return
+            case .limitReached:
+                broker.statistics.recordLimitHit(.subscriptions)
+                logger.info(
+                    "subscription refused: max_subscriptions_per_client (\(limit)) reached",
+                    metadata: ["mqtt.topic_filter": "\(request.topicFilter)"])
+                codes.append(version == .v5 ? ReasonCode.quotaExceeded.rawValue : 0x80)
+                continue
+            }
             let existed = broker.router.subscribe(session, subscription)
             if session.core.withLock({ $0.ended }) {
                 broker.router.unsubscribeAll(session, subscriptions: [subscription])
@@ -87,7 +103,7 @@ extension MQTTConnectionHandler {
             let handling = request.options.retainHandling
             guard group == nil, handling == 0 || (handling == 1 && !existed) else { continue }
             for message in broker.router.retainedMessages(matching: filter, for: principal, now: now) {
-                retainedDeliveries.append(
+                retainedBacklog.append(
                     OutboundMessage(
                         message: message,
                         qos: min(message.qos, request.options.qos),
@@ -99,10 +115,41 @@ extension MQTTConnectionHandler {
             }
         }
         send(.subAck(SubAckPacket(packetIdentifier: subscribe.packetIdentifier, reasonCodes: codes)), context: context)
-        for delivery in retainedDeliveries {
+        deliverRetained(session: session, context: context)
+    }
+
+    /// Retained messages found by SUBSCRIBE go out a bounded number per event-loop turn, so that
+    /// a SUBSCRIBE that matches a hundred thousand of them does not keep the other connections
+    /// of this loop waiting; meanwhile nothing more is read from this connection.
+    func deliverRetained(session: Session, context: ChannelHandlerContext) {
+        let now = broker.clock.now()
+        var delivered = 0
+        while delivered < Self.retainedPerTurn, let delivery = retainedBacklog.popFirst() {
             session.deliver(delivery, now: now)
+            delivered += 1
+        }
+        guard !retainedBacklog.isEmpty, !closing else {
+            retainedBacklog.removeAll()
+            if readsPausedForRetained {
+                readsPausedForRetained = false
+                context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+                context.read()
+            }
+            return
+        }
+        if !readsPausedForRetained {
+            readsPausedForRetained = true
+            context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
+        }
+        let loopBound = NIOLoopBound((self, context, session), eventLoop: context.eventLoop)
+        context.eventLoop.execute {
+            let (handler, context, session) = loopBound.value
+            handler.deliverRetained(session: session, context: context)
         }
     }
+
+    /// How many retained messages one SUBSCRIBE hands to its session per event-loop turn.
+    static let retainedPerTurn = 256
 
     /// UNSUBSCRIBE: remove each filter; MQTT 5 says per filter whether it existed.
     func handleUnsubscribe(_ unsubscribe: UnsubscribePacket, session: Session, context: ChannelHandlerContext) {
@@ -136,4 +183,11 @@ extension MQTTConnectionHandler {
             context: context
         )
     }
+}
+
+/// Whether a SUBSCRIBE filter may be added to a session.
+private enum SubscriptionAdmission {
+    case admitted
+    case limitReached
+    case sessionEnded
 }

@@ -50,6 +50,10 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
     /// still being written to the store-and-forward queue.
     var pendingAcks: Deque<PendingAck> = []
     var nextAckTicket: UInt64 = 1
+    /// Retained messages a SUBSCRIBE found that are still to be handed to the session.
+    var retainedBacklog: Deque<OutboundMessage> = []
+    /// Whether reading is paused until `retainedBacklog` is delivered.
+    var readsPausedForRetained = false
 
     private var inbound: ByteBuffer?
     private var outbound: ByteBuffer?

@@ -20,7 +20,7 @@ final class Router: Sendable {
     }
 
     private let state = Mutex(State())
-    let retained = RetainedStore()
+    let retained: RetainedStore
     let statistics: BrokerStatistics
     let clock: any WharfClock
     /// Where retained messages are persisted, if anywhere.
@@ -32,8 +32,10 @@ final class Router: Sendable {
         statistics: BrokerStatistics,
         clock: any WharfClock,
         store: (any SessionStore)? = nil,
-        accessControl: AccessControlState = AccessControlState(AccessControl(allowAnonymous: true))
+        accessControl: AccessControlState = AccessControlState(AccessControl(allowAnonymous: true)),
+        retained: RetainedStore = RetainedStore()
     ) {
+        self.retained = retained
         self.statistics = statistics
         self.clock = clock
         self.store = store
@@ -133,7 +135,8 @@ final class Router: Sendable {
         return refusal
     }
 
-    /// The unexpired retained messages under `filter` that `principal` may read.
+    /// The unexpired retained messages under `filter` that `principal` may read, in no
+    /// particular order.
     func retainedMessages(matching filter: String, for principal: Principal, now: UInt64) -> [Message] {
         let messages = retained.matching(filter, now: now)
         let authorizer = accessControl.authorizer
@@ -197,9 +200,14 @@ final class Router: Sendable {
         let join = whenDurable.map(DurabilityJoin.init(completion:))
         if let alsoAwait, let join { alsoAwait(join.expectWrite()) }
         if message.retain {
-            retained.update(with: message)
-            if let store, !message.topic.hasPrefix("$") {
-                store.saveRetained(message, completion: join?.expectWrite())
+            let persist = store.flatMap { store in Topic.isSystemTopic(message.topic) ? nil : store }
+            let update = retained.update(with: message, exempt: message.principal == .broker) { message in
+                persist?.saveRetained(message, completion: join?.expectWrite())
+            }
+            switch update {
+            case .applied: break
+            case .countLimitReached: statistics.recordLimitHit(.retainedMessages)
+            case .byteLimitReached: statistics.recordLimitHit(.retainedBytes)
             }
         }
         let now = clock.now()

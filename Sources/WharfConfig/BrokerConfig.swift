@@ -54,6 +54,12 @@ public struct BrokerConfig: Sendable, Equatable {
     /// Whether a client that gives a user name takes it as its client id, so that no user can
     /// reach another user's sessions (`use_username_as_clientid`, as in Mosquitto).
     public var useUsernameAsClientID = false
+    /// Most SUBSCRIBE filters one session holds, 0 for no limit (`max_subscriptions_per_client`).
+    public var maxSubscriptionsPerClient = 10_000
+    /// Most retained topics kept, 0 for no limit (`max_retained_messages`).
+    public var maxRetainedMessages = 100_000
+    /// Most bytes of retained topics and payloads kept, 0 for no limit (`max_retained_bytes`).
+    public var maxRetainedBytes = 64 << 20
 
     /// The largest packet size MQTT can express (a 4-byte Remaining Length).
     public static let protocolMaximumPacketSize = 268_435_455

@@ -7,6 +7,10 @@ import WharfCore
 
 @testable import Broker
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Records what the broker asks to persist; message writes complete when the test says so.
 final class RecordingStore: SessionStore {
     struct State {
@@ -19,9 +23,13 @@ final class RecordingStore: SessionStore {
     let state = Mutex(State())
     /// When false, message writes complete at once.
     let holdWrites: Bool
+    /// Retained writes of the payloads it accepts dawdle before they are recorded, as a thread
+    /// preempted at the wrong moment would.
+    let isSlowRetained: (@Sendable (String) -> Bool)?
 
-    init(holdWrites: Bool = false) {
+    init(holdWrites: Bool = false, isSlowRetained: (@Sendable (String) -> Bool)? = nil) {
         self.holdWrites = holdWrites
+        self.isSlowRetained = isSlowRetained
     }
 
     var log: [String] { state.withLock { $0.log } }
@@ -99,7 +107,8 @@ final class RecordingStore: SessionStore {
     }
 
     func saveRetained(_ message: Message, completion: (@Sendable (DurableOutcome) -> Void)?) {
-        state.withLock { $0.log.append("retain \(message.topic)") }
+        if isSlowRetained?(String(buffer: message.payload)) == true { usleep(300) }
+        state.withLock { $0.log.append("retain \(message.topic) \(String(buffer: message.payload))") }
         completion?(.stored)
     }
 }
