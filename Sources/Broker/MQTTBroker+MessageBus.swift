@@ -1,6 +1,7 @@
 public import AdapterKit
 import Synchronization
 import WharfAuth
+import WharfConfig
 public import WharfCore
 
 extension MQTTBroker: MessageBus {
@@ -83,6 +84,14 @@ extension MQTTBroker: MessageBus {
     private func stamped(_ message: Message) throws(PublishError) -> Message {
         if let problem = Topic.validateName(message.topic) {
             throw PublishError(reason: "topic-invalid", message: "cannot publish to '\(message.topic)': \(problem)")
+        }
+        // The same bound as for MQTT clients: a CoAP path, a plugin or the cloud cannot make
+        // the broker hold topics deeper than max_topic_levels.
+        let limit = config.maxTopicLevels
+        if message.topic.utf8.count >= limit, TopicFilter.levelCount(message.topic) > limit {
+            statistics.recordLimitHit(.topicLevels)
+            throw PublishError(
+                reason: "topic-invalid", message: "cannot publish to a topic of more than \(limit) levels")
         }
         var routed = message
         routed.receivedAt = clock.now()

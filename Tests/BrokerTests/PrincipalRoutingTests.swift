@@ -3,6 +3,7 @@ import MQTTCodec
 import NIOCore
 import Testing
 import WharfAuth
+import WharfConfig
 import WharfCore
 
 @testable import Broker
@@ -116,6 +117,17 @@ import WharfCore
         _ = try client.connect("c")
         try client.send(.publish(PublishPacket(topic: "plant/x", payload: ByteBuffer(string: "x"), qos: .atMostOnce)))
         #expect(sink.topics == ["devices/plc-1/temp"])
+    }
+
+    @Test func inProcessPublishersAreHeldToTheTopicLevelLimit() throws {
+        let broker = BrokerHarness { $0.maxTopicLevels = 3 }.broker
+        #expect(throws: Never.self) { try broker.publishNow(message("a/b/c", Self.plc)) }
+        #expect {
+            try broker.publishNow(message("a/b/c/d", .uplink))
+        } throws: { error in
+            (error as? PublishError)?.reason == "topic-invalid"
+        }
+        #expect(broker.snapshot().limitHits["max_topic_levels"] == 1)
     }
 
     @Test func aConfinedPrincipalStaysWithinItsFilters() throws {
