@@ -209,6 +209,7 @@ let package = Package(
             dependencies: [
                 "AdapterKit",
                 "Broker",
+                "WharfAuth",
                 "WharfCoAP",
                 "WharfConfig",
                 "WharfCore",

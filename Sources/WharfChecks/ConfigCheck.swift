@@ -1,6 +1,7 @@
 public import AdapterKit
 import Broker
 import Logging
+import WharfAuth
 import WharfCoAP
 public import WharfConfig
 import WharfCore
@@ -81,7 +82,43 @@ public enum ConfigCheck {
                 lines.append(plainPublishIssue(config: config, file: file, message: message).description)
             }
         }
+        lines += unnamedPrincipals(
+            in: configuration, file: file, coapServers: servers.map { ($0.config.name, $0.settings) })
         return lines
+    }
+
+    /// With an ACL file, every principal the configuration brings (an adapter, the uplink, the
+    /// CoAP peers the adapters admit) that no `user` section names: the ACL refuses it everything
+    /// it does not grant, which is everything. Probably an oversight, so it is named.
+    private static func unnamedPrincipals(
+        in configuration: WharfConfiguration,
+        file: String,
+        coapServers: [(name: String, settings: CoAPSettings)]
+    ) -> [String] {
+        let broker = configuration.broker
+        guard !broker.aclFile.isEmpty, let control = try? MQTTBroker.loadAccessControl(broker),
+            let acl = control.acl
+        else { return [] }
+        var expected: [(name: String, what: String)] = []
+        for config in configuration.adapters where config.enabled {
+            expected.append(("adapter:\(config.name)", "the adapter '\(config.name)'"))
+        }
+        for (name, settings) in coapServers {
+            if settings.allowPlain { expected.append(("coap-plain:\(name)", "plain CoAP peers of '\(name)'")) }
+            for entry in settings.dtls.psk {
+                expected.append(("coap-psk:\(entry.identity)", "the CoAP PSK identity '\(entry.identity)'"))
+            }
+            for entry in settings.dtls.certificates {
+                expected.append(("coap-cert:\(entry.subject)", "the CoAP certificate '\(entry.subject)'"))
+            }
+        }
+        let uplink = configuration.uplink
+        if uplink.enabled, !uplink.forward.isEmpty || !uplink.subscribe.isEmpty {
+            expected.append(("wharf:uplink", "the uplink's forward rules and remote subscriptions"))
+        }
+        return expected.filter { acl.principalRules[$0.name] == nil }.map { name, what in
+            "\(broker.aclFile): warning: no 'user \(name)' section: \(what) may publish and subscribe to nothing"
+        }
     }
 
     /// `message` about `plain.publish` of a CoAP entry, placed where it is written (or at `bind`,

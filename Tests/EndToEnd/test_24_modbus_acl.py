@@ -12,7 +12,7 @@ import pytest
 
 from wharf_e2e.client import MqttClient
 from wharf_e2e.modbus import ModbusSimulator, adapter_yaml, device_yaml, encode, tcp
-from wharf_e2e.modbus_fixtures import modbus_devices, wharfd_factory  # noqa: F401 - fixtures
+from wharf_e2e.modbus_fixtures import modbus_devices, run_check, wharfd_factory  # noqa: F401 - fixtures
 from wharf_e2e.raw import RawClient
 
 pytestmark = pytest.mark.wharf_only(reason="the Modbus adapter is part of wharfd")
@@ -92,3 +92,13 @@ def test_an_adapter_the_acl_does_not_name_publishes_nothing(modbus_devices, whar
     assert sim.writes() == []
     viewer.close()
     operator.close()
+
+
+def test_check_names_an_adapter_the_acl_forgot(modbus_devices, wharfd_factory, tmp_path: Path) -> None:
+    _, wharfd = _start(modbus_devices, wharfd_factory, tmp_path, "rogue")
+    checked = run_check(wharfd.workdir / "wharf.yaml")
+    assert checked.returncode == 0, checked.stderr
+    assert "no 'user adapter:rogue' section: the adapter 'rogue' may publish and subscribe to nothing" in checked.stderr
+    (tmp_path / "named").mkdir()
+    _, named = _start(modbus_devices, wharfd_factory, tmp_path / "named", "plant")
+    assert "adapter:plant" not in run_check(named.workdir / "wharf.yaml").stderr
