@@ -1,3 +1,4 @@
+import Dispatch
 import MQTTCodec
 import NIOCore
 import NIOEmbedded
@@ -262,5 +263,48 @@ import WharfCore
 
         let back = try harness.connection()
         #expect(try connectReceiving(back, "plc", username: "alice").topics == ["t/public/1"])
+    }
+}
+
+/// A connection letting go of its session while another CONNECT resumes it: the new
+/// connection never ends up bound to a session that was ended.
+@Suite struct SessionClaimRaceTests {
+    private func request(_ harness: BrokerHarness, cleanStart: Bool) -> MQTTBroker.SessionRequest {
+        MQTTBroker.SessionRequest(
+            clientIdentifier: "c",
+            cleanStart: cleanStart,
+            principal: .client(username: nil, clientIdentifier: "c", listener: "test"),
+            expiry: 0,
+            attachment: Session.Attachment(
+                channel: EmbeddedChannel(loop: harness.loop), version: .v5, generation: 0,
+                maximumPacketSize: 268_435_460),
+            receiveMaximum: 65_535
+        )
+    }
+
+    @Test func aReleaseRacingAResumeNeverLeavesTheResumeOnAnEndedSession() throws {
+        for _ in 0..<2000 {
+            let harness = BrokerHarness()
+            let broker = harness.broker
+            guard case .success(let first) = broker.claimSession(request(harness, cleanStart: true), now: 0) else {
+                Issue.record("the first claim failed")
+                return
+            }
+            let second = Mutex<MQTTBroker.SessionClaim?>(nil)
+            let resume = request(harness, cleanStart: false)
+            DispatchQueue.concurrentPerform(iterations: 2) { index in
+                if index == 0 {
+                    broker.release(first.session, generation: first.generation, will: nil, willDelay: 0)
+                } else if case .success(let claim) = broker.claimSession(resume, now: 0) {
+                    second.withLock { $0 = claim }
+                }
+            }
+            let claim = try #require(second.withLock { $0 })
+            let (ended, generation) = claim.session.core.withLock { ($0.ended, $0.attachment?.generation) }
+            #expect(!ended)
+            #expect(generation == claim.generation)
+            #expect(broker.sessions.withLock { $0["c"] } === claim.session)
+            if ended { return }
+        }
     }
 }
