@@ -27,6 +27,8 @@ extension DaemonRuntime {
         for (reason, count) in broker.dropped {
             sample.counter("wharf_broker_messages_dropped_total", count, labels: ["reason": reason])
         }
+        sample.gauge("wharf_store_pending_bytes", gateway.storePendingBytes)
+        sample.counter("wharf_store_backlog_refused_total", gateway.storeBacklogRefused)
 
         let uplink = gateway.uplinkSnapshot()
         if let queue = gateway.queueSnapshot() {
