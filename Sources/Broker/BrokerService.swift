@@ -62,11 +62,13 @@ public struct BrokerService: Service {
     private func bind(_ listener: ListenerConfig) async throws -> any Channel {
         let broker = self.broker
         let logger = self.logger
+        let outbound = broker.config.flowControl.maxOutboundBytes
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 4096)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
-            .childChannelOption(.writeBufferWaterMark, value: .init(low: 1 << 20, high: 8 << 20))
+            // Past the high mark a client counts as slow (see MQTTConnectionHandler+FlowControl).
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: outbound / 2, high: outbound))
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {

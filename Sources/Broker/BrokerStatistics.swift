@@ -28,6 +28,7 @@ final class BrokerStatistics: Sendable {
     private let droppedExpired = Atomic<Int>(0)
     private let droppedTooLarge = Atomic<Int>(0)
     private let droppedOffline = Atomic<Int>(0)
+    private let droppedSlowConsumer = Atomic<Int>(0)
 
     init() {}
 
@@ -37,6 +38,7 @@ final class BrokerStatistics: Sendable {
         case .expired: droppedExpired.add(1, ordering: .relaxed)
         case .tooLargeForClient: droppedTooLarge.add(1, ordering: .relaxed)
         case .offlineQoS0: droppedOffline.add(1, ordering: .relaxed)
+        case .slowConsumer: droppedSlowConsumer.add(1, ordering: .relaxed)
         }
     }
 
@@ -47,6 +49,7 @@ final class BrokerStatistics: Sendable {
         case .expired: droppedExpired.load(ordering: .relaxed)
         case .tooLargeForClient: droppedTooLarge.load(ordering: .relaxed)
         case .offlineQoS0: droppedOffline.load(ordering: .relaxed)
+        case .slowConsumer: droppedSlowConsumer.load(ordering: .relaxed)
         }
     }
 

@@ -23,6 +23,8 @@ public final class MQTTBroker: Sendable {
     let wallClock: any WallClock
     /// Credentials and ACL in force; see ``updateAccessControl(_:)``.
     let accessControl: AccessControlState
+    /// Backpressure bounds, password-check slots and their counters.
+    let flowControl: BrokerFlowControl
     private let sessions = Mutex<[String: Session]>([:])
     /// Extra `$SYS` values from other parts (uplink, queue), read at every publication.
     let systemTopicProviders = Mutex<[@Sendable () -> [(String, String)]]>([])
@@ -38,6 +40,7 @@ public final class MQTTBroker: Sendable {
         wallClock: any WallClock = SystemWallClock()
     ) {
         self.config = config
+        self.flowControl = BrokerFlowControl(config: config.flowControl)
         self.version = version
         self.logger = logger
         self.clock = clock
@@ -90,6 +93,7 @@ public final class MQTTBroker: Sendable {
             clientIdentifier: clientIdentifier,
             maxInflight: config.maxInflightMessages,
             maxQueued: config.maxQueuedMessages,
+            maxStagedBytes: config.flowControl.maxOutboundBytes,
             statistics: statistics,
             store: store,
             wallClock: wallClock

@@ -11,14 +11,26 @@ extension MQTTConnectionHandler {
     /// any older connection, answer CONNACK and resume delivery (MQTT §3.1, §3.2).
     func handleConnect(_ connect: ConnectPacket, context: ChannelHandlerContext) {
         version = connect.protocolVersion
-        let config = broker.config
         requestProblemInformation = connect.properties.requestProblemInformation != 0
 
         if connect.properties.authenticationMethod != nil {
             refuse(.badAuthenticationMethod, context: context)
             return
         }
-        switch broker.accessControl.authenticate(username: connect.username, password: connect.password) {
+        // A full broker spends no password check on a client it would refuse anyway.
+        let maxConnections = broker.config.maxConnections
+        if maxConnections > 0, broker.connectedClients >= maxConnections {
+            logger.warning("refusing client: max_connections (\(maxConnections)) reached")
+            refuse(.quotaExceeded, context: context)
+            return
+        }
+        authenticate(connect, context: context)
+    }
+
+    /// CONNECT once its credentials are checked (at once, or after a check on the thread pool).
+    func admitConnect(_ connect: ConnectPacket, decision: AccessControl.Decision, context: ChannelHandlerContext) {
+        let config = broker.config
+        switch decision {
         case .accepted:
             break
         case .anonymousRefused:
@@ -30,6 +42,7 @@ extension MQTTConnectionHandler {
             refuse(.badUserNameOrPassword, context: context)
             return
         }
+        // Again: other clients may have connected while the password was checked.
         if config.maxConnections > 0, broker.connectedClients >= config.maxConnections {
             logger.warning("refusing client: max_connections (\(config.maxConnections)) reached")
             refuse(.quotaExceeded, context: context)
@@ -168,7 +181,7 @@ extension MQTTConnectionHandler {
     }
 
     /// Refuses a CONNECT with `reason` (mapped to a 3.1.1 return code for old clients) and closes.
-    private func refuse(_ reason: ReasonCode, context: ChannelHandlerContext) {
+    func refuse(_ reason: ReasonCode, context: ChannelHandlerContext) {
         broker.statistics.protocolErrors.add(1, ordering: .relaxed)
         let code = version == .v5 ? reason.rawValue : reason.connectReturnCode
         logger.info("refusing CONNECT", metadata: ["mqtt.reason_code": "\(reason.rawValue)"])

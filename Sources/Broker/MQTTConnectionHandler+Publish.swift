@@ -61,7 +61,7 @@ extension MQTTConnectionHandler {
         switch publish.qos {
         case .atMostOnce:
             if !isSystemTopic(topic) {
-                _ = broker.router.publish(message, from: session, whenDurable: nil)
+                routeAtMostOnce(message, session: session, context: context)
             }
         case .atLeastOnce:
             guard let identifier = publish.packetIdentifier else { return }
@@ -133,7 +133,11 @@ extension MQTTConnectionHandler {
             }
         }
         if result.awaitsDurability {
-            pendingAcks.append(PendingAck(ticket: ticket, qos: qos, identifier: identifier, reason: nil))
+            let cost = Self.storeCost(of: message)
+            pendingAcks.append(
+                PendingAck(ticket: ticket, qos: qos, identifier: identifier, reason: nil, storeBytes: cost))
+            storeWriteStarted(bytes: cost)
+            checkPendingAcks(context: context)
         } else {
             acknowledge(qos: qos, identifier: identifier, reason: ackReason(result.matched), context: context)
         }
@@ -148,6 +152,14 @@ extension MQTTConnectionHandler {
         context: ChannelHandlerContext
     ) {
         guard !closing, let index = pendingAcks.firstIndex(where: { $0.ticket == ticket }) else { return }
+        let storeBytes = pendingAcks[index].storeBytes
+        defer {
+            // Last, once the acknowledgements went out: resuming may handle more packets.
+            if !closing {
+                storeWriteFinished(bytes: storeBytes, context: context)
+                checkPendingAcks(context: context)
+            }
+        }
         switch outcome {
         case .stored:
             pendingAcks[index].reason = .success
@@ -180,6 +192,7 @@ extension MQTTConnectionHandler {
             send(ackPacket(qos: qos, identifier: identifier, reason: reason), context: context)
         } else {
             pendingAcks.append(PendingAck(ticket: 0, qos: qos, identifier: identifier, reason: reason))
+            checkPendingAcks(context: context)
         }
     }
 

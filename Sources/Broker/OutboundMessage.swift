@@ -54,4 +54,7 @@ enum DropReason: String, Sendable, CaseIterable {
     case tooLargeForClient = "too-large-for-client"
     /// QoS 0 for a session with no connection (not queued, as Mosquitto does by default).
     case offlineQoS0 = "offline-qos0"
+    /// QoS 0 for a connected client that does not read what is written to it
+    /// (`max_outbound_bytes` wait unwritten).
+    case slowConsumer = "slow-consumer"
 }

@@ -29,6 +29,7 @@ extension BrokerConfig {
             zeroMeans: "no $SYS statistics"
         )
         sharedSubscriptions = reader.bool("shared_subscriptions", default: defaults.sharedSubscriptions)
+        flowControl = FlowControlConfig(reading: reader)
         reader.finish()
     }
 

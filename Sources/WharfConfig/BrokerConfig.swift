@@ -30,6 +30,8 @@ public struct BrokerConfig: Sendable, Equatable {
     public var sysInterval: Duration
     /// Whether `$share/{group}/{filter}` subscriptions are supported (`shared_subscriptions`).
     public var sharedSubscriptions: Bool
+    /// Backpressure, slow consumers, publish rate and password-check bounds (keys in `broker:`).
+    public var flowControl: FlowControlConfig
 
     /// The largest packet size MQTT can express (a 4-byte Remaining Length).
     public static let protocolMaximumPacketSize = 268_435_455
@@ -53,7 +55,8 @@ public struct BrokerConfig: Sendable, Equatable {
         maxTopicAlias: Int = 10,
         maxSessionExpiry: Duration? = nil,
         sysInterval: Duration = .seconds(10),
-        sharedSubscriptions: Bool = true
+        sharedSubscriptions: Bool = true,
+        flowControl: FlowControlConfig = FlowControlConfig()
     ) {
         self.listeners = listeners
         self.allowAnonymous = allowAnonymous
@@ -69,6 +72,7 @@ public struct BrokerConfig: Sendable, Equatable {
         self.maxSessionExpiry = maxSessionExpiry
         self.sysInterval = sysInterval
         self.sharedSubscriptions = sharedSubscriptions
+        self.flowControl = flowControl
     }
 
     /// `maxPacketSize` with 0 replaced by the protocol maximum.

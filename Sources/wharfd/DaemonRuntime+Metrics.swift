@@ -27,6 +27,14 @@ extension DaemonRuntime {
         for (reason, count) in broker.dropped {
             sample.counter("wharf_broker_messages_dropped_total", count, labels: ["reason": reason])
         }
+        let flow = gateway.broker.flowControlSnapshot()
+        for (reason, count) in flow.readPauses {
+            sample.counter("wharf_broker_read_pauses_total", count, labels: ["reason": reason])
+        }
+        sample.counter("wharf_broker_auth_checks_total", flow.authChecks)
+        for (bound, count) in flow.authChecksRefused {
+            sample.counter("wharf_broker_auth_checks_refused_total", count, labels: ["bound": bound])
+        }
         sample.gauge("wharf_store_pending_bytes", gateway.storePendingBytes)
         sample.counter("wharf_store_backlog_refused_total", gateway.storeBacklogRefused)
 

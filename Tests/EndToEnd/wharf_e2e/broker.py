@@ -51,6 +51,8 @@ class BrokerOptions:
     mosquitto_extra: tuple[str, ...] = field(default_factory=tuple)
     # Verbatim YAML appended to wharf.yaml: other top-level sections such as `adapters:`.
     wharf_extra_yaml: str = ""
+    # Verbatim `key: value` lines added to wharf.yaml's `broker:` section (Wharf-only settings).
+    wharf_broker_lines: tuple[str, ...] = field(default_factory=tuple)
 
     def with_changes(self, **changes: object) -> "BrokerOptions":
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
@@ -80,6 +82,7 @@ def render_wharf_yaml(options: BrokerOptions) -> str:
             f"  sys_interval: {options.sys_interval}s",
             *([f"  password_file: {json.dumps(options.password_file)}"] if options.password_file else []),
             *([f"  acl_file: {json.dumps(options.acl_file)}"] if options.acl_file else []),
+            *(f"  {line}" for line in options.wharf_broker_lines),
             "",
         ]
     ) + (options.wharf_extra_yaml.rstrip("\n") + "\n" if options.wharf_extra_yaml else "")

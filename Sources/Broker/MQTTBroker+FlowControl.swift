@@ -1,0 +1,46 @@
+import Synchronization
+
+/// Every bound of flow control that was hit, counted since start, for metrics, `$SYS` and status.
+public struct FlowControlSnapshot: Sendable, Hashable {
+    /// Times a connection stopped reading, by reason (`slow-reader`, `pending-acks`,
+    /// `pending-store-bytes`, `rate-limit`, `authentication`).
+    public var readPauses: [String: Int]
+    /// Password checks run on the thread pool.
+    public var authChecks: Int
+    /// CONNECTs refused with Server busy because too many password checks were in flight, by
+    /// bound (`address`, `overall`).
+    public var authChecksRefused: [String: Int]
+}
+
+extension MQTTBroker {
+    /// The flow-control counters now.
+    public func flowControlSnapshot() -> FlowControlSnapshot {
+        let flow = flowControl
+        let pauses = flow.readPauses
+        let refused = flow.credentialChecks.refused
+        return FlowControlSnapshot(
+            readPauses: Dictionary(uniqueKeysWithValues: ReadPause.allCases.map { ($0.rawValue, pauses[$0] ?? 0) }),
+            authChecks: flow.credentialChecks.offloaded.load(ordering: .relaxed),
+            authChecksRefused: Dictionary(
+                uniqueKeysWithValues: CredentialCheckSlots.Refusal.allCases.map { ($0.rawValue, refused[$0] ?? 0) })
+        )
+    }
+
+    /// `$SYS/broker/flow/...`: Wharf's own counters (Mosquitto has no such bounds), plus
+    /// dropped messages by reason.
+    func flowControlSystemTopics() -> [(String, String)] {
+        let flow = flowControlSnapshot()
+        var topics: [(String, String)] = []
+        for reason in DropReason.allCases {
+            topics.append(("$SYS/broker/publish/messages/dropped/\(reason.rawValue)", "\(statistics.dropped(reason))"))
+        }
+        for (reason, count) in flow.readPauses.sorted(by: { $0.key < $1.key }) {
+            topics.append(("$SYS/broker/flow/read-pauses/\(reason)", "\(count)"))
+        }
+        for (bound, count) in flow.authChecksRefused.sorted(by: { $0.key < $1.key }) {
+            topics.append(("$SYS/broker/flow/auth-checks-refused/\(bound)", "\(count)"))
+        }
+        topics.append(("$SYS/broker/flow/auth-checks", "\(flow.authChecks)"))
+        return topics
+    }
+}
