@@ -11,6 +11,17 @@ final class BrokerFlowControl: Sendable {
     let credentialChecks: CredentialChecks
     /// Set once an uplink forward rule exists: only then can a QoS 0 PUBLISH cost a store write.
     let hasForwardRoutes = Atomic<Bool>(false)
+    /// Accepts that failed because the process or the system ran out of file descriptors.
+    let acceptFailures = Atomic<Int>(0)
+    /// Connections closed right after accept because descriptors ran out (see ``AcceptGuard``).
+    let connectionsShed = Atomic<Int>(0)
+    /// Times a listener stopped accepting because the clients held the descriptor budget.
+    let acceptPauses = Atomic<Int>(0)
+    /// Client sockets the listeners hold now.
+    let openSockets = Atomic<Int>(0)
+    /// Client sockets the listeners may hold (``DescriptorBudget``); unlimited until a listener
+    /// starts.
+    let socketBudget = Atomic<Int>(Int.max)
     private let pauses = Mutex<[ReadPause: Int]>([:])
 
     init(config: FlowControlConfig) {

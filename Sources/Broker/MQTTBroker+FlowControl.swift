@@ -10,6 +10,14 @@ public struct FlowControlSnapshot: Sendable, Hashable {
     /// CONNECTs refused with Server busy because too many password checks were in flight, by
     /// bound (`address`, `overall`).
     public var authChecksRefused: [String: Int]
+    /// Times a listener stopped accepting because clients held the descriptor budget.
+    public var acceptPauses: Int
+    /// Accepts that failed because the process or the system was out of file descriptors.
+    public var acceptFailures: Int
+    /// Connections closed right after accept for lack of descriptors.
+    public var connectionsShed: Int
+    /// Client connections the open-file limit leaves room for (nil before the listeners start).
+    public var connectionBudget: Int?
 }
 
 extension MQTTBroker {
@@ -18,11 +26,16 @@ extension MQTTBroker {
         let flow = flowControl
         let pauses = flow.readPauses
         let refused = flow.credentialChecks.refused
+        let budget = flow.socketBudget.load(ordering: .relaxed)
         return FlowControlSnapshot(
             readPauses: Dictionary(uniqueKeysWithValues: ReadPause.allCases.map { ($0.rawValue, pauses[$0] ?? 0) }),
             authChecks: flow.credentialChecks.offloaded.load(ordering: .relaxed),
             authChecksRefused: Dictionary(
-                uniqueKeysWithValues: CredentialCheckSlots.Refusal.allCases.map { ($0.rawValue, refused[$0] ?? 0) })
+                uniqueKeysWithValues: CredentialCheckSlots.Refusal.allCases.map { ($0.rawValue, refused[$0] ?? 0) }),
+            acceptPauses: flow.acceptPauses.load(ordering: .relaxed),
+            acceptFailures: flow.acceptFailures.load(ordering: .relaxed),
+            connectionsShed: flow.connectionsShed.load(ordering: .relaxed),
+            connectionBudget: budget == Int.max ? nil : budget
         )
     }
 
@@ -41,6 +54,9 @@ extension MQTTBroker {
             topics.append(("$SYS/broker/flow/auth-checks-refused/\(bound)", "\(count)"))
         }
         topics.append(("$SYS/broker/flow/auth-checks", "\(flow.authChecks)"))
+        topics.append(("$SYS/broker/flow/accept-pauses", "\(flow.acceptPauses)"))
+        topics.append(("$SYS/broker/flow/accept-failures", "\(flow.acceptFailures)"))
+        topics.append(("$SYS/broker/flow/connections-shed", "\(flow.connectionsShed)"))
         return topics
     }
 }

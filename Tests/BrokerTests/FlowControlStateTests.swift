@@ -138,6 +138,26 @@ import WharfCore
     }
 }
 
+@Suite struct LogThrottleTests {
+    @Test func oneLinePerIntervalCountingWhatWasSkipped() {
+        var throttle = LogThrottle(interval: 60)
+        let lines = [1000, 1010, 1059, 1060, 1061].map { throttle.occurred(now: $0) }
+        #expect(lines == [1, nil, nil, 3, nil])
+    }
+}
+
+@Suite struct DescriptorBudgetTests {
+    @Test func leavesAReserveForTheRestOfTheProcess() {
+        let small = DescriptorBudget(limit: 64, inUse: 24)
+        #expect(small.reserve == 36)
+        #expect(small.connections == 4)
+        let typical = DescriptorBudget(limit: 20_000, inUse: 30)
+        #expect(typical.connections == 20_000 - 30 - typical.reserve)
+        #expect(typical.connections > 10_000, "the default max_connections fits under these machines' limit")
+        #expect(DescriptorBudget(limit: 40, inUse: 30).connections == 0)
+    }
+}
+
 @Suite struct StagedPacketsTests {
     @Test func countsBytesAndForgetsThemWhenTaken() {
         var staged = StagedPackets()
