@@ -18,7 +18,7 @@ struct PreparedAppend: Sendable {
     init(_ record: NewForwardRecord) {
         rule = record.rule
         topic = record.topic
-        payload = record.payload
+        payload = record.payload.detached()
         qos = record.qos
         retain = record.retain
         properties = BlobCodec.encode(record.properties)

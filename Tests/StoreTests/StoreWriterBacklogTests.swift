@@ -1,4 +1,5 @@
 import Dispatch
+import NIOCore
 import Synchronization
 import Testing
 import WharfCore
@@ -44,5 +45,22 @@ import WharfCore
         #expect((0..<6).allSatisfy { index in outcomes.withLock { (try? $0[index]?.get()) != nil } })
         _ = try await queue.append(makeRecord(20, payloadSize: 10 * 1024), policy: .rejectNew)
         await database.close()
+    }
+}
+
+/// A message waiting for the writer holds its own bytes, not the socket read it was decoded from.
+@Suite struct DetachedPayloadTests {
+    @Test func aSliceOfALargeReadIsCopiedAndAnOwnBufferIsKept() {
+        var read = buffer(repeating: 7, count: 64 * 1024)
+        let slice = read.readSlice(length: 1024) ?? ByteBuffer()
+        #expect(slice.storageCapacity >= 64 * 1024)
+        let prepared = PreparedAppend(
+            NewForwardRecord(
+                rule: "r", topic: "t", payload: slice, qos: .atMostOnce, retain: false,
+                properties: MessageProperties(), enqueuedAt: 0, expiresAt: nil))
+        #expect(prepared.payload.storageCapacity < 4096)
+        #expect(prepared.payload == slice)
+        let own = buffer(repeating: 1, count: 1024)
+        #expect(own.detached().storageCapacity == own.storageCapacity)
     }
 }
