@@ -32,6 +32,10 @@ public struct AdminServer: Service, CustomStringConvertible {
         self.onBound = onBound
     }
 
+    /// Admin connections served at once; more wait in the listen backlog. Operators' tools and a
+    /// Prometheus scraper need a handful, and each takes a file descriptor.
+    static let maxConnections = 16
+
     /// The name in service lifecycle logs (the default would print the whole configuration).
     public var description: String { "AdminServer(\(configuration.listen))" }
 
@@ -47,7 +51,11 @@ public struct AdminServer: Service, CustomStringConvertible {
         let listen = configuration.listen
         do {
             let server = try HTTPServerBuilder.http1().buildServer(
-                configuration: ServerConfiguration(address: .hostname(configuration.host, port: configuration.port)),
+                configuration: ServerConfiguration(
+                    address: .hostname(configuration.host, port: configuration.port),
+                    // Its descriptors come out of the reserve the MQTT listeners leave free.
+                    availableConnectionsDelegate: MaximumAvailableConnections(Self.maxConnections, logger: logger)
+                ),
                 eventLoopGroup: group ?? MultiThreadedEventLoopGroup.singleton,
                 logger: logger,
                 responder: { request, writer, _ in

@@ -24,6 +24,12 @@ final class AccessControlState: Sendable {
         current.authenticate(username: username, password: password, cache: verified)
     }
 
+    /// Whether ``authenticate(username:password:)`` would derive a password hash: such checks
+    /// run on the thread pool, never on an event loop.
+    func needsHashComputation(username: String?, password: [UInt8]?) -> Bool {
+        current.needsHashComputation(username: username, password: password, cache: verified)
+    }
+
     /// The ACL, or `nil` when every client may read and write everything.
     var acl: AccessControlList? {
         guard aclActive.load(ordering: .acquiring) else { return nil }

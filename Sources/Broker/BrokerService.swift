@@ -3,6 +3,7 @@ import MQTTCodec
 public import NIOCore
 import NIOPosix
 public import ServiceLifecycle
+import Synchronization
 import WharfConfig
 
 /// Runs the broker's MQTT listeners and its housekeeping (session expiry, delayed wills,
@@ -32,6 +33,7 @@ public struct BrokerService: Service {
 
     /// Binds the listeners, serves until graceful shutdown, then closes everything.
     public func run() async throws {
+        applyDescriptorBudget()
         var channels: [any Channel] = []
         do {
             for listener in listeners {
@@ -62,11 +64,20 @@ public struct BrokerService: Service {
     private func bind(_ listener: ListenerConfig) async throws -> any Channel {
         let broker = self.broker
         let logger = self.logger
+        let outbound = broker.config.flowControl.maxOutboundBytes
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 4096)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        AcceptGuard(listener: listener.name, flowControl: broker.flowControl, logger: logger)
+                    )
+                }
+            }
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
-            .childChannelOption(.writeBufferWaterMark, value: .init(low: 1 << 20, high: 8 << 20))
+            // Past the high mark a client counts as slow (see MQTTConnectionHandler+FlowControl).
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: outbound / 2, high: outbound))
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -83,6 +94,26 @@ public struct BrokerService: Service {
             throw BrokerError(
                 "cannot listen on \(listener.bind):\(listener.port) (listener '\(listener.name)'): \(error)"
             )
+        }
+    }
+
+    /// Sizes the listeners' ``DescriptorBudget`` from the open-file limit and what is open now.
+    private func applyDescriptorBudget() {
+        guard let limit = DescriptorLimit.current()?.soft, limit < Int.max else { return }
+        let budget = DescriptorBudget(limit: limit, inUse: DescriptorLimit.openCount() ?? 32)
+        broker.flowControl.socketBudget.store(budget.connections, ordering: .relaxed)
+        let maxConnections = broker.config.maxConnections
+        let metadata: Logger.Metadata = [
+            "limit.open_files": "\(limit)", "limit.connections": "\(budget.connections)",
+            "limit.reserve": "\(budget.reserve)",
+        ]
+        if maxConnections > 0, budget.connections < maxConnections {
+            logger.warning(
+                "the open-file limit allows fewer client connections than max_connections; raise LimitNOFILE",
+                metadata: metadata.merging(["broker.max_connections": "\(maxConnections)"]) { $1 }
+            )
+        } else {
+            logger.info("client connections fit in the open-file limit", metadata: metadata)
         }
     }
 

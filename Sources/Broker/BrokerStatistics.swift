@@ -34,6 +34,7 @@ final class BrokerStatistics: Sendable {
     private let droppedNotAuthorized = Atomic<Int>(0)
     /// Refusals per limit; rare, so one lock is enough.
     private let limitHits = Mutex<[BrokerLimit: Int]>([:])
+    private let droppedSlowConsumer = Atomic<Int>(0)
 
     init() {}
 
@@ -53,6 +54,7 @@ final class BrokerStatistics: Sendable {
         case .tooLargeForClient: droppedTooLarge.add(1, ordering: .relaxed)
         case .offlineQoS0: droppedOffline.add(1, ordering: .relaxed)
         case .notAuthorized: droppedNotAuthorized.add(1, ordering: .relaxed)
+        case .slowConsumer: droppedSlowConsumer.add(1, ordering: .relaxed)
         }
     }
 
@@ -64,6 +66,7 @@ final class BrokerStatistics: Sendable {
         case .tooLargeForClient: droppedTooLarge.load(ordering: .relaxed)
         case .offlineQoS0: droppedOffline.load(ordering: .relaxed)
         case .notAuthorized: droppedNotAuthorized.load(ordering: .relaxed)
+        case .slowConsumer: droppedSlowConsumer.load(ordering: .relaxed)
         }
     }
 

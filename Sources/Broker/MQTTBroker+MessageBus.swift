@@ -69,6 +69,7 @@ extension MQTTBroker: MessageBus {
     /// Adds an uplink forward rule: matching messages go to `route.sink`, and QoS 1/2
     /// publishers are acknowledged only once the sink has them on disk.
     public func addForwardRoute(_ route: DurableRoute) {
+        flowControl.hasForwardRoutes.store(true, ordering: .relaxed)
         router.addDurableRoute(route)
     }
 

@@ -127,6 +127,7 @@ extension MQTTBroker {
             maxInflight: config.maxInflightMessages,
             maxQueued: config.maxQueuedMessages,
             maxQueuedBytes: config.maxQueuedBytes,
+            maxStagedBytes: config.flowControl.maxOutboundBytes,
             statistics: statistics,
             store: store,
             wallClock: wallClock

@@ -12,7 +12,7 @@ extension MQTTBroker {
     /// added providers.
     func systemTopics() -> [(String, String)] {
         let providers = systemTopicProviders.withLock { $0 }
-        return brokerSystemTopics() + providers.flatMap { $0() }
+        return brokerSystemTopics() + flowControlSystemTopics() + providers.flatMap { $0() }
     }
 
     private func brokerSystemTopics() -> [(String, String)] {

@@ -23,6 +23,8 @@ public final class MQTTBroker: Sendable {
     let wallClock: any WallClock
     /// Credentials and ACL in force; see ``updateAccessControl(_:)``.
     let accessControl: AccessControlState
+    /// Backpressure bounds, password-check slots and their counters.
+    let flowControl: BrokerFlowControl
     /// Sessions by client identifier. Lock order: this registry, then a session's own lock.
     let sessions = Mutex<[String: Session]>([:])
     /// Extra `$SYS` values from other parts (uplink, queue), read at every publication.
@@ -39,6 +41,7 @@ public final class MQTTBroker: Sendable {
         wallClock: any WallClock = SystemWallClock()
     ) {
         self.config = config
+        self.flowControl = BrokerFlowControl(config: config.flowControl)
         self.version = version
         self.logger = logger
         self.clock = clock

@@ -14,7 +14,6 @@ extension MQTTConnectionHandler {
         if version == .v5, let limit = connect.properties.maximumPacketSize {
             clientMaximumPacketSize = Int(limit)
         }
-        let config = broker.config
         requestProblemInformation = connect.properties.requestProblemInformation != 0
 
         if connect.properties.authenticationMethod != nil {
@@ -22,7 +21,20 @@ extension MQTTConnectionHandler {
             return
         }
         guard admitsWithinLimits(connect, context: context) else { return }
-        switch broker.accessControl.authenticate(username: connect.username, password: connect.password) {
+        // A full broker spends no password check on a client it would refuse anyway.
+        let maxConnections = broker.config.maxConnections
+        if maxConnections > 0, broker.connectedClients >= maxConnections {
+            logger.warning("refusing client: max_connections (\(maxConnections)) reached")
+            refuse(.quotaExceeded, context: context)
+            return
+        }
+        authenticate(connect, context: context)
+    }
+
+    /// CONNECT once its credentials are checked (at once, or after a check on the thread pool).
+    func admitConnect(_ connect: ConnectPacket, decision: AccessControl.Decision, context: ChannelHandlerContext) {
+        let config = broker.config
+        switch decision {
         case .accepted:
             break
         case .anonymousRefused:
@@ -34,6 +46,7 @@ extension MQTTConnectionHandler {
             refuse(.badUserNameOrPassword, context: context)
             return
         }
+        // Again: other clients may have connected while the password was checked.
         if config.maxConnections > 0, broker.connectedClients >= config.maxConnections {
             logger.warning("refusing client: max_connections (\(config.maxConnections)) reached")
             refuse(.quotaExceeded, context: context)

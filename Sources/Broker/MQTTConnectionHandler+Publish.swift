@@ -55,9 +55,7 @@ extension MQTTConnectionHandler {
 
         switch publish.qos {
         case .atMostOnce:
-            if let refusal = broker.router.publish(message, from: session, whenDurable: nil).refusal {
-                logRefusal(refusal, topic: topic)
-            }
+            routeAtMostOnce(message, session: session, context: context)
         case .atLeastOnce:
             guard let identifier = publish.packetIdentifier else { return }
             routeAndAcknowledge(
@@ -87,7 +85,7 @@ extension MQTTConnectionHandler {
         acknowledge(qos: message.qos, identifier: identifier, reason: .success, context: context)
     }
 
-    private func logRefusal(_ refusal: Authorizer.Refusal, topic: String) {
+    func logRefusal(_ refusal: Authorizer.Refusal, topic: String) {
         logger.debug("PUBLISH refused: \(refusal)", metadata: ["mqtt.topic": "\(topic)"])
     }
 
@@ -177,7 +175,11 @@ extension MQTTConnectionHandler {
             }
             refuseUnauthorized(message, refusal: refusal, session: session, identifier: identifier, context: context)
         } else if result.awaitsDurability {
-            pendingAcks.append(PendingAck(ticket: ticket, qos: qos, identifier: identifier, reason: nil))
+            let cost = Self.storeCost(of: message)
+            pendingAcks.append(
+                PendingAck(ticket: ticket, qos: qos, identifier: identifier, reason: nil, storeBytes: cost))
+            storeWriteStarted(bytes: cost)
+            checkPendingAcks(context: context)
         } else {
             if qos == .exactlyOnce { session.inboundDecided(identifier, .stored) }
             acknowledge(qos: qos, identifier: identifier, reason: ackReason(result.matched), context: context)
@@ -218,6 +220,14 @@ extension MQTTConnectionHandler {
         context: ChannelHandlerContext
     ) {
         guard !closing, let index = pendingAcks.firstIndex(where: { $0.ticket == ticket }) else { return }
+        let storeBytes = pendingAcks[index].storeBytes
+        defer {
+            // Last, once the acknowledgements went out: resuming may handle more packets.
+            if !closing {
+                storeWriteFinished(bytes: storeBytes, context: context)
+                checkPendingAcks(context: context)
+            }
+        }
         switch outcome {
         case .stored:
             pendingAcks[index].reason = .success
@@ -247,6 +257,7 @@ extension MQTTConnectionHandler {
             send(ackPacket(qos: qos, identifier: identifier, reason: reason), context: context)
         } else {
             pendingAcks.append(PendingAck(ticket: 0, qos: qos, identifier: identifier, reason: reason))
+            checkPendingAcks(context: context)
         }
     }
 

@@ -4,13 +4,16 @@ import MQTTCodec
 import NIOCore
 import Synchronization
 import WharfAuth
+import WharfConfig
 import WharfCore
 
 /// The MQTT protocol engine of one client connection. Pinned to its channel's event loop:
 /// it frames and decodes packets, runs CONNECT, PUBLISH, SUBSCRIBE and the acknowledgement
-/// flows, and hands routed messages to the ``Router``.
-final class MQTTConnectionHandler: ChannelInboundHandler {
+/// flows, and hands routed messages to the ``Router``. It stops reading from its socket while
+/// the client must wait (``ReadGate``); see `MQTTConnectionHandler+FlowControl.swift`.
+final class MQTTConnectionHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     struct PendingAck {
@@ -18,6 +21,8 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
         var qos: QoS
         var identifier: UInt16
         var reason: ReasonCode?
+        /// What the message holds while the store writes it (0 when nothing is written).
+        var storeBytes = 0
     }
 
     enum State {
@@ -55,7 +60,19 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
     /// Whether reading is paused until `retainedBacklog` is delivered.
     var readsPausedForRetained = false
 
-    private var inbound: ByteBuffer?
+    /// Whether the connection reads and handles packets now, and why not.
+    var readGate = ReadGate()
+    /// `max_publish_rate` and `max_publish_bytes_rate`; nil when neither is set.
+    var rateLimiter: PublishRateLimiter?
+    var rateLimitTimer: Scheduled<Void>?
+    /// Bytes of this client's messages waiting for the store (QoS 0 ones included).
+    var pendingStoreBytes = 0
+
+    /// Bytes read and not yet handled: at most one incomplete packet once the gate is open.
+    private(set) var inbound: ByteBuffer?
+    /// Set while ``handleInbound(context:)`` runs, so that a pause ending meanwhile does not
+    /// start a second, nested pass.
+    private var handlingInbound = false
     private var outbound: ByteBuffer?
     var connectTimer: Scheduled<Void>?
     /// 1.5 times the negotiated keep alive; nil when keep alive is off.
@@ -71,6 +88,14 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
         self.broker = broker
         self.listener = listener
         self.logger = logger
+        let limits = broker.config.flowControl
+        if limits.maxPublishRate > 0 || limits.maxPublishBytesRate > 0 {
+            rateLimiter = PublishRateLimiter(
+                messagesPerSecond: limits.maxPublishRate,
+                bytesPerSecond: limits.maxPublishBytesRate,
+                now: 0  // event-loop time, like keep alive; the buckets start full either way
+            )
+        }
     }
 
     // MARK: Channel events
@@ -91,6 +116,7 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
     func channelInactive(context: ChannelHandlerContext) {
         connectTimer?.cancel()
         keepAliveTimer?.cancel()
+        rateLimitTimer?.cancel()
         broker.statistics.connectionsOpen.subtract(1, ordering: .relaxed)
         releaseSession()
         inbound = nil
@@ -112,12 +138,25 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
         counters.bytes += bytes.readableBytes
         if closing { return }
         if keepAliveTimeout != nil { lastActivity = context.eventLoop.now }
-        if inbound == nil || inbound?.readableBytes == 0 {
-            inbound = bytes
+        if var buffered = inbound, buffered.readableBytes > 0 {
+            inbound = nil
+            // Only the unhandled tail is kept: without this, a stream that never ends on a packet
+            // boundary would grow one buffer by everything the client ever sent.
+            buffered.discardReadBytes()
+            buffered.writeBuffer(&bytes)
+            inbound = buffered
         } else {
-            inbound?.writeBuffer(&bytes)
+            inbound = bytes
         }
-        while var buffer = inbound {
+        handleInbound(context: context)
+    }
+
+    /// Decodes and handles the packets read so far, until the gate closes or the bytes run out.
+    func handleInbound(context: ChannelHandlerContext) {
+        guard !handlingInbound else { return }
+        handlingInbound = true
+        defer { handlingInbound = false }
+        while readGate.isOpen, var buffer = inbound {
             let packet: MQTTPacket?
             do {
                 packet = try MQTTPacket.decode(
@@ -146,6 +185,12 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
 
     func channelReadComplete(context: ChannelHandlerContext) {
         flushOutbound(context: context)
+        publishCounters()
+        context.fireChannelReadComplete()
+    }
+
+    /// Adds what this connection counted since the last call to the broker's statistics.
+    func publishCounters() {
         let statistics = broker.statistics
         if counters.packets > 0 { statistics.packetsReceived.add(counters.packets, ordering: .relaxed) }
         if counters.bytes > 0 { statistics.bytesReceived.add(counters.bytes, ordering: .relaxed) }
@@ -154,7 +199,6 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
             statistics.publishBytesReceived.add(counters.publishBytes, ordering: .relaxed)
         }
         counters = (0, 0, 0, 0)
-        context.fireChannelReadComplete()
     }
 
     /// Starts keep-alive supervision: the connection is closed when no packet arrives within
@@ -178,6 +222,11 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
 
     private func checkKeepAlive(context: ChannelHandlerContext) {
         guard let timeout = keepAliveTimeout, !closing else { return }
+        if !readGate.isOpen && !readGate.isPaused(onlyFor: .slowReader) {
+            // Wharf is not reading from the client, so its silence proves nothing. A client that
+            // reads nothing itself gets no PINGRESP either, and may still expire.
+            lastActivity = context.eventLoop.now
+        }
         let deadline = lastActivity + timeout
         if context.eventLoop.now >= deadline {
             logger.info("keep alive expired; closing connection")
@@ -209,6 +258,7 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
             counters.publishes += 1
             counters.publishBytes += publish.payload.readableBytes
             handlePublish(publish, session: session, context: context)
+            chargePublishRate(payloadBytes: publish.payload.readableBytes, context: context)
         case .pubAck(let ack):
             let now = broker.clock.now()
             acknowledged(.pubAck, ack.packetIdentifier, session: session, context: context) {

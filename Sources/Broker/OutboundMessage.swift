@@ -60,4 +60,7 @@ enum DropReason: String, Sendable, CaseIterable {
     /// Queued before the client lost read access to its topic (an ACL reload, or a session
     /// resumed by a client the ACL treats differently).
     case notAuthorized = "not-authorized"
+    /// QoS 0 for a connected client that does not read what is written to it
+    /// (`max_outbound_bytes` wait unwritten).
+    case slowConsumer = "slow-consumer"
 }

@@ -11,6 +11,8 @@ final class Session: Sendable {
     let clientIdentifier: String
     let core: Mutex<Core>
     let statistics: BrokerStatistics
+    /// Bytes of QoS 0 packets staged for one flush at most (`max_outbound_bytes`).
+    let maxStagedBytes: Int
     /// Where the session is persisted while its expiry interval is above zero.
     let store: (any SessionStore)?
     let wallClock: any WallClock
@@ -30,7 +32,10 @@ final class Session: Sendable {
         var attachment: Attachment?
         var generation: UInt64 = 0
         /// Packets waiting for the next flush on the connection's event loop.
-        var pending: [MQTTPacket] = []
+        var pending = StagedPackets()
+        /// The attachment generation whose channel is not writable (0: none). A new attachment
+        /// starts writable.
+        var unwritableGeneration: UInt64 = 0
         var flushScheduled = false
         /// MQTT 5 Session Expiry Interval in seconds; `UInt32.max` never expires.
         var expiryInterval: UInt32 = 0
@@ -61,12 +66,14 @@ final class Session: Sendable {
         maxInflight: Int,
         maxQueued: Int,
         maxQueuedBytes: Int = 0,
+        maxStagedBytes: Int = 1 << 20,
         statistics: BrokerStatistics,
         store: (any SessionStore)? = nil,
         wallClock: any WallClock = SystemWallClock()
     ) {
         self.clientIdentifier = clientIdentifier
         self.statistics = statistics
+        self.maxStagedBytes = maxStagedBytes
         self.store = store
         self.wallClock = wallClock
         self.core = Mutex(
@@ -148,13 +155,19 @@ final class Session: Sendable {
         if let channel { scheduleFlush(on: channel) }
     }
 
-    /// Writes everything staged to the attached connection. Runs on its event loop.
+    /// Writes everything staged to the attached connection. Runs on its event loop. While the
+    /// channel is not writable nothing is written: the packets stay staged (QoS 1/2 ones are
+    /// bounded by the in-flight window, QoS 0 ones by `maxStagedBytes`) until it drains.
     func flush() {
         let (packets, attachment): ([MQTTPacket], Attachment?) = core.withLock { core in
             core.flushScheduled = false
-            let packets = core.pending
-            core.pending.removeAll(keepingCapacity: true)
-            return (packets, core.attachment)
+            guard let attachment = core.attachment, !core.pending.isEmpty else { return ([], nil) }
+            let channel = attachment.channel
+            if channel.eventLoop.inEventLoop, !channel.isWritable {
+                core.unwritableGeneration = attachment.generation
+                return ([], nil)
+            }
+            return (core.pending.take(), attachment)
         }
         guard let attachment, !packets.isEmpty else { return }
         let channel = attachment.channel
@@ -167,14 +180,8 @@ final class Session: Sendable {
         var publishes = 0
         var publishBytes = 0
         var written = 0
-        let writable = channel.isWritable
         for packet in packets {
             if case .publish(let publish) = packet {
-                if publish.qos == .atMostOnce && !writable {
-                    // The client reads slower than messages arrive; QoS 0 is what gives way.
-                    statistics.recordDrop(.queueFull)
-                    continue
-                }
                 if attachment.maximumPacketSize < 268_435_460,
                     packet.encodedSize(version: attachment.version) > attachment.maximumPacketSize
                 {
@@ -199,9 +206,26 @@ final class Session: Sendable {
         channel.writeAndFlush(buffer, promise: nil)
     }
 
+    /// The attached channel of generation `generation` became writable or stopped being so.
+    /// Becoming writable again flushes what waited.
+    func writabilityChanged(writable: Bool, generation: UInt64) {
+        let channel: (any Channel)? = core.withLock { core in
+            guard let attachment = core.attachment, attachment.generation == generation else { return nil }
+            guard writable else {
+                core.unwritableGeneration = generation
+                return nil
+            }
+            core.unwritableGeneration = 0
+            guard !core.pending.isEmpty, !core.flushScheduled else { return nil }
+            core.flushScheduled = true
+            return attachment.channel
+        }
+        if let channel { scheduleFlush(on: channel) }
+    }
+
     private func requeue(_ packets: [MQTTPacket]) {
         let channel: (any Channel)? = core.withLock { core in
-            core.pending.insert(contentsOf: packets, at: 0)
+            core.pending.putBack(packets)
             guard let attachment = core.attachment, !core.flushScheduled else { return nil }
             core.flushScheduled = true
             return attachment.channel
@@ -220,12 +244,22 @@ final class Session: Sendable {
         for action in actions {
             switch action {
             case .publish(let packet):
-                guard core.attachment != nil else { continue }
-                core.pending.append(.publish(packet))
+                guard let attachment = core.attachment else { continue }
+                let size = StagedPackets.estimatedSize(of: packet)
+                if packet.qos == .atMostOnce,
+                    core.unwritableGeneration == attachment.generation
+                        || core.pending.bytes + size > maxStagedBytes
+                {
+                    // The client reads slower than messages arrive: QoS 0 is what gives way,
+                    // while QoS 1/2 wait in the session's bounded queue.
+                    statistics.recordDrop(.slowConsumer)
+                    continue
+                }
+                core.pending.append(.publish(packet), size: size)
                 staged = true
             case .pubRel(let identifier):
                 guard core.attachment != nil else { continue }
-                core.pending.append(.pubRel(PubAckPacket(packetIdentifier: identifier)))
+                core.pending.append(.pubRel(PubAckPacket(packetIdentifier: identifier)), size: 4)
                 staged = true
             case .forget(let storeID):
                 store?.deleteMessage(clientIdentifier: clientIdentifier, id: storeID)

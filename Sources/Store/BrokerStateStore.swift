@@ -83,6 +83,8 @@ public final class BrokerStateStore: Sendable {
     ) -> Int64 {
         let properties = BlobCodec.encode(message.properties)
         let identifiers = BlobCodec.encode(subscriptionIdentifiers: message.subscriptionIdentifiers)
+        var message = message
+        message.payload = message.payload.detached()
         return database.writer.submitMessage { id in
             var message = message
             message.id = id
@@ -119,6 +121,8 @@ public final class BrokerStateStore: Sendable {
 
     /// Stores a retained message; an empty payload deletes the topic's retained message, as in MQTT.
     public func setRetained(_ retained: PersistedRetained, completion: Completion? = nil) {
+        var retained = retained
+        retained.payload = retained.payload.detached()
         submit(.setRetained(retained, properties: BlobCodec.encode(retained.properties)), completion)
     }
 

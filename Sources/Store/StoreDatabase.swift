@@ -1,5 +1,6 @@
 public import Logging
 import NIOPosix
+import Synchronization
 
 /// Wharf's durable store: one SQLite file in WAL mode, written by one dedicated thread that
 /// commits whatever queue and broker-state writes are pending in one transaction (group commit).
@@ -50,7 +51,8 @@ public final class StoreDatabase: Sendable {
                 confinement: confinement,
                 shared: report.shared,
                 nextMessageID: report.nextMessageID,
-                maxBatch: options.maxBatch
+                maxBatch: options.maxBatch,
+                maxPendingBytes: options.maxPendingBytes
             )
             logger.info(
                 "Opened store database",
@@ -68,6 +70,12 @@ public final class StoreDatabase: Sendable {
     public func close() async {
         await writer.close()
     }
+
+    /// Bytes of data waiting in memory for the writer now (submitted, not yet committed).
+    public var pendingBytes: Int { writer.pendingBytes }
+
+    /// Writes refused since open because `maxPendingBytes` were waiting (`.backlogFull`).
+    public var refusedForBacklog: Int { writer.refusedForBacklog.load(ordering: .relaxed) }
 
     /// Returns once everything submitted so far (queue and broker writes) is durable.
     public func flush() async {

@@ -9,6 +9,7 @@ public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
             case io
             case closed
             case unsupportedVersion = "unsupported-version"
+            case backlogFull = "backlog-full"
         }
 
         private let code: Code
@@ -29,6 +30,9 @@ public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let closed = Kind(.closed)
         /// The file's schema is newer than this version of Wharf knows.
         public static let unsupportedVersion = Kind(.unsupportedVersion)
+        /// `max_pending_bytes` of new data already wait in memory for the writer: the disk is
+        /// slower than what arrives, and this write was refused rather than held.
+        public static let backlogFull = Kind(.backlogFull)
 
         /// A short stable name for logs and metrics (`disk-full`, `queue-full`, ...).
         public var description: String { code.rawValue }

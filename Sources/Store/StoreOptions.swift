@@ -24,18 +24,23 @@ public struct StoreOptions: Sendable {
     public var maxPageCount: Int?
     /// The most operations one transaction (one group commit) takes.
     public var maxBatch: Int
+    /// Bytes of new data (queue records, session messages, retained messages) that may wait in
+    /// memory for the writer; beyond it such writes fail with `.backlogFull`.
+    public var maxPendingBytes: Int
 
     /// Creates options for the database at `path`.
     public init(
         path: String,
         synchronous: SynchronousMode = .full,
         maxPageCount: Int? = nil,
-        maxBatch: Int = 4096
+        maxBatch: Int = 4096,
+        maxPendingBytes: Int = 64 << 20
     ) {
         self.path = path
         self.synchronous = synchronous
         self.maxPageCount = maxPageCount
         self.maxBatch = maxBatch
+        self.maxPendingBytes = maxPendingBytes
     }
 }
 

@@ -18,7 +18,7 @@ struct PreparedAppend: Sendable {
     init(_ record: NewForwardRecord) {
         rule = record.rule
         topic = record.topic
-        payload = record.payload
+        payload = record.payload.detached()
         qos = record.qos
         retain = record.retain
         properties = BlobCodec.encode(record.properties)
@@ -63,6 +63,29 @@ enum WriteOperation: Sendable {
     case broker(BrokerStateWrite, Completion<Void>?)
     case loadBrokerState(Completion<BrokerSnapshot>)
     case flush(@Sendable () -> Void)
+
+    /// What the operation holds in memory until it is committed: its data plus a fixed overhead.
+    var pendingCost: Int {
+        switch self {
+        case .append(let record, _, _, _):
+            return 64 + record.size
+        case .broker(.insertMessage(_, let message, let properties, _), _):
+            return 64 + message.payload.readableBytes + message.topic.utf8.count + (properties?.count ?? 0)
+        case .broker(.setRetained(let retained, let properties), _):
+            return 64 + retained.payload.readableBytes + retained.topic.utf8.count + (properties?.count ?? 0)
+        default:
+            return 64
+        }
+    }
+
+    /// Whether the operation brings new data, and so may be refused while the writer is behind.
+    /// Deletes and updates never are: refusing them would leave stale rows behind.
+    var bringsNewData: Bool {
+        switch self {
+        case .append, .broker(.insertMessage, _), .broker(.setRetained, _): true
+        default: false
+        }
+    }
 
     /// Tells the submitter the operation will not run (the store is closed).
     func reject(_ error: StoreError) {

@@ -40,4 +40,11 @@ public final class VerifiedCredentials: Sendable {
         }
         return true
     }
+
+    /// Whether `password` of `user` verified against `hash` before: one HMAC, no hash derivation.
+    public func remembers(user: String, password: [UInt8], hash: PasswordHash) -> Bool {
+        let digest = Array(HMAC<SHA256>.authenticationCode(for: password, using: SymmetricKey(data: key)))
+        guard let known = entries.withLock({ $0[user] }) else { return false }
+        return known.hash == hash && ConstantTime.equals(known.digest, digest)
+    }
 }

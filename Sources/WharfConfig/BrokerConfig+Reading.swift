@@ -36,6 +36,7 @@ extension BrokerConfig {
         maxConnectUserProperties = reader.int(
             "max_connect_user_properties", default: defaults.maxConnectUserProperties, in: 0...65535)
         readSessionLimits(reader, defaults: defaults)
+        flowControl = FlowControlConfig(reading: reader)
         reader.finish()
     }
 

@@ -60,6 +60,8 @@ public struct BrokerConfig: Sendable, Equatable {
     public var maxRetainedMessages = 100_000
     /// Most bytes of retained topics and payloads kept, 0 for no limit (`max_retained_bytes`).
     public var maxRetainedBytes = 64 << 20
+    /// Backpressure, slow consumers, publish rate and password-check bounds (keys in `broker:`).
+    public var flowControl: FlowControlConfig
 
     /// The largest packet size MQTT can express (a 4-byte Remaining Length).
     public static let protocolMaximumPacketSize = 268_435_455
@@ -89,7 +91,8 @@ public struct BrokerConfig: Sendable, Equatable {
         sharedSubscriptions: Bool = true,
         maxTopicLevels: Int = 200,
         maxClientIDLength: Int = 256,
-        maxConnectUserProperties: Int = 32
+        maxConnectUserProperties: Int = 32,
+        flowControl: FlowControlConfig = FlowControlConfig()
     ) {
         self.listeners = listeners
         self.allowAnonymous = allowAnonymous
@@ -109,6 +112,7 @@ public struct BrokerConfig: Sendable, Equatable {
         self.maxTopicLevels = maxTopicLevels
         self.maxClientIDLength = maxClientIDLength
         self.maxConnectUserProperties = maxConnectUserProperties
+        self.flowControl = flowControl
     }
 
     /// `maxPacketSize` with 0 replaced by the protocol maximum.

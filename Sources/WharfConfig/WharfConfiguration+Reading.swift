@@ -71,6 +71,7 @@ extension StorageConfig {
             }
         }
         queue = QueueConfig(reading: reader.section("queue"))
+        maxPendingBytes = reader.size("max_pending_bytes", default: maxPendingBytes, in: (1 << 20)...(1 << 40))
         reader.finish()
     }
 }

@@ -57,10 +57,16 @@ public struct StorageConfig: Sendable, Equatable {
     public var dataDirectory: String
     /// Bounds and durability of the store-and-forward queue.
     public var queue: QueueConfig
+    /// Bytes of messages waiting in memory for the database writer, for the whole daemon; beyond
+    /// it, new messages for the store are refused (`max_pending_bytes`).
+    public var maxPendingBytes: Int
 
     /// Creates the section.
-    public init(dataDirectory: String = "/var/lib/wharf", queue: QueueConfig = QueueConfig()) {
+    public init(
+        dataDirectory: String = "/var/lib/wharf", queue: QueueConfig = QueueConfig(), maxPendingBytes: Int = 64 << 20
+    ) {
         self.dataDirectory = dataDirectory
         self.queue = queue
+        self.maxPendingBytes = maxPendingBytes
     }
 }

@@ -61,7 +61,8 @@ final class ForwardRuleSink: DurableSink {
             switch result {
             case .success:
                 completion(.stored)
-            case .failure(let error) where error.kind == .queueFull:
+            case .failure(let error) where error.kind == .queueFull || error.kind == .backlogFull:
+                // Either way the message was refused for lack of room, and the publisher may retry.
                 completion(.rejectedQueueFull)
             case .failure(let error):
                 completion(.failed(error.description))

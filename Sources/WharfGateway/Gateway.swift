@@ -38,7 +38,8 @@ public struct Gateway: Sendable {
                 StoreOptions(
                     path: path,
                     synchronous: configuration.storage.queue.synchronous == .normal ? .normal : .full,
-                    maxPageCount: TestHooks.storeMaxPageCount
+                    maxPageCount: TestHooks.storeMaxPageCount,
+                    maxPendingBytes: configuration.storage.maxPendingBytes
                 ),
                 logger: logger
             )

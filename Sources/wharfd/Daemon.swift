@@ -26,6 +26,7 @@ struct Daemon {
     var overrides: @Sendable (inout WharfConfiguration) -> Void = { _ in }
 
     func run() async throws {
+        try Self.checkDescriptorLimit()
         let levels = LogLevels(configuration.log)
         LoggingSystem.bootstrap { label in WharfLogHandler(label: label, levels: levels) }
         let metricsRegistry = GatewayMetrics.bootstrapPrometheus()
@@ -182,5 +183,18 @@ struct Daemon {
         var buffer = [CChar](repeating: 0, count: 256)
         guard gethostname(&buffer, buffer.count) == 0 else { return "wharf" }
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
+extension Daemon {
+    /// Raises the soft open-file limit to the hard one and refuses to start below
+    /// ``DescriptorLimit/minimum``: without descriptors, event loops cannot be created (a fatal
+    /// error in NIO) and the Swift runtime's thread-pool monitor traps.
+    static func checkDescriptorLimit() throws {
+        guard let soft = DescriptorLimit.raiseSoftLimit(), soft < DescriptorLimit.minimum else { return }
+        throw StartupError(
+            "the open-file limit (ulimit -n, LimitNOFILE) is \(soft); wharfd needs at least \(DescriptorLimit.minimum)",
+            exitCode: 1
+        )
     }
 }

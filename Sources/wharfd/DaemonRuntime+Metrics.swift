@@ -31,6 +31,22 @@ extension DaemonRuntime {
         for (limit, count) in broker.limitHits {
             sample.counter("wharf_broker_limit_hits_total", count, labels: ["limit": limit])
         }
+        let flow = gateway.broker.flowControlSnapshot()
+        for (reason, count) in flow.readPauses {
+            sample.counter("wharf_broker_read_pauses_total", count, labels: ["reason": reason])
+        }
+        sample.counter("wharf_broker_auth_checks_total", flow.authChecks)
+        for (bound, count) in flow.authChecksRefused {
+            sample.counter("wharf_broker_auth_checks_refused_total", count, labels: ["bound": bound])
+        }
+        sample.counter("wharf_broker_accept_pauses_total", flow.acceptPauses)
+        sample.counter("wharf_broker_accept_failures_total", flow.acceptFailures)
+        sample.counter("wharf_broker_connections_shed_total", flow.connectionsShed)
+        if let budget = flow.connectionBudget {
+            sample.gauge("wharf_broker_connection_budget", budget)
+        }
+        sample.gauge("wharf_store_pending_bytes", gateway.storePendingBytes)
+        sample.counter("wharf_store_backlog_refused_total", gateway.storeBacklogRefused)
 
         let uplink = gateway.uplinkSnapshot()
         if let queue = gateway.queueSnapshot() {

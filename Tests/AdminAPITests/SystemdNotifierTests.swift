@@ -144,12 +144,17 @@ final class NotifySocket {
             check: { .healthy },
             statusLine: { "serving 0 clients" }
         )
+        var messages: [String] = []
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await service.run() }
-            try await Task.sleep(for: .milliseconds(300))
+            // Until two watchdog pings came (bounded, however loaded the machine is).
+            for _ in 0..<100 where messages.filter({ $0 == "WATCHDOG=1\n" }).count < 2 {
+                try await Task.sleep(for: .milliseconds(50))
+                messages += socket.drain(quietMilliseconds: 1)
+            }
             group.cancelAll()
         }
-        let messages = socket.drain(quietMilliseconds: 50)
+        messages += socket.drain(quietMilliseconds: 50)
         #expect(messages.filter { $0 == "WATCHDOG=1\n" }.count >= 2)
         #expect(messages.filter { $0 == "STATUS=serving 0 clients\n" }.count == 1)
     }

@@ -3,6 +3,7 @@ import MQTTCodec
 import NIOCore
 import NIOEmbedded
 import Synchronization
+import WharfAuth
 import WharfConfig
 import WharfCore
 
@@ -28,6 +29,16 @@ final class Inbox: Sendable {
     var payloads: [String] { messages.withLock { $0.map { String(buffer: $0.payload) } } }
 }
 
+/// Runs password checks on the caller's thread, answering at once.
+struct InlineCredentialChecks: CredentialCheckExecutor {
+    func run(
+        _ check: @escaping @Sendable () -> AccessControl.Decision,
+        answeringOn eventLoop: any EventLoop
+    ) -> EventLoopFuture<AccessControl.Decision> {
+        eventLoop.makeSucceededFuture(check())
+    }
+}
+
 /// A broker with a manual clock and one shared embedded event loop for its test connections.
 struct BrokerHarness {
     let clock = ManualClock()
@@ -38,6 +49,8 @@ struct BrokerHarness {
         var config = BrokerConfig()
         configure(&config)
         broker = MQTTBroker(config: config, version: "test", logger: Logger(label: "test"), clock: clock, store: store)
+        // Password checks answer at once, so tests see CONNACK without waiting for a thread.
+        broker.flowControl.credentialChecks.use(InlineCredentialChecks())
     }
 
     /// A new client connection with Wharf's handler in its pipeline, already active.

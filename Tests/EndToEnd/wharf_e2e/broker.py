@@ -6,6 +6,7 @@ import dataclasses
 import json
 import os
 import random
+import resource
 import signal
 import socket
 import subprocess
@@ -53,6 +54,8 @@ class BrokerOptions:
     wharf_extra_yaml: str = ""
     # Extra `broker:` keys of wharf.yaml ("key: value" lines), for options Mosquitto does not have.
     wharf_broker_extra: tuple[str, ...] = field(default_factory=tuple)
+    # The process's open-file limit (soft and hard, as `ulimit -n` sets them); 0 inherits the test's.
+    open_files: int = 0
 
     def with_changes(self, **changes: object) -> "BrokerOptions":
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
@@ -242,6 +245,7 @@ class Broker:
                 stderr=subprocess.STDOUT,
                 cwd=self.workdir,
                 env=self.env,
+                preexec_fn=self._limit_open_files if self.options.open_files else None,
             )
         self._sent_signal = None
         deadline = time.monotonic() + START_TIMEOUT
@@ -255,6 +259,9 @@ class Broker:
                 self._terminate()
                 raise BrokerError(f"{self.kind} did not accept TCP connections within {START_TIMEOUT} s:\n{self.log()}")
             time.sleep(0.02)
+
+    def _limit_open_files(self) -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (self.options.open_files, self.options.open_files))
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
