@@ -376,6 +376,7 @@ let package = Package(
             dependencies: [
                 "WharfCoAP",
                 "AdapterKit",
+                "WharfAuth",
                 "WharfConfig",
                 "WharfCore",
                 .product(name: "NIOCore", package: "swift-nio"),
