@@ -378,6 +378,7 @@ let package = Package(
             dependencies: [
                 "WharfCoAP",
                 "AdapterKit",
+                "WharfAuth",
                 "WharfConfig",
                 "WharfCore",
                 .product(name: "NIOCore", package: "swift-nio"),

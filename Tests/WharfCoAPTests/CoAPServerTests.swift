@@ -12,12 +12,27 @@ import WharfCore
     import Glibc
 #endif
 
-/// A bus whose publishes to `slow/...` wait until `release()`, and to `fail` are refused.
+/// A bus whose publishes to `slow/...` wait until `release()`, and to `fail` are refused. As
+/// the broker's router would, it refuses `deny/...` to every principal (publish, subscribe and
+/// retained reads) and subscriptions to `unobservable/...`; it records every subscription.
 final class GatedBus: MessageBus {
     private typealias Completion = @Sendable (Result<PublishReceipt, PublishError>) -> Void
-    private let state = Mutex<(published: [Message], waiting: [(Message, Completion)], open: Bool)>(([], [], false))
+    /// One subscription made through the bus.
+    struct Subscription {
+        var filter: String
+        var principal: Principal
+        var cancelled: Bool
+    }
+    private struct State {
+        var published: [Message] = []
+        var waiting: [(Message, Completion)] = []
+        var open = false
+        var subscriptions: [Subscription] = []
+    }
+    private let state = Mutex(State())
 
     var published: [Message] { state.withLock { $0.published } }
+    var subscriptions: [Subscription] { state.withLock { $0.subscriptions } }
 
     /// Accepts the held `slow…` messages and every later one.
     func release() {
@@ -39,6 +54,9 @@ final class GatedBus: MessageBus {
         if message.topic == "fail" {
             return .finished(.failure(PublishError(reason: "quota-exceeded", message: "full")))
         }
+        if message.topic.hasPrefix("deny/") {
+            return .finished(.failure(PublishError(reason: "not-authorized", message: "denied")))
+        }
         return state.withLock { state in
             if message.topic.hasPrefix("slow") && !state.open {
                 state.waiting.append((message, completion))
@@ -57,10 +75,20 @@ final class GatedBus: MessageBus {
         throws(SubscribeError)
         -> BusSubscription
     {
-        BusSubscription {}
+        if filter.hasPrefix("deny/") || filter.hasPrefix("unobservable/") {
+            throw SubscribeError(message: "not allowed to subscribe to \(filter)")
+        }
+        let index = state.withLock { state in
+            state.subscriptions.append(Subscription(filter: filter, principal: principal, cancelled: false))
+            return state.subscriptions.count - 1
+        }
+        return BusSubscription { [self] in
+            state.withLock { $0.subscriptions[index].cancelled = true }
+        }
     }
 
     func retainedMessages(matching filter: String, principal: Principal) throws(SubscribeError) -> [Message] {
+        if filter.hasPrefix("deny/") { throw SubscribeError(message: "not allowed to read \(filter)") }
         guard filter == "r/x" else { return [] }
         var payload = ByteBuffer()
         payload.writeString("kept")
@@ -85,10 +113,15 @@ struct RawClient {
         }
     }
 
-    /// Sends a request: type 0 CON / 1 NON, code 1 GET / 2 POST, Uri-Path segments, payload.
-    func send(type: UInt8, code: UInt8, mid: UInt16, path: [String], payload: String = "") {
+    /// Sends a request: type 0 CON / 1 NON, code 1 GET / 2 POST, Uri-Path segments, payload;
+    /// `observe` adds an Observe option (0 registers) of at most one byte.
+    func send(type: UInt8, code: UInt8, mid: UInt16, path: [String], payload: String = "", observe: UInt8? = nil) {
         var bytes: [UInt8] = [0x40 | type << 4 | 1, code, UInt8(mid >> 8), UInt8(mid & 0xFF), 0x7A]
         var previous = 0
+        if let observe {
+            bytes += observe == 0 ? [0x60] : [0x61, observe]
+            previous = 6
+        }
         for segment in path {
             let delta = 11 - previous
             previous = 11
@@ -99,19 +132,70 @@ struct RawClient {
         _ = bytes.withUnsafeBytes { Glibc.send(socket, $0.baseAddress, $0.count, 0) }
     }
 
+    /// A datagram from the server.
+    struct Answer {
+        var type: UInt8
+        var code: CoAPCode
+        var mid: UInt16
+        /// The option numbers, in order.
+        var options: [Int]
+        var payload: String
+    }
+
     /// The next datagram's (type, code, payload), or nil after `milliseconds`.
     func receive(milliseconds: Int32) -> (type: UInt8, code: CoAPCode, payload: String)? {
+        receiveAnswer(milliseconds: milliseconds).map { ($0.type, $0.code, $0.payload) }
+    }
+
+    /// The answer to the request with message ID `mid` (others are skipped), or nil after
+    /// `milliseconds` without one.
+    func answer(to mid: UInt16, milliseconds: Int32 = 2000) -> Answer? {
+        for _ in 0..<20 {
+            guard let answer = receiveAnswer(milliseconds: milliseconds) else { return nil }
+            if answer.mid == mid { return answer }
+        }
+        return nil
+    }
+
+    /// The next datagram, or nil after `milliseconds`.
+    func receiveAnswer(milliseconds: Int32) -> Answer? {
         var poller = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
         guard poll(&poller, 1, milliseconds) == 1 else { return nil }
         var buffer = [UInt8](repeating: 0, count: 2048)
         let count = buffer.withUnsafeMutableBytes { recv(socket, $0.baseAddress, $0.count, 0) }
         guard count >= 4 else { return nil }
         let datagram = Array(buffer.prefix(count))
-        var payload = ""
-        if let marker = datagram.firstIndex(of: 0xFF) {
-            payload = String(decoding: datagram[(marker + 1)...], as: UTF8.self)
+        // Options (RFC 7252 §3.1), enough for what the adapter sends: no reserved nibbles.
+        var options: [Int] = []
+        var number = 0
+        var index = 4 + Int(datagram[0] & 0x0F)
+        while index < datagram.count, datagram[index] != 0xFF {
+            var delta = Int(datagram[index] >> 4)
+            var length = Int(datagram[index] & 0x0F)
+            index += 1
+            for extended in [true, false] {
+                let nibble = extended ? delta : length
+                var value = nibble
+                if nibble == 13, index < datagram.count {
+                    value = Int(datagram[index]) + 13
+                    index += 1
+                } else if nibble == 14, index + 1 < datagram.count {
+                    value = Int(datagram[index]) << 8 + Int(datagram[index + 1]) + 269
+                    index += 2
+                }
+                if extended { delta = value } else { length = value }
+            }
+            number += delta
+            options.append(number)
+            index += length
         }
-        return (datagram[0] >> 4 & 0x3, CoAPCode(wireValue: datagram[1]), payload)
+        var payload = ""
+        if index < datagram.count {
+            payload = String(decoding: datagram[(index + 1)...], as: UTF8.self)
+        }
+        return Answer(
+            type: datagram[0] >> 4 & 0x3, code: CoAPCode(wireValue: datagram[1]),
+            mid: UInt16(datagram[2]) << 8 | UInt16(datagram[3]), options: options, payload: payload)
     }
 
     func close() { _ = Glibc.close(socket) }
@@ -215,6 +299,77 @@ func freeUDPPort() -> UInt16 {
     } else {
         Issue.record("health is \(adapter.health), expected failed")
     }
+}
+
+/// The adapter and a raw client of it on a free port, with `GatedBus`; plain peers may publish
+/// anywhere and read everything.
+private func startServer(_ bus: GatedBus) throws -> (adapter: CoAPAdapter, client: RawClient) {
+    let port = freeUDPPort()
+    let settings: ConfigValue = ["port": .int(Int(port)), "plain": ["publish": ["#"], "read": ["#"]]]
+    let adapter = try CoAPAdapter(
+        config: AdapterConfig(name: "coap", type: "coap", settings: settings),
+        context: AdapterContext(name: "coap", bus: bus, logger: Logger(label: "test"), clock: SystemClock())
+    )
+    return (adapter, RawClient(port: port))
+}
+
+/// Waits until the server (starting on its own thread) answers a GET.
+private func waitUntilServing(_ client: RawClient) async throws {
+    for attempt in 0..<50 {
+        client.send(type: 0, code: 1, mid: 1000 + UInt16(attempt), path: ["t", "ping"])
+        // Before the server is up the socket reports "connection refused" at once.
+        if client.receive(milliseconds: 100) != nil { return }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    Issue.record("the server did not answer")
+}
+
+@Test(.timeLimit(.minutes(1))) func refusalsOfTheBrokersRouterAreForbidden() async throws {
+    let bus = GatedBus()
+    let (adapter, client) = try startServer(bus)
+    let server = Task { try await adapter.run() }
+    defer { server.cancel() }
+    defer { client.close() }
+    try await waitUntilServing(client)
+    let observe = 6  // the Observe option
+
+    // A publish the router refuses as not authorized.
+    client.send(type: 0, code: 2, mid: 1, path: ["t", "deny", "x"], payload: "1")
+    let post = client.answer(to: 1)
+    #expect(post?.code == .forbidden)
+    #expect(post?.payload == "not-authorized")
+    #expect(bus.published.isEmpty)
+
+    // A read the router refuses: forbidden, not "not found", and no observer registered.
+    client.send(type: 0, code: 1, mid: 2, path: ["t", "deny", "x"])
+    #expect(client.answer(to: 2)?.code == .forbidden)
+    client.send(type: 0, code: 1, mid: 3, path: ["t", "deny", "x"], observe: 0)
+    let refusedRead = client.answer(to: 3)
+    #expect(refusedRead?.code == .forbidden)
+    #expect(refusedRead?.options.contains(observe) == false)
+
+    // A subscription the router refuses: the registration is forbidden and nothing is left behind.
+    client.send(type: 0, code: 1, mid: 4, path: ["t", "unobservable", "x"], observe: 0)
+    let refusedObserve = client.answer(to: 4)
+    #expect(refusedObserve?.code == .forbidden)
+    #expect(refusedObserve?.options.contains(observe) == false)
+    #expect(bus.subscriptions.isEmpty)
+
+    // An allowed registration subscribes as the peer, confined to its grant, not as the adapter.
+    client.send(type: 0, code: 1, mid: 5, path: ["t", "r", "x"], observe: 0)
+    let registered = client.answer(to: 5)
+    #expect(registered?.code == .content)
+    #expect(registered?.options.contains(observe) == true)
+    let subscriptions = bus.subscriptions
+    #expect(subscriptions.map(\.filter) == ["r/x"])
+    #expect(subscriptions.first?.principal.aclName == "coap-plain:coap")
+    #expect(subscriptions.first?.principal.confinement == Confinement(publish: ["#"], read: ["#"]))
+    #expect(subscriptions.first?.cancelled == false)
+
+    // Deregistering the only observer ends the subscription.
+    client.send(type: 0, code: 1, mid: 6, path: ["t", "r", "x"], observe: 1)
+    #expect(client.answer(to: 6)?.code == .content)
+    #expect(bus.subscriptions.first?.cancelled == true)
 }
 
 @Test func inboxWakesOnlyASleepingLoop() {

@@ -1,4 +1,5 @@
 import Testing
+import WharfCore
 
 @testable import WharfCoAP
 
@@ -75,13 +76,14 @@ private let smallTopics: [String] = {
     // Exhaustive over small filters: the example is found if and only if a topic matching both
     // exists, and it always matches both.
     for first in smallFilters {
-        let matchesFirst = smallTopics.filter { AccessPolicy.filter(first, matches: $0) }
+        let matchesFirst = smallTopics.filter { TopicFilter.filter(first, matches: $0) }
         for second in smallFilters {
-            let exists = matchesFirst.contains { AccessPolicy.filter(second, matches: $0) }
+            let exists = matchesFirst.contains { TopicFilter.filter(second, matches: $0) }
             let example = CommandExposure.commonTopic(first, second)
             #expect((example != nil) == exists, "\(first) and \(second)")
+            #expect((example != nil) == TopicFilter.filter(first, intersects: second), "\(first) and \(second)")
             if let example {
-                #expect(AccessPolicy.filter(first, matches: example) && AccessPolicy.filter(second, matches: example))
+                #expect(TopicFilter.filter(first, matches: example) && TopicFilter.filter(second, matches: example))
             }
         }
     }
@@ -103,9 +105,9 @@ private let smallTopics: [String] = {
         return levels.count >= 4 && levels.last == "set"
     }
     for filter in filters {
-        let exists = topics.contains { isCommand($0) && AccessPolicy.filter(filter, matches: $0) }
+        let exists = topics.contains { isCommand($0) && TopicFilter.filter(filter, matches: $0) }
         let example = CommandExposure.setTopic(filter)
         #expect((example != nil) == exists, "\(filter)")
-        if let example { #expect(isCommand(example) && AccessPolicy.filter(filter, matches: example)) }
+        if let example { #expect(isCommand(example) && TopicFilter.filter(filter, matches: example)) }
     }
 }

@@ -3,7 +3,7 @@ import Testing
 @testable import WharfCoAP
 
 @Test func firstObserverOfATopicSubscribes() {
-    var registry = ObserverRegistry<Int>(limit: 10)
+    var registry = ObserverRegistry<Int, String>(limit: 10)
     #expect(registry.add(1, topic: "a") == .added(firstForTopic: true))
     #expect(registry.add(2, topic: "a") == .added(firstForTopic: false))
     #expect(registry.observers(of: "a") == [1, 2])
@@ -11,7 +11,7 @@ import Testing
 }
 
 @Test func limitRefusesNewObserversButNotRenewals() {
-    var registry = ObserverRegistry<Int>(limit: 1)
+    var registry = ObserverRegistry<Int, String>(limit: 1)
     #expect(registry.add(1, topic: "a") == .added(firstForTopic: true))
     #expect(registry.add(2, topic: "a") == .limitReached)
     #expect(registry.add(1, topic: "a") == .renewed(firstForTopic: false, previousTopicEmptied: nil))
@@ -21,7 +21,7 @@ import Testing
 }
 
 @Test func removingTheLastObserverEmptiesTheTopic() throws {
-    var registry = ObserverRegistry<Int>(limit: 10)
+    var registry = ObserverRegistry<Int, String>(limit: 10)
     _ = registry.add(1, topic: "a")
     _ = registry.add(2, topic: "a")
     let removedFirst = registry.remove(1)
@@ -36,7 +36,7 @@ import Testing
 }
 
 @Test func removeAllOfASession() {
-    var registry = ObserverRegistry<Int>(limit: 10)
+    var registry = ObserverRegistry<Int, String>(limit: 10)
     _ = registry.add(1, topic: "a")
     _ = registry.add(11, topic: "b")
     _ = registry.add(2, topic: "b")
@@ -47,7 +47,7 @@ import Testing
 }
 
 @Test func zeroLimitRefusesEveryone() {
-    var registry = ObserverRegistry<Int>(limit: 0)
+    var registry = ObserverRegistry<Int, String>(limit: 0)
     #expect(registry.add(1, topic: "a") == .limitReached)
 }
 

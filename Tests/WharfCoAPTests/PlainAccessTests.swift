@@ -1,4 +1,6 @@
+import AdapterKit
 import Testing
+import WharfAuth
 
 @testable import WharfCoAP
 
@@ -6,12 +8,18 @@ private func path(_ text: String) -> [[UInt8]] {
     text.split(separator: "/", omittingEmptySubsequences: false).map { Array($0.utf8) }
 }
 
-/// What a plain peer gets for a POST to `topic` under the default settings.
+/// What a plain peer gets for a POST to `topic` under the default settings: the code of the
+/// request's rejection, or of the broker's refusal (without an ACL file) of its principal's publish.
 private func plainPost(_ topic: String) -> CoAPCode? {
-    let result = RequestRouter(settings: CoAPSettings()).ingest(
+    let result = RequestRouter(settings: CoAPSettings(), adapter: "coap").ingest(
         path: path("t/" + topic), identity: .plain, payloadSize: 1)
-    if case .failure(let rejection) = result { return rejection.code }
-    return nil
+    switch result {
+    case .failure(let rejection):
+        return rejection.code
+    case .success(let routed):
+        guard Authorizer(acl: nil).checkPublish(routed.topic, by: routed.principal) != nil else { return nil }
+        return CoAPCode.forPublishError(PublishError(reason: "not-authorized", message: "refused"))
+    }
 }
 
 @Test func plainPublishToCommandTopicsIsForbiddenByDefault() {

@@ -15,8 +15,8 @@ final class CoAPInbox: Sendable {
     enum Work: Sendable {
         /// The publish of request `id` finished.
         case published(id: UInt64?, error: PublishError?)
-        /// A message arrived on an observed topic.
-        case message(Message)
+        /// A message arrived on an observed topic, for the observers of `observed`.
+        case message(Message, observed: ObservedTopic)
         /// A message arrived on a device's command topic.
         case command(device: Int, Message)
         /// Stop the loop.

@@ -12,48 +12,56 @@ extension CoAPLoop {
         return observeSequence
     }
 
-    /// Registers an observation; `false` when the observer limit is reached.
-    func register(_ key: ObserverKey, topic: String, session: OpaquePointer) -> Bool {
-        switch observers.add(key, topic: topic) {
-        case .limitReached:
-            log(session).warning("observer limit \(settings.observe.maxObservers) reached; refusing \(topic)")
-            return false
-        case .added(let first):
-            _ = coap_session_reference(session)
-            if first { subscribe(topic) }
-        case .renewed(let first, let emptied):
-            if let emptied { topicSubscriptions.removeValue(forKey: emptied)?.cancel() }
-            if first { subscribe(topic) }
+    /// Registers an observation, subscribing to its topic under the observer's principal when
+    /// no observer acting as that principal has it yet. Returns why it was refused: the router
+    /// does not let the principal read the topic (4.03; a registration of the same key for
+    /// another topic ends too, as a non-2.xx answer ends an observation), or the observer limit
+    /// is reached (5.03). A refused registration leaves no observer behind.
+    func register(_ key: ObserverKey, observed: ObservedTopic, session: OpaquePointer) -> Rejection? {
+        var fresh: BusSubscription?
+        if topicSubscriptions[observed] == nil {
+            let inbox = self.inbox
+            do {
+                fresh = try bus.subscribe(filter: observed.topic, qos: .atMostOnce, principal: observed.principal) {
+                    message in
+                    inbox.post(.message(message, observed: observed))
+                }
+            } catch {
+                deregister(key, reason: "observation of \(observed.topic) refused")
+                log(session).debug("observe of \(observed.topic) refused: \(error)")
+                return Rejection(.forbidden, "not allowed to observe \(observed.topic)")
+            }
         }
+        switch observers.add(key, topic: observed) {
+        case .limitReached:
+            fresh?.cancel()
+            log(session).warning("observer limit \(settings.observe.maxObservers) reached; refusing \(observed.topic)")
+            return Rejection(.serviceUnavailable, "too many observers")
+        case .added:
+            _ = coap_session_reference(session)
+        case .renewed(_, let emptied):
+            if let emptied { dropSubscription(emptied) }
+        }
+        if let fresh { topicSubscriptions[observed] = fresh }
         metrics.observers.record(observers.count)
-        return true
+        return nil
     }
 
-    private func subscribe(_ topic: String) {
-        let inbox = self.inbox
-        do {
-            topicSubscriptions[topic] = try bus.subscribe(
-                filter: topic, qos: .atMostOnce, principal: .adapter(adapterName)
-            ) { message in
-                inbox.post(.message(message))
-            }
-        } catch {
-            logger.warning("cannot observe \(topic): \(error)")
-        }
+    /// Ends the bus subscription of an observed topic that has no observers left.
+    private func dropSubscription(_ observed: ObservedTopic) {
+        topicSubscriptions.removeValue(forKey: observed)?.cancel()
+        largeNotifications[observed] = nil
     }
 
     /// Drops one observation (deregistered, reset, unanswered, session closed).
     func deregister(_ key: ObserverKey, reason: String) {
         guard let removed = observers.remove(key) else { return }
-        if removed.topicEmptied {
-            topicSubscriptions.removeValue(forKey: removed.topic)?.cancel()
-            largeNotifications[removed.topic] = nil
-        }
+        if removed.topicEmptied { dropSubscription(removed.topic) }
         notificationCounts[key] = nil
         metrics.observers.record(observers.count)
         metrics.observersDropped.increment()
         if let session = OpaquePointer(bitPattern: key.session) {
-            log(session).debug("observer of \(removed.topic) dropped: \(reason)")
+            log(session).debug("observer of \(removed.topic.topic) dropped: \(reason)")
             coap_session_release(session)
         }
     }
@@ -62,11 +70,8 @@ extension CoAPLoop {
     func deregisterSession(_ session: OpaquePointer, reason: String) {
         let bits = UInt(bitPattern: session)
         let keys = observers.removeAll(where: { $0.session == bits })
-        for (key, topic, emptied) in keys {
-            if emptied {
-                topicSubscriptions.removeValue(forKey: topic)?.cancel()
-                largeNotifications[topic] = nil
-            }
+        for (key, observed, emptied) in keys {
+            if emptied { dropSubscription(observed) }
             notificationCounts[key] = nil
             metrics.observersDropped.increment()
             coap_session_release(session)
@@ -77,9 +82,9 @@ extension CoAPLoop {
         }
     }
 
-    /// Sends a message published to an observed topic to its observers.
-    func notifyObservers(_ message: Message) {
-        let keys = observers.observers(of: message.topic)
+    /// Sends a message the router delivered for `observed` to the observers of `observed`.
+    func notifyObservers(_ message: Message, observed: ObservedTopic) {
+        let keys = observers.observers(of: observed)
         guard !keys.isEmpty else { return }
         let representation = Representation(message, now: clock.now())
         let sequence = nextObserveSequence()
@@ -106,7 +111,7 @@ extension CoAPLoop {
             let block = NotificationBlock(payloadSize: message.payload.readableBytes, maxPDUSize: maxPDU)
             if let block {
                 // RFC 7959 §2.6: the first block goes out; the observer GETs the rest with Block2.
-                largeNotifications[message.topic] = message
+                largeNotifications[observed] = message
                 PDU.addUInt(pdu, UInt16(COAP_OPTION_BLOCK2), block.optionValue)
                 PDU.addUInt(pdu, UInt16(COAP_OPTION_SIZE2), UInt32(clamping: message.payload.readableBytes))
             }

@@ -65,9 +65,9 @@ extension CoAPLoop {
         identity: PeerIdentity
     ) {
         let body = PDU.body(request)
-        let topic: String
+        let routed: RoutedRequest
         switch router.ingest(path: path, identity: identity, payloadSize: body.count) {
-        case .success(let found): topic = found
+        case .success(let found): routed = found
         case .failure(let rejection):
             log(session).debug(
                 "refused \(method.rawValue): \(rejection.reason)", metadata: ["coap.code": "\(rejection.code)"])
@@ -90,13 +90,15 @@ extension CoAPLoop {
             properties.contentType = ContentFormat.contentType(for: UInt16(format))
             if format == 0 { properties.payloadFormatIndicator = 1 }
         }
+        // The router decides whether the peer may publish to the topic: its principal carries
+        // its grant as confinement, and the ACL file applies on top.
         let message = Message(
-            topic: topic,
+            topic: routed.topic,
             payload: payload,
             qos: router.qos(confirmable: confirmable),
             retain: settings.ingest.retain,
             properties: properties,
-            principal: identity.principal(adapter: adapterName)
+            principal: routed.principal
         )
         guard confirmable else {
             // Non-confirmable: QoS 0, which the router decides at once.
@@ -160,8 +162,15 @@ extension CoAPLoop {
     /// Counts the answer to a request whose publish was decided (and logs a refusal); returns
     /// its code: 2.04, or the code of the refusal.
     private func publishAnswered(_ method: RequestMethod, session: OpaquePointer, error: PublishError?) -> CoAPCode {
-        if let error { publishRefused(error, session: session) }
         let code = error.map(CoAPCode.forPublishError) ?? .changed
+        if let error {
+            if code == .forbidden {
+                // A peer outside its grant or the ACL: its answer says so; not a failure of Wharf's.
+                log(session).debug("refused \(method.rawValue): \(error)", metadata: ["coap.code": "\(code)"])
+            } else {
+                publishRefused(error, session: session)
+            }
+        }
         metrics.request(method, code)
         return code
     }
@@ -204,28 +213,40 @@ extension CoAPLoop {
         path: [[UInt8]],
         identity: PeerIdentity
     ) {
-        let topic: String
+        let routed: RoutedRequest
         switch router.read(path: path, identity: identity) {
-        case .success(let found): topic = found
+        case .success(let found): routed = found
         case .failure(let rejection):
             answer(response, .get, rejection)
             return
         }
-        var retained =
-            (try? bus.retainedMessages(matching: topic, principal: identity.principal(adapter: adapterName)))?
-            .first { $0.topic == topic }
+        let topic = routed.topic
+        let key = ObserverKey(session: UInt(bitPattern: session), token: PDU.token(request))
+        let observe = PDU.uint(request, UInt16(COAP_OPTION_OBSERVE))
+        // The router decides whether the peer may read the topic (its grant and the ACL).
+        let readable: [Message]
+        do {
+            readable = try bus.retainedMessages(matching: topic, principal: routed.principal)
+        } catch {
+            // A refused registration ends an earlier observation with the same token.
+            if observe == 0 { deregister(key, reason: "read refused") }
+            log(session).debug("refused GET of \(topic): \(error)", metadata: ["coap.code": "\(CoAPCode.forbidden)"])
+            answer(response, .get, Rejection(.forbidden, "not allowed to read \(topic)"))
+            return
+        }
+        let observed = ObservedTopic(topic: topic, principal: routed.principal)
+        var retained = readable.first { $0.topic == topic }
         if let block = PDU.uint(request, UInt16(COAP_OPTION_BLOCK2)), block >> 4 > 0,
-            let notified = largeNotifications[topic]
+            let notified = largeNotifications[observed]
         {
             // A later block of a large notification: serve the notified message, retained or not.
             retained = notified
         }
-        let key = ObserverKey(session: UInt(bitPattern: session), token: PDU.token(request))
         var observing = false
-        switch PDU.uint(request, UInt16(COAP_OPTION_OBSERVE)) {
+        switch observe {
         case 0?:
-            guard register(key, topic: topic, session: session) else {
-                answer(response, .get, Rejection(.serviceUnavailable, "too many observers"))
+            if let rejection = register(key, observed: observed, session: session) {
+                answer(response, .get, rejection)
                 return
             }
             observing = true

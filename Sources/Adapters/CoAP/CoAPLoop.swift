@@ -48,12 +48,12 @@ final class CoAPLoop {
     var nextRequestID: UInt64 = 1
     var pending: [UInt64: PendingRequest] = [:]
     var inFlight: Set<ExchangeKey> = []
-    var observers: ObserverRegistry<ObserverKey>
-    var topicSubscriptions: [String: BusSubscription] = [:]
+    var observers: ObserverRegistry<ObserverKey, ObservedTopic>
+    var topicSubscriptions: [ObservedTopic: BusSubscription] = [:]
     var observeSequence: UInt32 = 2
     var notificationCounts: [ObserverKey: Int] = [:]
-    /// The last notification per topic that was too large for one datagram, for Block2 GETs.
-    var largeNotifications: [String: Message] = [:]
+    /// The last notification per observed topic that was too large for one datagram, for Block2 GETs.
+    var largeNotifications: [ObservedTopic: Message] = [:]
     var confirmableNotifications: [ExchangeKey: ObserverKey] = [:]
     var dtlsSessions: Set<UInt> = []
     /// DTLS handshakes of known identities that have not completed: a wrong key shows only as a
@@ -69,7 +69,7 @@ final class CoAPLoop {
 
     init(settings: CoAPSettings, context: AdapterContext, inbox: CoAPInbox) {
         self.settings = settings
-        self.router = RequestRouter(settings: settings)
+        self.router = RequestRouter(settings: settings, adapter: context.name)
         self.adapterName = context.name
         self.bus = context.bus
         self.logger = context.logger
@@ -172,7 +172,7 @@ final class CoAPLoop {
             for item in items {
                 switch item {
                 case .published(let id, let error): completePublish(id: id, error: error)
-                case .message(let message): notifyObservers(message)
+                case .message(let message, let observed): notifyObservers(message, observed: observed)
                 case .command(let device, let message): sendCommand(device: device, message)
                 case .stop: beginStop()
                 }

@@ -1,4 +1,5 @@
 import WharfConfig
+import WharfCore
 
 /// Which command topics plain (non-DTLS) peers could publish to: what `wharfd --check` warns
 /// about when the server listens beyond the loopback interface. Pure.
@@ -7,8 +8,8 @@ import WharfConfig
 /// default of Modbus points: any topic of four or more levels whose last level is `set`) and
 /// the command topics or filters the Modbus and CoAP adapters subscribe to. Each overlap is shown
 /// by an example topic that both the plain filter and the command topic (or filter) match, as
-/// ``AccessPolicy/filter(_:matches:)`` decides; the example is built level by level from the
-/// two filters.
+/// the broker's router decides (`TopicFilter.filter(_:matches:)`, byte by byte); the example is
+/// built level by level from the two filters, and kept only when both match it.
 public enum CommandExposure {
     /// One plain `publish` filter that reaches a command topic.
     public struct Overlap: Sendable, Equatable {
@@ -84,7 +85,7 @@ public enum CommandExposure {
             }
         }
         let candidate = topic.joined(separator: "/")
-        guard topic.count >= setLevels, topic.last == "set", AccessPolicy.filter(filter, matches: candidate) else {
+        guard topic.count >= setLevels, topic.last == "set", TopicFilter.filter(filter, matches: candidate) else {
             return nil
         }
         return candidate
@@ -102,7 +103,8 @@ public enum CommandExposure {
 
     private static func verified(_ levels: [Substring], _ first: String, _ second: String) -> String? {
         let topic = levels.joined(separator: "/")
-        guard !topic.isEmpty, AccessPolicy.filter(first, matches: topic), AccessPolicy.filter(second, matches: topic)
+        guard !topic.isEmpty, TopicFilter.filter(first, matches: topic),
+            TopicFilter.filter(second, matches: topic)
         else { return nil }
         return topic
     }

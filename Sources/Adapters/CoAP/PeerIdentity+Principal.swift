@@ -1,14 +1,17 @@
 import WharfCore
 
 extension PeerIdentity {
-    /// Who the peer is to the router's ACL, as a peer of the CoAP adapter named `adapter`.
-    func principal(adapter: String) -> Principal {
+    /// Who the peer is to the broker's router, as a peer of the CoAP adapter named `adapter`:
+    /// its ACL name (`coap-plain:ADAPTER`, `coap-psk:ID`, `coap-cert:CN`), confined to `grant`.
+    /// `nil` for a DTLS peer without a verified identity, which may do nothing at all.
+    func principal(adapter: String, grant: TopicGrant) -> Principal? {
+        let peer: Principal.CoAPPeer
         switch self {
-        case .plain: Principal(.coapPeer(adapter: adapter, peer: .plain))
-        case .psk(let identity): Principal(.coapPeer(adapter: adapter, peer: .psk(identity)))
-        case .certificate(let subject): Principal(.coapPeer(adapter: adapter, peer: .certificate(subject)))
-        // Never routed: the request is refused with 4.01 before anything is published.
-        case .unverified: Principal(.coapPeer(adapter: adapter, peer: .plain))
+        case .plain: peer = .plain
+        case .psk(let identity): peer = .psk(identity)
+        case .certificate(let subject): peer = .certificate(subject)
+        case .unverified: return nil
         }
+        return Principal(.coapPeer(adapter: adapter, peer: peer), confinement: grant.confinement)
     }
 }

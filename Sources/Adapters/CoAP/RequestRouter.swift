@@ -46,20 +46,41 @@ public enum RequestMethod: String, Sendable, Hashable {
     case other = "OTHER"
 }
 
-/// Turns request paths into topics and decides what a request may do; no I/O.
+/// A request that may go on to the broker's router: the topic its path names and the principal
+/// it acts as, whose confinement and ACL the router checks.
+public struct RoutedRequest: Sendable, Equatable {
+    /// The topic to publish to or read.
+    public var topic: String
+    /// The peer, confined to its grant.
+    public var principal: Principal
+
+    /// Creates a routed request.
+    public init(topic: String, principal: Principal) {
+        self.topic = topic
+        self.principal = principal
+    }
+}
+
+/// Turns request paths into topics and requests into the principals they act as; no I/O.
+///
+/// Whether a peer may publish to or read a topic is decided by the broker's router alone, from
+/// the principal's confinement (the peer's grant) and the ACL file.
 public struct RequestRouter: Sendable {
     /// The settings it decides by.
     public let settings: CoAPSettings
-    /// Who may do what.
+    /// Who may use the server, and each identity's grant.
     public let access: AccessPolicy
+    /// The name of the CoAP adapter: part of plain peers' principals.
+    public let adapter: String
 
     private let prefixBytes: [[UInt8]]
     private let outsidePrefix: Rejection
 
-    /// Creates a router for validated settings.
-    public init(settings: CoAPSettings) {
+    /// Creates a router for validated settings of the adapter named `adapter`.
+    public init(settings: CoAPSettings, adapter: String) {
         self.settings = settings
         self.access = AccessPolicy(settings: settings)
+        self.adapter = adapter
         prefixBytes = settings.ingest.pathPrefix.map { Array($0.utf8) }
         outsidePrefix = Rejection(.notFound, "path outside /\(settings.ingest.pathPrefix.joined(separator: "/"))")
     }
@@ -97,10 +118,15 @@ public struct RequestRouter: Sendable {
         }
     }
 
-    /// Decides a POST or PUT: the topic to publish to, or the rejection.
-    public func ingest(path segments: [[UInt8]], identity: PeerIdentity, payloadSize: Int) -> Result<String, Rejection>
+    /// Decides a POST or PUT: the topic to publish to and the peer's principal, or the rejection.
+    public func ingest(path segments: [[UInt8]], identity: PeerIdentity, payloadSize: Int)
+        -> Result<RoutedRequest, Rejection>
     {
-        if case .failure(let rejection) = access.admits(identity) { return .failure(rejection) }
+        let principal: Principal
+        switch self.principal(of: identity) {
+        case .success(let found): principal = found
+        case .failure(let rejection): return .failure(rejection)
+        }
         let topic: String
         switch self.topic(forPath: segments, identity: identity) {
         case .success(let found): topic = found
@@ -109,24 +135,34 @@ public struct RequestRouter: Sendable {
         guard payloadSize <= settings.maxPayload else {
             return .failure(Rejection(.requestEntityTooLarge, "payload larger than \(settings.maxPayload) bytes"))
         }
-        if case .failure(let rejection) = access.check(.publish, topic: topic, identity: identity) {
-            return .failure(rejection)
-        }
-        return .success(topic)
+        return .success(RoutedRequest(topic: topic, principal: principal))
     }
 
-    /// Decides a GET: the topic to read, or the rejection. The path maps to the topic without a template.
-    public func read(path segments: [[UInt8]], identity: PeerIdentity) -> Result<String, Rejection> {
-        if case .failure(let rejection) = access.admits(identity) { return .failure(rejection) }
-        let topic: String
-        switch self.topic(forPath: segments, identity: identity, template: TopicTemplate(parsing: "{path}")) {
-        case .success(let found): topic = found
+    /// Decides a GET: the topic to read and the peer's principal, or the rejection. The path maps
+    /// to the topic without a template.
+    public func read(path segments: [[UInt8]], identity: PeerIdentity) -> Result<RoutedRequest, Rejection> {
+        let principal: Principal
+        switch self.principal(of: identity) {
+        case .success(let found): principal = found
         case .failure(let rejection): return .failure(rejection)
         }
-        if case .failure(let rejection) = access.check(.read, topic: topic, identity: identity) {
+        switch self.topic(forPath: segments, identity: identity, template: TopicTemplate(parsing: "{path}")) {
+        case .success(let topic): return .success(RoutedRequest(topic: topic, principal: principal))
+        case .failure(let rejection): return .failure(rejection)
+        }
+    }
+
+    /// The principal a request of `identity` acts as, or why the peer may not use the server.
+    public func principal(of identity: PeerIdentity) -> Result<Principal, Rejection> {
+        switch access.admits(identity) {
+        case .success(let grant):
+            guard let principal = identity.principal(adapter: adapter, grant: grant) else {
+                return .failure(Rejection(.unauthorized, "no verified identity"))
+            }
+            return .success(principal)
+        case .failure(let rejection):
             return .failure(rejection)
         }
-        return .success(topic)
     }
 
     /// The QoS a request publishes at: the configured one when confirmable, 0 otherwise.

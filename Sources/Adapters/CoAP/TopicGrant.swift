@@ -1,8 +1,11 @@
+public import WharfCore
+
 /// What one CoAP peer may do: the topic filters it may publish to (POST, PUT) and those it may
 /// read (GET, Observe).
 ///
 /// Plain data, one per peer identity (plain peers, each PSK identity, each certificate subject),
-/// so that it can be handed on as the confinement of the peer's principal.
+/// handed on as the confinement of the peer's principal: the broker's router checks it, with
+/// the ACL file, for every message.
 public struct TopicGrant: Sendable, Equatable {
     /// Topic filters the peer may publish to.
     public var publish: [String]
@@ -15,11 +18,8 @@ public struct TopicGrant: Sendable, Equatable {
         self.read = read
     }
 
-    /// The filters of `action`.
-    public func filters(for action: AccessPolicy.Action) -> [String] {
-        switch action {
-        case .publish: publish
-        case .read: read
-        }
+    /// The grant as the confinement of the peer's principal.
+    public var confinement: Confinement {
+        Confinement(publish: publish, read: read)
     }
 }
