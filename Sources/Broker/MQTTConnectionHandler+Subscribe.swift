@@ -130,17 +130,10 @@ extension MQTTConnectionHandler {
         }
         guard !retainedBacklog.isEmpty, !closing else {
             retainedBacklog.removeAll()
-            if readsPausedForRetained {
-                readsPausedForRetained = false
-                context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
-                context.read()
-            }
+            if readGate.isPaused(for: .retainedDelivery) { resume(.retainedDelivery, context: context) }
             return
         }
-        if !readsPausedForRetained {
-            readsPausedForRetained = true
-            context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
-        }
+        pause(.retainedDelivery)
         let loopBound = NIOLoopBound((self, context, session), eventLoop: context.eventLoop)
         context.eventLoop.execute {
             let (handler, context, session) = loopBound.value

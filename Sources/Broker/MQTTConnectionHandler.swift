@@ -57,8 +57,6 @@ final class MQTTConnectionHandler: ChannelDuplexHandler {
     var nextAckTicket: UInt64 = 1
     /// Retained messages a SUBSCRIBE found that are still to be handed to the session.
     var retainedBacklog: Deque<OutboundMessage> = []
-    /// Whether reading is paused until `retainedBacklog` is delivered.
-    var readsPausedForRetained = false
 
     /// Whether the connection reads and handles packets now, and why not.
     var readGate = ReadGate()

@@ -10,6 +10,9 @@ enum ReadPause: String, Sendable, CaseIterable {
     case rateLimit = "rate-limit"
     /// The client's password is being checked on the thread pool.
     case authentication
+    /// The retained messages a SUBSCRIBE found are being handed to the session, a bounded
+    /// number per event-loop turn.
+    case retainedDelivery = "retained-delivery"
 
     var bit: UInt8 { 1 << UInt8(Self.allCases.firstIndex(of: self) ?? 0) }
 }
