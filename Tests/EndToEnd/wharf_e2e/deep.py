@@ -65,7 +65,10 @@ class DeepSubscriber:
                 return
             if packet.type == codec.PUBLISH:
                 if packet.qos:
-                    self.client.send_quietly(codec.ack(codec.PUBACK, packet.packet_id))
+                    try:
+                        self.client.send_quietly(codec.ack(codec.PUBACK, packet.packet_id))
+                    except OSError:
+                        return  # closed by close() meanwhile
                 if packet.topic.encode() == self.topic:
                     self.received += 1
 
