@@ -158,6 +158,7 @@ class Flood:
         self.acked = 0
         self.ticks = 0
         self._ids = 0
+        self._send_failed = False
         self._closed = threading.Event()
         self._reader = threading.Thread(target=self._count_acks, name="flood-acks", daemon=True)
         self._reader.start()
@@ -235,6 +236,7 @@ class Flood:
                     stopped = "the deadline passed" if late else "the broker died or passed the RSS ceiling"
                     break
             except OSError as error:
+                self._send_failed = True
                 stopped = f"the broker closed the publisher's connection ({error!r})"
                 break
             published += size
@@ -242,8 +244,8 @@ class Flood:
 
     @property
     def closed_by_broker(self) -> bool:
-        """Whether the broker closed the publisher's connection."""
-        return self._stream.eof
+        """Whether the broker closed the publisher's connection (seen by the reader or the writer)."""
+        return self._stream.eof or self._send_failed
 
     @property
     def identifiers_used(self) -> int:
@@ -253,7 +255,7 @@ class Flood:
     def wait_acked(self, total: int, timeout: float) -> bool:
         """Waits until `total` PUBACKs arrived (False at once when the connection closed)."""
         end = time.monotonic() + timeout
-        while self.acked < total and time.monotonic() < end and not self._stream.eof:
+        while self.acked < total and time.monotonic() < end and not self.closed_by_broker:
             time.sleep(0.01)
         return self.acked >= total
 
