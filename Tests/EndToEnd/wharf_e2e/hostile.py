@@ -114,6 +114,9 @@ class ConnectedCounter:
 
     def __init__(self, broker: Broker, **credentials: object) -> None:
         self.value: int | None = None
+        self._start = time.monotonic()
+        # (seconds since start, value) of every update, for failure messages.
+        self.history: list[tuple[float, int]] = []
         self._cond = threading.Condition()
         self.client = MqttClient(broker.host, broker.port, client_id=unique_id("hostile-sys"), **credentials)  # type: ignore[arg-type]
         self.client.paho.on_message = self._on_message
@@ -123,6 +126,7 @@ class ConnectedCounter:
     def _on_message(self, client, userdata, message) -> None:  # noqa: ANN001
         with self._cond:
             self.value = int(message.payload)
+            self.history.append((round(time.monotonic() - self._start, 1), self.value))
             self._cond.notify_all()
 
     def wait_for(self, wanted: int, timeout: float) -> float | None:
@@ -280,11 +284,15 @@ class HostileCase:
         self.pid = self.broker.proc.pid
         self.started = time.monotonic()
         self.counter = ConnectedCounter(self.broker, **self.credentials)
-        self.probe = Probe(self.broker, fresh_connections=self.fresh_connections, **self.credentials)
+        self.probe = Probe(self.broker, fresh_connections=False, **self.credentials)
         # The harness's own clients: the counter's and the probe's.
         self.baseline_connected = 2
-        if self.counter.wait_for(self.baseline_connected, 10) is None:
-            raise AssertionError(f"clients_connected is {self.counter.value} before the attack, expected 2")
+        if self._wait_for_baseline(20) is None:
+            raise AssertionError(
+                f"clients_connected is {self.counter.value} before the attack, expected 2: {self.counter.history}"
+            )
+        if self.fresh_connections:
+            self.probe.fresh_connections.set()
         self.rss = RssSampler(self.pid)
         return self
 
@@ -292,11 +300,27 @@ class HostileCase:
         """False once the broker died or its RSS passed the ceiling: loads stop early."""
         return self.broker.alive() and not self.rss.over_ceiling.is_set()
 
+    def _wait_for_baseline(self, timeout: float) -> float | None:
+        """Seconds until clients_connected read the harness's own clients, or None.
+
+        The probe's fresh connections pause meanwhile: Mosquitto, for one, samples the count
+        when a network event wakes it, often just when such a connection is open, and then
+        keeps that sample until its next one finds a different count.
+        """
+        fresh = self.probe.fresh_connections.is_set()
+        self.probe.fresh_connections.clear()
+        try:
+            return self.counter.wait_for(self.baseline_connected, timeout)
+        finally:
+            if fresh:
+                self.probe.fresh_connections.set()
+
     def settle(self, when: str, timeout: float = 20) -> None:
         """Waits for clients_connected to return to the harness's own clients; a failure if not."""
-        if self.counter.wait_for(self.baseline_connected, timeout) is None:
+        if self._wait_for_baseline(timeout) is None:
             self.fail(
-                f"clients_connected is {self.counter.value} {timeout:.0f} s {when}, expected {self.baseline_connected}"
+                f"clients_connected is {self.counter.value} {timeout:.0f} s {when}, "
+                f"expected {self.baseline_connected}: {self.counter.history[-8:]}"
             )
 
     def note(self, line: str) -> None:
@@ -316,11 +340,11 @@ class HostileCase:
             self.problems.append(f"{error}")
         alive = self.broker.alive()
         if alive:
-            back = self.counter.wait_for(self.baseline_connected, 20)
+            back = self._wait_for_baseline(20)
             if back is None:
                 self.fail(
-                    f"clients_connected is {self.counter.value} 20 s after the attack ended, "
-                    f"expected {self.baseline_connected} (the probe and the $SYS reader)"
+                    f"clients_connected is {self.counter.value} 20 s after the attack ended, expected "
+                    f"{self.baseline_connected} (the probe and the $SYS reader): {self.counter.history[-8:]}"
                 )
             else:
                 self.note(f"clients_connected back to {self.baseline_connected} after {back:.1f} s")
