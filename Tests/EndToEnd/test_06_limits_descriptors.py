@@ -51,7 +51,7 @@ def bare_connections(broker: Broker, count: int) -> list[socket.socket]:
 
 
 @pytest.mark.timeout(90)
-@pytest.mark.broker_config(open_files=128)
+@pytest.mark.broker_config(open_file_limit=128)
 def test_more_clients_than_descriptors_leave_the_broker_idle_and_serving(broker: Broker) -> None:
     probe = MqttClient(broker.host, broker.port, client_id=unique_id("probe"))
     probe.connect()
@@ -112,7 +112,7 @@ def test_clients_and_admin_requests_at_a_low_limit_never_exhaust_the_descriptors
     with retained QoS 1 messages, admin API requests, all at once under a low limit. A process out
     of descriptors traps in the Swift runtime's thread-pool monitor; wharfd must keep a reserve."""
     admin_port = free_port()
-    options = BrokerOptions(open_files=limit, sys_interval=1, wharf_extra_yaml=admin_yaml(admin_port))
+    options = BrokerOptions(open_file_limit=limit, sys_interval=1, wharf_extra_yaml=admin_yaml(admin_port))
     broker = Broker("wharfd", options, tmp_path)
     broker.start()
     request.addfinalizer(lambda: (broker.stop(), broker.check_clean_exit()))

@@ -54,8 +54,10 @@ class BrokerOptions:
     wharf_extra_yaml: str = ""
     # Extra `broker:` keys of wharf.yaml ("key: value" lines), for options Mosquitto does not have.
     wharf_broker_extra: tuple[str, ...] = field(default_factory=tuple)
-    # The process's open-file limit (soft and hard, as `ulimit -n` sets them); 0 inherits the test's.
-    open_files: int = 0
+    # Mosquitto's `log_type` lines; ("all",) logs every packet, which slows it under a load.
+    mosquitto_log_types: tuple[str, ...] = ("all",)
+    # RLIMIT_NOFILE (soft and hard) the broker process starts with; 0 inherits the test's.
+    open_file_limit: int = 0
 
     def with_changes(self, **changes: object) -> "BrokerOptions":
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
@@ -106,7 +108,7 @@ def render_mosquitto_conf(options: BrokerOptions, port: int) -> str:
         f"retain_available {'true' if options.retain_available else 'false'}",
         f"sys_interval {options.sys_interval}",
         "log_dest stderr",
-        "log_type all",
+        *(f"log_type {kind}" for kind in options.mosquitto_log_types),
         "log_timestamp_format %H:%M:%S",
         "connection_messages true",
     ]
@@ -245,7 +247,7 @@ class Broker:
                 stderr=subprocess.STDOUT,
                 cwd=self.workdir,
                 env=self.env,
-                preexec_fn=self._limit_open_files if self.options.open_files else None,
+                preexec_fn=self._limit_open_files if self.options.open_file_limit > 0 else None,
             )
         self._sent_signal = None
         deadline = time.monotonic() + START_TIMEOUT
@@ -261,7 +263,10 @@ class Broker:
             time.sleep(0.02)
 
     def _limit_open_files(self) -> None:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (self.options.open_files, self.options.open_files))
+        """Runs in the child before exec. The hard limit is lowered as well, so that a daemon
+        that raises its soft limit to the hard one at start still meets the limit."""
+        limit = self.options.open_file_limit
+        resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
