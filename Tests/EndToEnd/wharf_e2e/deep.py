@@ -130,11 +130,15 @@ def _retained_round(broker: Broker, topic: str, levels: int, outcome: dict[str, 
     try:
         publisher.connect(unique_id("hostile-deep-retain"))
         try:
-            publisher.publish(topic, b"retained", qos=1, retain=True)
+            puback = publisher.publish(topic, b"retained", qos=1, retain=True)
         except AssertionError:
             closed = _closes(publisher)
             outcome["retained"] = "publish refused" + (" (closed)" if closed else "")
             return [] if closed else [f"a retained {levels}-level publish got no PUBACK, connection open"]
+        if puback is not None and puback.reason >= 0x80:
+            # Refused with a reason code (MQTT 5: 0x90 Topic Name invalid): nothing was retained.
+            outcome["retained"] = f"publish refused (PUBACK 0x{puback.reason:02x})"
+            return []
         watcher = DeepSubscriber(broker, "hostile/deep/#", topic)
         if not watcher.granted:
             return [f"hostile/deep/# not granted: {watcher.codes}"]
