@@ -6,8 +6,11 @@ public struct Principal: Sendable, Hashable, CustomStringConvertible {
     public enum Kind: Sendable, Hashable {
         /// An MQTT client on one of the broker's listeners; `username` is `nil` when anonymous.
         case client(username: String?, clientIdentifier: String, listener: String)
-        /// An adapter instance (a Modbus adapter, a plugin host), by its configured name.
+        /// An adapter instance (a Modbus adapter, the CoAP adapter's device clients), by its
+        /// configured name.
         case adapter(name: String)
+        /// An out-of-process plugin, by the name of its `plugin` adapter instance.
+        case plugin(name: String)
         /// A CoAP device talking to the CoAP adapter named `adapter`.
         case coapPeer(adapter: String, peer: CoAPPeer)
         /// The uplink to the cloud broker: messages from cloud subscriptions, and the forward
@@ -52,6 +55,11 @@ public struct Principal: Sendable, Hashable, CustomStringConvertible {
         Principal(.adapter(name: name))
     }
 
+    /// A plugin.
+    public static func plugin(_ name: String) -> Principal {
+        Principal(.plugin(name: name))
+    }
+
     /// The uplink.
     public static let uplink = Principal(.uplink)
     /// The broker itself.
@@ -62,16 +70,18 @@ public struct Principal: Sendable, Hashable, CustomStringConvertible {
     /// Prefixes of the ACL names of principals that are not MQTT clients. MQTT user names are
     /// looked up among the `user` sections without these prefixes only, so a client that calls
     /// itself `adapter:plc-1` never gets that adapter's grants.
-    public static let reservedNamePrefixes = ["adapter:", "coap-plain:", "coap-psk:", "coap-cert:", "wharf:"]
+    public static let reservedNamePrefixes = ["adapter:", "plugin:", "coap-plain:", "coap-psk:", "coap-cert:", "wharf:"]
 
     /// The `user` name that selects this principal's lines in an ACL file: the user name of an
     /// MQTT client (`nil` when anonymous, which selects the lines before any `user` line),
-    /// `adapter:NAME`, `coap-plain:ADAPTER`, `coap-psk:IDENTITY`, `coap-cert:SUBJECT`,
-    /// `wharf:uplink`. `nil` for the broker and restored messages, which no ACL line names.
+    /// `adapter:NAME`, `plugin:NAME`, `coap-plain:ADAPTER`, `coap-psk:IDENTITY`,
+    /// `coap-cert:SUBJECT`, `wharf:uplink`. `nil` for the broker and restored messages, which no
+    /// ACL line names.
     public var aclName: String? {
         switch kind {
         case .client(let username, _, _): username
         case .adapter(let name): "adapter:" + name
+        case .plugin(let name): "plugin:" + name
         case .coapPeer(let adapter, .plain): "coap-plain:" + adapter
         case .coapPeer(_, .psk(let identity)): "coap-psk:" + identity
         case .coapPeer(_, .certificate(let subject)): "coap-cert:" + subject

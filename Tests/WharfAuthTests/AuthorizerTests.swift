@@ -155,6 +155,7 @@ struct AuthorizerTests {
         #expect(Self.plainPeer.aclName == "coap-plain:coap")
         #expect(Principal(.coapPeer(adapter: "coap", peer: .certificate("meter-12"))).aclName == "coap-cert:meter-12")
         #expect(Principal.uplink.aclName == "wharf:uplink")
+        #expect(Principal.plugin("opcua").aclName == "plugin:opcua")
         #expect(Principal.broker.aclName == nil)
     }
 }
