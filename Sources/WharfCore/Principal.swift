@@ -70,7 +70,9 @@ public struct Principal: Sendable, Hashable, CustomStringConvertible {
     /// Prefixes of the ACL names of principals that are not MQTT clients. MQTT user names are
     /// looked up among the `user` sections without these prefixes only, so a client that calls
     /// itself `adapter:plc-1` never gets that adapter's grants.
-    public static let reservedNamePrefixes = ["adapter:", "plugin:", "coap-plain:", "coap-psk:", "coap-cert:", "wharf:"]
+    public static let reservedNamePrefixes = [
+        "adapter:", "plugin:", "coap-plain:", "coap-psk:", "coap-cert:", "wharf:",
+    ]
 
     /// The `user` name that selects this principal's lines in an ACL file: the user name of an
     /// MQTT client (`nil` when anonymous, which selects the lines before any `user` line),
