@@ -15,6 +15,7 @@ let package = Package(
     products: [
         .executable(name: "wharfd", targets: ["wharfd"]),
         .executable(name: "wharfctl", targets: ["wharfctl"]),
+        .executable(name: "wharf-launch", targets: ["wharf-launch"]),
         .executable(name: "wharf-bench", targets: ["WharfBench"]),
         .executable(name: "wharf-store-bench", targets: ["WharfStoreBench"]),
     ],
@@ -59,6 +60,13 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
+            swiftSettings: swiftSettings
+        ),
+
+        // The plugin protocol (docs/plugins.md): line framing, the JSON codec, credit; pure.
+        .target(
+            name: "PluginProtocol",
+            dependencies: ["WharfCore", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
 
@@ -185,6 +193,23 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        .target(
+            name: "WharfPlugins",
+            dependencies: [
+                "AdapterKit",
+                "PluginProtocol",
+                "WharfConfig",
+                "WharfCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Sources/Adapters/Plugin",
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Operations (admin HTTP API, metrics)
         .target(
             name: "AdminAPI",
@@ -214,6 +239,7 @@ let package = Package(
                 "WharfConfig",
                 "WharfCore",
                 "WharfModbus",
+                "WharfPlugins",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -245,6 +271,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
+        ),
+        // The small C program that starts each plugin (docs/plugins.md, "Processes").
+        .executableTarget(
+            name: "wharf-launch",
+            path: "Sources/wharf-launch"
         ),
         .executableTarget(
             name: "wharfctl",
@@ -286,6 +317,29 @@ let package = Package(
         ),
 
         // MARK: Tests
+        .testTarget(
+            name: "PluginProtocolTests",
+            dependencies: [
+                "PluginProtocol",
+                "WharfCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WharfPluginsTests",
+            dependencies: [
+                "WharfPlugins",
+                "PluginProtocol",
+                "AdapterKit",
+                "WharfConfig",
+                "WharfCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "WharfCoreTests",
             dependencies: [
