@@ -190,6 +190,9 @@ class Plugin:
         self._commands: queue.Queue[Message] = queue.Queue(max_queued_commands)
         self._command_handler: Callable[[Message], Any] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._init_handler: Callable[[Plugin], Any] | None = None
+        self.configured = True  # False when the on_init handler refused the configuration
+        self.instance = name  # the adapter's name in wharf.yaml (init's `name`), once started
         self._async = False
         self._loop_ready = threading.Event()
         self._owns_process = False  # True when the SDK took over stdin/stdout (and may exit the process)
@@ -200,12 +203,21 @@ class Plugin:
         self._command_handler = handler
         return handler
 
+    def on_init(self, handler: Callable[[Plugin], Any]) -> Callable[[Plugin], Any]:
+        """Decorator: `handler(plugin)` runs after `init`, before `ready`: read `plugin.config`, set `subscriptions`.
+
+        If it raises, the plugin answers `ready` without subscriptions, reports health `failed` with the
+        error, and waits for shutdown without running main (a restart would not fix a configuration).
+        """
+        self._init_handler = handler
+        return handler
+
     # --- running -----------------------------------------------------------------------------
     def run(self, main: Callable[[Plugin], Any] | None = None, *, log_level: int = logging.INFO) -> None:
         """Handshake, then `main(plugin)` on this thread; returns once the host said shutdown (exit status 0)."""
         self._start(log_level)
         try:
-            if main is not None:
+            if main is not None and self.configured:
                 main(self)
             self.stopping.wait()
         except Stopped:
@@ -226,7 +238,7 @@ class Plugin:
             self._loop = asyncio.get_running_loop()
             self._loop_ready.set()
             stopped = self._loop.run_in_executor(None, self.stopping.wait)
-            work = asyncio.ensure_future(main(self)) if main is not None else None
+            work = asyncio.ensure_future(main(self)) if main is not None and self.configured else None
             await asyncio.wait([stopped, *([work] if work else [])], return_when=asyncio.FIRST_COMPLETED)
             if work is not None and work.done() and not work.cancelled():
                 error = work.exception()
@@ -300,6 +312,15 @@ class Plugin:
                 f"this plugin speaks protocol {PROTOCOL_VERSIONS[0]} to {PROTOCOL_VERSIONS[1]}; "
                 f"the host offers {low} to {high}",
             )
+        self.instance = str(obj.get("name") or self.name)
+        if self._init_handler is not None:
+            try:
+                self._init_handler(self)
+            except Exception as error:
+                # A configuration a restart cannot fix: say so through health instead of crash-looping.
+                _log.exception("plugin %s: configuration refused", self.instance)
+                self.subscriptions, self.configured = [], False
+                self._health = ("failed", f"configuration: {error}")
         subscriptions = [{"filter": f, "qos": q} for f, q in self.subscriptions]
         self._send(
             {
