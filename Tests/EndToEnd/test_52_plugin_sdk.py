@@ -12,11 +12,10 @@ import base64
 import json
 import sys
 import textwrap
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pytest
-
 from wharf_e2e.plugin_host import SimHost, payload_of
 
 pytestmark = pytest.mark.wharf_only(reason="the plugin SDK is Wharf's; no broker is involved")
@@ -172,15 +171,15 @@ def test_garbage_from_host_is_ignored(plugin: Callable[..., SimHost]) -> None:
     host.wait_ready()
     for line in [
         b"not json",
-        b"\xff\xfe{\"type\":\"health\"}",
+        b'\xff\xfe{"type":"health"}',
         b"[1,2,3]",
-        b"{\"no\":\"type\"}",
-        b"{\"type\":7}",
-        b"{\"type\":\"from-the-future\",\"id\":1}",
-        b"{\"type\":\"ack\",\"id\":999}",
-        b"{\"type\":\"nack\",\"id\":[1]}",
-        b"{\"type\":\"command\",\"topic\":5}",
-        b"{\"type\":\"health\"" + b" " * 2000 + b"}",
+        b'{"no":"type"}',
+        b'{"type":7}',
+        b'{"type":"from-the-future","id":1}',
+        b'{"type":"ack","id":999}',
+        b'{"type":"nack","id":[1]}',
+        b'{"type":"command","topic":5}',
+        b'{"type":"health"' + b" " * 2000 + b"}",
     ]:
         host.send_raw(line + b"\n")
     host.send_raw(b"\r\n\n")  # empty lines are nothing at all
@@ -292,3 +291,44 @@ def test_main_failing_exits_nonzero_with_a_log(plugin: Callable[..., SimHost]) -
     assert host.wait_exit() == 1
     log = host.wait_for(lambda o: o["type"] == "log" and o["level"] == "error")
     assert "ZeroDivisionError" in log["message"]
+
+
+def test_on_init_sets_subscriptions_from_config(plugin: Callable[..., SimHost]) -> None:
+    host = plugin(
+        """
+        p = Plugin(name="probe", version="1")
+        @p.on_init
+        def configure(p):
+            p.subscriptions = [(f"devices/{p.instance}/{d}/set", 1) for d in p.config["devices"]]
+        p.run()
+        """,
+        name="line1",
+        config={"devices": ["a", "b"]},
+    )
+    ready = host.wait_ready()
+    assert ready["subscriptions"] == [
+        {"filter": "devices/line1/a/set", "qos": 1},
+        {"filter": "devices/line1/b/set", "qos": 1},
+    ]
+    assert host.ping()["status"] == "healthy"
+
+
+def test_on_init_refusing_the_config_reports_failed_health(plugin: Callable[..., SimHost]) -> None:
+    """A configuration error is reported as health `failed` (not a crash loop) and main never runs."""
+    host = plugin(
+        """
+        p = Plugin(name="probe", version="1", subscriptions=["x/#"])
+        @p.on_init
+        def configure(p):
+            raise ValueError("endpoints: expected a list")
+        p.run(lambda p: p.publish("main-ran", "x"))
+        """
+    )
+    assert host.wait_ready()["subscriptions"] == []
+    health = host.wait_for(lambda o: o["type"] == "health")
+    assert health["status"] == "failed" and "endpoints: expected a list" in health["message"]
+    log = host.wait_for(lambda o: o["type"] == "log" and o["level"] == "error")
+    assert "configuration refused" in log["message"]
+    assert host.ping()["status"] == "failed"
+    assert host.publishes("main-ran") == []
+    assert host.stop() == 0

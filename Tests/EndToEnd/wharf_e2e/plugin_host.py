@@ -15,9 +15,10 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 SDK_DIR = REPO_ROOT / "plugins" / "sdk" / "python"
@@ -83,7 +84,7 @@ class SimHost:
         """Start the plugin (in a process group of its own) and, by default, send `init`."""
         stderr: Any = subprocess.PIPE
         if self.stderr_path is not None:
-            self._stderr_file = open(self.stderr_path, "ab")  # noqa: SIM115 - closed in stop()
+            self._stderr_file = open(self.stderr_path, "ab")
             stderr = self._stderr_file
         self.proc = subprocess.Popen(
             self.argv,
@@ -176,7 +177,9 @@ class SimHost:
             self.unanswered.discard(ident)
         self.send({"type": "nack", "id": ident, "reason": reason, "message": message})
 
-    def command(self, topic: str, payload: bytes | str, *, qos: int = 1, properties: dict[str, Any] | None = None) -> None:
+    def command(
+        self, topic: str, payload: bytes | str, *, qos: int = 1, properties: dict[str, Any] | None = None
+    ) -> None:
         """Deliver a command, with `payload` as text when it is valid UTF-8 (as the host does)."""
         obj: dict[str, Any] = {"type": "command", "topic": topic, "qos": qos, "retain": False}
         data = payload.encode("utf-8") if isinstance(payload, str) else payload
@@ -250,7 +253,9 @@ class SimHost:
             return {"type": "ack", "id": ident}
         return None
 
-    def wait_for(self, predicate: Callable[[dict[str, Any]], bool], timeout: float = WAIT, *, start: int = 0) -> dict[str, Any]:
+    def wait_for(
+        self, predicate: Callable[[dict[str, Any]], bool], timeout: float = WAIT, *, start: int = 0
+    ) -> dict[str, Any]:
         """The first object received (from index `start`) that matches; fails after `timeout`."""
         deadline = time.monotonic() + timeout
         with self._cond:
@@ -264,6 +269,18 @@ class SimHost:
                     raise PluginHostError(f"no matching line: {why}; last received: {self.received[-8:]}")
                 self._cond.wait(remaining)
 
+    def wait_until(self, condition: Callable[[], bool], timeout: float = WAIT, what: str = "condition") -> None:
+        """Wait until `condition()` (called under the host's lock, after each line) holds."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while not condition():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or self.eof.is_set():
+                    raise PluginHostError(
+                        f"{what} not reached (eof={self.eof.is_set()}); {len(self.received)} received"
+                    )
+                self._cond.wait(remaining)
+
     def wait_ready(self, timeout: float = WAIT) -> dict[str, Any]:
         """The plugin's `ready` line."""
         return self.wait_for(lambda o: o["type"] == "ready", timeout)
@@ -273,11 +290,18 @@ class SimHost:
         with self._cond:
             return [o for o in self.received if o["type"] == "publish" and (topic is None or o.get("topic") == topic)]
 
-    def wait_publish(self, topic: str, predicate: Callable[[dict[str, Any]], bool] = lambda o: True,
-                     timeout: float = WAIT, *, start: int = 0) -> dict[str, Any]:
+    def wait_publish(
+        self,
+        topic: str,
+        predicate: Callable[[dict[str, Any]], bool] = lambda o: True,
+        timeout: float = WAIT,
+        *,
+        start: int = 0,
+    ) -> dict[str, Any]:
         """The first publish on `topic` (from index `start` of everything received) that matches."""
-        return self.wait_for(lambda o: o["type"] == "publish" and o.get("topic") == topic and predicate(o),
-                             timeout, start=start)
+        return self.wait_for(
+            lambda o: o["type"] == "publish" and o.get("topic") == topic and predicate(o), timeout, start=start
+        )
 
     def mark(self) -> int:
         """An index into `received`: pass it as `start` to look only at what arrives from now on."""
