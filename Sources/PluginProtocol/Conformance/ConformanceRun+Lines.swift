@@ -9,6 +9,7 @@ extension ConformanceRun {
         var actions: [ConformanceAction] = []
         switch framed {
         case .oversized(let count):
+            invalidLines += 1
             fail(.lines, "a line of \(count) bytes is longer than max_line_bytes (\(settings.maxLineBytes))")
         case .line(let line):
             switch PluginMessageDecoder.decode(line) {
@@ -25,6 +26,7 @@ extension ConformanceRun {
     private mutating func invalidLine(
         _ failure: DecodeFailure, _ line: ByteBuffer, at now: Duration, _ actions: inout [ConformanceAction]
     ) {
+        invalidLines += 1
         fail(.lines, "\(failure.kind.rawValue): \(failure.detail): \(Self.quote(line))")
         guard case .awaitingReady = phase else {
             // As the host does: a line with a valid id gets its nack.
@@ -73,7 +75,7 @@ extension ConformanceRun {
         let waited = now - (deadline - settings.timeout)
         pass(
             .ready,
-            "ready after \(Self.seconds(waited)): '\(ready.name)' \(ready.version), \(ready.subscriptions.count) subscriptions"
+            "ready after \(Self.seconds(waited)): '\(ready.name)' \(ready.version), \(Self.count(ready.subscriptions.count, "subscription"))"
         )
         pass(.beforeReady, "only log and health before ready")
         let offered = PluginProtocolVersion.supported

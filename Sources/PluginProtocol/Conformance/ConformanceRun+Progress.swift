@@ -102,7 +102,7 @@ extension ConformanceRun {
             guard creditFailed || now >= last + settings.settle || now >= windowEnd + settings.settle else { return [] }
             pass(
                 .credit,
-                "at most \(mostUnanswered) QoS 1/2 publishes unanswered with a credit of \(settings.credit) (\(held.count) answers held back)"
+                "at most \(mostUnanswered) QoS 1/2 publishes unanswered with a credit of \(settings.credit) (\(Self.count(held.count, "answer")) held back)"
             )
             if !nackSent { skip(.nack, "the plugin sent only one QoS 1/2 publish") }
         } else {

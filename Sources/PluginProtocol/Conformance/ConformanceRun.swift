@@ -51,6 +51,7 @@ public struct ConformanceRun: Sendable {
     var replyTopic = "conformance/reply"
     var replied = false
     var linesSeen = 0
+    var invalidLines = 0
     var shutdownAt: Duration = .zero
     /// The last lines the plugin wrote to stderr, quoted when it fails to start.
     var stderrTail: [String] = []
@@ -115,8 +116,12 @@ public struct ConformanceRun: Sendable {
 
     /// Every check without a finding is skipped with `reason`, and the run is over.
     mutating func finish(skipping reason: String) {
-        if linesSeen > 0 || results[.ready] != nil {
-            pass(.lines, "every line was a valid message (\(linesSeen) lines)")
+        if invalidLines > 1, var finding = results[.lines] {
+            finding.detail += " (and \(invalidLines - 1) more invalid lines)"
+            results[.lines] = finding
+        }
+        if linesSeen > 0 {
+            pass(.lines, "every line was a valid message (\(Self.count(linesSeen, "line")))")
         }
         for check in ConformanceCheck.allCases { skip(check, reason) }
         phase = .finished
@@ -132,6 +137,11 @@ public struct ConformanceRun: Sendable {
         let text = String(decoding: line.readableBytesView.prefix(160), as: UTF8.self)
         let escaped = text.unicodeScalars.map { $0.value < 0x20 ? "\\u{\(String($0.value, radix: 16))}" : String($0) }
         return "`" + escaped.joined() + (line.readableBytes > 160 ? "...`" : "`")
+    }
+
+    /// `1 line`, `2 lines`.
+    static func count(_ number: Int, _ noun: String) -> String {
+        "\(number) \(noun)\(number == 1 ? "" : "s")"
     }
 
     /// A duration in whole milliseconds.
