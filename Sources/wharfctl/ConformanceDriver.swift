@@ -1,10 +1,11 @@
+import NIOCore
+import PluginProtocol
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import NIOCore
-import PluginProtocol
 
 /// Runs a `ConformanceRun` against a real plugin process: pipes, the clock and the exit.
 struct ConformanceDriver {

@@ -1,9 +1,10 @@
+import PluginProtocol
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import PluginProtocol
 
 /// A plugin started for the conformance kit: its pid (also its process group) and the parent's
 /// ends of its three pipes, all non-blocking.
