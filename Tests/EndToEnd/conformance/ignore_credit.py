@@ -7,7 +7,7 @@ import json
 import sys
 
 
-def send(obj):
+def send(obj: dict) -> None:
     sys.stdout.write(json.dumps(obj, separators=(",", ":")) + "\n")
     sys.stdout.flush()
 
