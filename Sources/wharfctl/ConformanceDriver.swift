@@ -82,7 +82,9 @@ struct ConformanceDriver {
 
     /// Reads what the plugin wrote to stdout and hands each line to the run.
     private mutating func readOutput() {
-        while process.output >= 0 {
+        // A bounded number of reads per turn, so that a plugin flooding its stdout cannot keep
+        // the loop from its clock and its other pipes.
+        for _ in 0..<16 where process.output >= 0 {
             guard let count = Self.readChunk(process.output, into: &stdoutBuffer) else { break }
             if count == 0 {
                 PluginProcess.release(&process.output)
@@ -103,7 +105,7 @@ struct ConformanceDriver {
 
     /// Reads the plugin's stderr; keeps its last lines for the report.
     private mutating func readErrors() {
-        while process.errors >= 0 {
+        for _ in 0..<16 where process.errors >= 0 {
             guard let count = Self.readChunk(process.errors, into: &stderrBuffer) else { break }
             if count == 0 {
                 PluginProcess.release(&process.errors)

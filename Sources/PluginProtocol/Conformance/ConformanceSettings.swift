@@ -39,7 +39,7 @@ public struct ConformanceSettings: Sendable {
     ) {
         self.name = name
         self.config = config
-        self.credit = max(2, credit)
+        self.credit = max(1, credit)
         self.maxLineBytes = maxLineBytes
         self.healthIntervalMilliseconds = healthIntervalMilliseconds
         self.timeout = timeout
