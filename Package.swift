@@ -282,12 +282,14 @@ let package = Package(
         .executableTarget(
             name: "wharfctl",
             dependencies: [
+                "PluginProtocol",
                 "WharfAuth",
                 "WharfChecks",
                 "WharfConfig",
                 "WharfCore",
                 "WharfSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,9 +1,10 @@
 import ArgumentParser
 
-/// `wharfctl plugin ...`: plugins of the running daemon, and the conformance kit.
+/// `wharfctl plugin ...`: tools for plugins (docs/plugins.md): the conformance kit, and
+/// restarting a plugin of the running daemon.
 struct Plugin: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Manage and test plugins.",
-        subcommands: [PluginRestart.self]
+        abstract: "Test and manage plugins.",
+        subcommands: [PluginTest.self, PluginRestart.self]
     )
 }

@@ -24,7 +24,9 @@ public struct LineFramer: Sendable {
     /// Next complete line or oversize report from the front of `buffer`, consuming its bytes; nil
     /// when no complete line is there yet. A partial line already longer than maxLineBytes is
     /// consumed and discarded up to its newline, then reported once as `.oversized` (total bytes
-    /// dropped). Never holds more than maxLineBytes of a line in `buffer`.
+    /// dropped). Never holds more than maxLineBytes of a line in `buffer`. Between calls the
+    /// caller may append to `buffer` and discard its read bytes, nothing else: the framer
+    /// remembers how far it searched.
     public mutating func next(from buffer: inout ByteBuffer) -> FramedLine? {
         let readable = buffer.readableBytes
         if scanned > readable { scanned = 0 }  // the caller replaced the buffer
