@@ -109,6 +109,14 @@ def test_every_problem_is_reported_with_its_path() -> None:
     ]:
         assert where in text, (where, found)
     assert problems({}) == ["endpoints: expected a list of at least one endpoint"]
+    shared = {
+        "command_topic": "cmd/{point}",
+        "endpoints": [
+            {"name": n, "url": "opc.tcp://h", "nodes": [{"node": "ns=2;i=1", "name": "valve", "writable": True}]}
+            for n in ("a", "b")
+        ],
+    }
+    assert problems(shared) == ["endpoints[1].nodes[0]: command topic cmd/valve is also endpoints[0].nodes[0]'s"]
     assert problems([]) == [
         "config: expected a mapping, got list",
         "endpoints: expected a list of at least one endpoint",

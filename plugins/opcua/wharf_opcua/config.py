@@ -247,6 +247,16 @@ def parse_config(data: Any, adapter: str) -> Config:
     for i, name in enumerate(names):
         if name in names[:i]:
             problems.append(f"endpoints[{i}].name: '{name}' is used by another endpoint")
+    writers: dict[str, str] = {}  # command topic -> the point that has it
+    for i, endpoint in enumerate(endpoints):
+        for j, point in enumerate(endpoint.points):
+            where = f"endpoints[{i}].nodes[{j}]"
+            if point.writable and point.command_topic in writers:
+                problems.append(
+                    f"{where}: command topic {point.command_topic} is also {writers[point.command_topic]}'s"
+                )
+            elif point.writable:
+                writers[point.command_topic] = where
     config = Config(
         endpoints,
         top.integer("qos", 1, 0, 1),
