@@ -218,14 +218,29 @@ def test_commands_with_response_topic_threaded_and_async(plugin: Callable[..., S
         p.run_async(main)
         """
     )
-    for host in (threaded, asynchronous):
+    pipelined = plugin(  # asubmit and areply: no waiting for the answers in the handler
+        """
+        p = Plugin(name="probe", version="1", subscriptions=["in/#"])
+        @p.on_command
+        async def handle(msg):
+            seen = await p.asubmit("seen", msg.text, qos=1)
+            await p.areply(msg, {"got": msg.text, "cd": list(msg.correlation_data)}, qos=1)
+            await asyncio.wrap_future(seen)
+            await p.apublish("seen/acked", msg.text)
+        p.run_async()
+        """
+    )
+    hosts = (threaded, asynchronous, pipelined)
+    for host in hosts:
         host.wait_ready()
         host.command("in/a", "hello", properties=properties)
         reply = host.wait_publish("r/1")
         assert json.loads(payload_of(reply)) == {"got": "hello", "cd": [0, 1]}
         assert reply["properties"]["correlation_data_base64"] == properties["correlation_data_base64"]
     asynchronous.wait_publish("tick")
-    for host in (threaded, asynchronous):
+    assert payload_of(pipelined.wait_publish("seen/acked")) == b"hello"
+    assert pipelined.wait_publish("seen")["qos"] == 1
+    for host in hosts:
         assert host.stop() == 0
         assert host.violations == []
 

@@ -521,24 +521,45 @@ class Plugin:
         except concurrent.futures.CancelledError:
             raise Stopped("plugin is stopping") from None
 
+    async def asubmit(
+        self, topic: str, payload: Any = b"", qos: int = 0, retain: bool = False, **properties: Any
+    ) -> Future[None]:
+        """`submit` for asyncio: waits for credit without blocking the loop; the future completes on the answer."""
+        obj = self._publish_line(topic, payload, qos, retain, properties)
+        if qos == 0:
+            self._send(obj)
+            done: Future[None] = Future()
+            done.set_result(None)
+            return done
+        await self._credit.acquire_async()
+        return self._send_with_id(obj)
+
     async def apublish(
         self, topic: str, payload: Any = b"", qos: int = 0, retain: bool = False, **properties: Any
     ) -> None:
         """`publish` for asyncio: waits for credit and the ack without blocking the loop."""
-        obj = self._publish_line(topic, payload, qos, retain, properties)
-        if qos == 0:
-            self._send(obj)
-            return
-        await self._credit.acquire_async()
-        await asyncio.wrap_future(self._send_with_id(obj))
+        await asyncio.wrap_future(await self.asubmit(topic, payload, qos, retain, **properties))
 
     def reply(self, request: Message, payload: Any, qos: int = 0, **properties: Any) -> bool:
-        """Publish `payload` to a request's response topic with its correlation data; False when it has none."""
+        """Publish `payload` to a request's response topic with its correlation data; False when it has none.
+
+        Does not wait for the answer (a refusal is logged); at QoS 1/2 it waits for credit.
+        """
         if not request.response_topic:
             return False
         if "correlation_data_base64" in request.properties:
             properties["correlation_data_base64"] = request.properties["correlation_data_base64"]
         self.submit(request.response_topic, payload, qos, False, **properties).add_done_callback(_log_nack)
+        return True
+
+    async def areply(self, request: Message, payload: Any, qos: int = 0, **properties: Any) -> bool:
+        """`reply` for asyncio: waits for credit without blocking the loop."""
+        if not request.response_topic:
+            return False
+        if "correlation_data_base64" in request.properties:
+            properties["correlation_data_base64"] = request.properties["correlation_data_base64"]
+        future = await self.asubmit(request.response_topic, payload, qos, False, **properties)
+        future.add_done_callback(_log_nack)
         return True
 
     # --- health and logs ---------------------------------------------------------------------
