@@ -1,4 +1,5 @@
 public import Logging
+public import NIOCore
 public import ServiceLifecycle
 public import WharfConfig
 public import WharfCore
@@ -32,14 +33,24 @@ public struct AdapterContext: Sendable {
     public var logger: Logger
     /// The clock for intervals, timeouts and backoff.
     public var clock: any WharfClock
+    /// wharfd's event loops, for adapters that do their I/O with SwiftNIO; `nil` lets such an
+    /// adapter use NIO's shared group.
+    public var eventLoopGroup: (any EventLoopGroup)?
 
     /// Creates a context.
-    public init(name: String, bus: any MessageBus, logger: Logger, clock: any WharfClock) {
+    public init(
+        name: String,
+        bus: any MessageBus,
+        logger: Logger,
+        clock: any WharfClock,
+        eventLoopGroup: (any EventLoopGroup)? = nil
+    ) {
         self.name = name
         self.principal = .adapter(name)
         self.bus = bus
         self.logger = logger
         self.clock = clock
+        self.eventLoopGroup = eventLoopGroup
     }
 }
 

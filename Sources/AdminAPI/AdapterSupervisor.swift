@@ -1,5 +1,6 @@
 public import AdapterKit
 import Logging
+public import NIOCore
 public import ServiceLifecycle
 import Synchronization
 public import WharfConfig
@@ -29,6 +30,7 @@ public final class AdapterSupervisor: Service, Sendable, CustomStringConvertible
 
     private let registry: AdapterRegistry
     private let bus: any MessageBus
+    private let eventLoopGroup: (any EventLoopGroup)?
     private let logger: Logger
     private let changes: AsyncStream<Change>
     private let changesContinuation: AsyncStream<Change>.Continuation
@@ -37,18 +39,24 @@ public final class AdapterSupervisor: Service, Sendable, CustomStringConvertible
     private let running = Mutex<[String: Running]>([:])
 
     /// Builds the enabled adapters of `configs`; throws every problem of the first that fails.
-    public init(registry: AdapterRegistry, bus: any MessageBus, configs: [AdapterConfig], file: String)
-        throws(ConfigError)
-    {
+    public init(
+        registry: AdapterRegistry,
+        bus: any MessageBus,
+        configs: [AdapterConfig],
+        file: String,
+        eventLoopGroup: (any EventLoopGroup)? = nil
+    ) throws(ConfigError) {
         self.registry = registry
         self.bus = bus
+        self.eventLoopGroup = eventLoopGroup
         self.logger = Logger(label: "wharf.adapters")
         let (stream, continuation) = AsyncStream<Change>.makeStream()
         changes = stream
         changesContinuation = continuation
         let enabled = configs.filter(\.enabled)
         desired = Mutex(Dictionary(enabled.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last }))
-        let instances = try Self.build(enabled, registry: registry, bus: bus, file: file)
+        let instances = try Self.build(
+            enabled, registry: registry, bus: bus, eventLoopGroup: eventLoopGroup, file: file)
         changesContinuation.yield(Change(stop: [], start: instances))
     }
 
@@ -57,6 +65,7 @@ public final class AdapterSupervisor: Service, Sendable, CustomStringConvertible
         _ configs: [AdapterConfig],
         registry: AdapterRegistry,
         bus: any MessageBus,
+        eventLoopGroup: (any EventLoopGroup)?,
         file: String
     ) throws(ConfigError) -> [Instance] {
         var instances: [Instance] = []
@@ -64,7 +73,8 @@ public final class AdapterSupervisor: Service, Sendable, CustomStringConvertible
             var logger = Logger(label: "wharf.adapter.\(config.name)")
             logger[metadataKey: "adapter.name"] = "\(config.name)"
             logger[metadataKey: "adapter.type"] = "\(config.type)"
-            let context = AdapterContext(name: config.name, bus: bus, logger: logger, clock: SystemClock())
+            let context = AdapterContext(
+                name: config.name, bus: bus, logger: logger, clock: SystemClock(), eventLoopGroup: eventLoopGroup)
             instances.append(
                 Instance(
                     config: config, adapter: try registry.makeAdapter(config: config, context: context, file: file)))
@@ -81,8 +91,13 @@ public final class AdapterSupervisor: Service, Sendable, CustomStringConvertible
         let current = desired.withLock { $0 }
         let stop = current.keys.filter { wanted[$0] != current[$0] }.sorted()
         let start = wanted.values.filter { current[$0.name] != $0 }.sorted { $0.name < $1.name }
-        let instances = try Self.build(start, registry: registry, bus: bus, file: file)
+        let instances = try Self.build(
+            start, registry: registry, bus: bus, eventLoopGroup: eventLoopGroup, file: file)
         desired.withLock { $0 = wanted }
+        let unchanged = Set(wanted.keys).subtracting(stop).subtracting(instances.map(\.config.name))
+        for instance in running.withLock({ Array($0.values) }) where unchanged.contains(instance.instance.config.name) {
+            (instance.instance.adapter as? any ProcessAdapter)?.reloadedUnchanged()
+        }
         if !stop.isEmpty || !instances.isEmpty {
             changesContinuation.yield(Change(stop: stop, start: instances))
         }
@@ -103,8 +118,27 @@ public final class AdapterSupervisor: Service, Sendable, CustomStringConvertible
                 case .failed(let why): ("failed", why)
                 case .stopped: ("stopped", nil)
                 }
-            return AdapterStatus(name: instance.config.name, type: instance.config.type, health: health, detail: detail)
+            return AdapterStatus(
+                name: instance.config.name,
+                type: instance.config.type,
+                health: health,
+                detail: detail,
+                plugin: (instance.adapter as? any ProcessAdapter)?.processStatus
+            )
         }
+    }
+
+    /// Restarts the running process adapter `name` (a plugin) now, clearing its quarantine.
+    /// Returns why it cannot when there is no such adapter or it runs no process.
+    public func restartProcess(named name: String) -> String? {
+        guard let instance = running.withLock({ $0[name]?.instance }) else {
+            return "no adapter named '\(name)' is running"
+        }
+        guard let adapter = instance.adapter as? any ProcessAdapter else {
+            return "adapter '\(name)' is of type \(instance.config.type), which runs no process to restart"
+        }
+        adapter.restart()
+        return nil
     }
 
     /// Runs the adapters until graceful shutdown, applying changes as they come.

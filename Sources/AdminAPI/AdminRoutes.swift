@@ -32,6 +32,33 @@ public struct AdminRoutes: Sendable {
         self.registry = registry
     }
 
+    /// Whether `path` is an action served to POST (`/api/v1/plugins/NAME/restart`).
+    public static func isActionPath(_ path: String) -> Bool {
+        pluginName(inRestartPath: path) != nil
+    }
+
+    static func pluginName(inRestartPath path: String) -> String? {
+        let prefix = "\(apiPrefix)/plugins/"
+        let suffix = "/restart"
+        guard path.hasPrefix(prefix), path.hasSuffix(suffix), path.count > prefix.count + suffix.count else {
+            return nil
+        }
+        let name = path.dropFirst(prefix.count).dropLast(suffix.count)
+        return name.contains("/") ? nil : String(name)
+    }
+
+    /// The answer to `POST path`: `202` when the action was taken, `404` when there is nothing
+    /// to take it on.
+    public func post(_ path: String) async -> Reply {
+        guard let name = Self.pluginName(inRestartPath: path) else {
+            return Reply(status: 404, contentType: Self.text, body: "not found\n")
+        }
+        if let problem = await provider.restartPlugin(named: name) {
+            return Reply(status: 404, contentType: Self.text, body: problem + "\n")
+        }
+        return Reply(status: 202, contentType: Self.text, body: "restarting plugin '\(name)'\n")
+    }
+
     /// The answer to `GET path`.
     public func get(_ path: String) async -> Reply {
         switch path {

@@ -59,7 +59,8 @@ public struct AdminServer: Service, CustomStringConvertible {
                 eventLoopGroup: group ?? MultiThreadedEventLoopGroup.singleton,
                 logger: logger,
                 responder: { request, writer, _ in
-                    let response = await Self.respond(to: request, routes: routes)
+                    let response = await Self.respond(
+                        to: request, routes: routes, actionsAllowed: Self.isLoopback(configuration.host))
                     try await writer.write(response: response.head, body: response.body)
                 },
                 onServerRunning: { channel in
@@ -79,12 +80,26 @@ public struct AdminServer: Service, CustomStringConvertible {
         }
     }
 
-    /// The answer to one request: the route's reply for GET (and HEAD) on a known path, 404 on
-    /// an unknown one, 405 for other methods.
-    static func respond(to request: Request, routes: AdminRoutes) async -> Response {
+    /// The answer to one request: the route's reply for GET (and HEAD) on a known path, POST on
+    /// an action path (only when `actionsAllowed`: the API has no authentication, so actions are
+    /// served only on a loopback listener), 404 on an unknown one, 405 for other methods.
+    static func respond(to request: Request, routes: AdminRoutes, actionsAllowed: Bool = true) async -> Response {
         var response: Response
         let path = request.uri.path
-        if !AdminRoutes.paths.contains(path) {
+        if AdminRoutes.isActionPath(path) {
+            if request.method != .post {
+                response = Self.response(
+                    AdminRoutes.Reply(status: 405, contentType: "text/plain", body: "only POST is served here\n"))
+                response.headers[.allow] = "POST"
+            } else if !actionsAllowed {
+                response = Self.response(
+                    AdminRoutes.Reply(
+                        status: 403, contentType: "text/plain",
+                        body: "actions are served only when the admin API listens on a loopback address\n"))
+            } else {
+                response = Self.response(await routes.post(path))
+            }
+        } else if !AdminRoutes.paths.contains(path) {
             response = Self.response(AdminRoutes.Reply(status: 404, contentType: "text/plain", body: "not found\n"))
         } else if request.method == .get || request.method == .head {
             response = Self.response(await routes.get(path))
@@ -96,6 +111,11 @@ public struct AdminServer: Service, CustomStringConvertible {
         if request.method == .head { response.body = ResponseBody() }
         response.headers[.date] = HTTPDate.format(secondsSinceEpoch: Int64(time(nil)))
         return response
+    }
+
+    /// Whether `host` names only this machine.
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
     }
 
     static func response(_ reply: AdminRoutes.Reply) -> Response {

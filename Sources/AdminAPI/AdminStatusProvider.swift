@@ -11,4 +11,13 @@ public protocol AdminStatusProvider: Sendable {
     func effectiveConfiguration() async -> WharfConfiguration
     /// Brings gauges and counters read from existing statistics up to date, right before a scrape.
     func refreshMetrics() async
+    /// Restarts the plugin adapter `name` now, clearing its quarantine; why it cannot otherwise.
+    func restartPlugin(named name: String) async -> String?
+}
+
+extension AdminStatusProvider {
+    /// Providers without plugins have none to restart.
+    public func restartPlugin(named name: String) async -> String? {
+        "no plugin named '\(name)' is running"
+    }
 }

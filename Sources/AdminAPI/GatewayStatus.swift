@@ -1,3 +1,5 @@
+public import AdapterKit
+
 /// The body of `GET /api/v1/status`: what an operator wants to see of a running gateway.
 ///
 /// Encoded with snake_case keys (`gateway_id`, `uptime_seconds`, ...); `wharfctl status`
@@ -119,13 +121,16 @@ public struct AdapterStatus: Codable, Sendable, Equatable {
     public var health: String
     /// What is wrong, for `degraded` and `failed`.
     public var detail: String?
+    /// The supervised process of a plugin adapter.
+    public var plugin: ProcessStatus?
 
     /// Creates an adapter entry.
-    public init(name: String, type: String, health: String, detail: String? = nil) {
+    public init(name: String, type: String, health: String, detail: String? = nil, plugin: ProcessStatus? = nil) {
         self.name = name
         self.type = type
         self.health = health
         self.detail = detail
+        self.plugin = plugin
     }
 }
 

@@ -1,6 +1,7 @@
 public import AdapterKit
 import WharfCoAP
 import WharfModbus
+import WharfPlugins
 
 /// The adapters built into Wharf.
 public enum BuiltinAdapters {
@@ -9,6 +10,7 @@ public enum BuiltinAdapters {
         var registry = AdapterRegistry()
         registry.register(ModbusAdapter.self)
         registry.register(CoAPAdapter.self)
+        registry.register(PluginAdapter.self)
         return registry
     }
 }

@@ -26,10 +26,21 @@ struct AdminClient {
 
     /// `GET path`, reading the whole answer.
     func get(_ path: String) throws(Failure) -> Reply {
+        try request("GET", path)
+    }
+
+    /// `POST path` without a body, reading the whole answer.
+    func post(_ path: String) throws(Failure) -> Reply {
+        try request("POST", path)
+    }
+
+    private func request(_ method: String, _ path: String) throws(Failure) -> Reply {
         let fd = try connect()
         defer { close(fd) }
         let hostHeader = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
-        let request = "GET \(path) HTTP/1.1\r\nHost: \(hostHeader)\r\nUser-Agent: wharfctl\r\nConnection: close\r\n\r\n"
+        let length = method == "POST" ? "Content-Length: 0\r\n" : ""
+        let request =
+            "\(method) \(path) HTTP/1.1\r\nHost: \(hostHeader)\r\nUser-Agent: wharfctl\r\n\(length)Connection: close\r\n\r\n"
         var bytes = Array(request.utf8)[...]
         while !bytes.isEmpty {
             let sent = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }

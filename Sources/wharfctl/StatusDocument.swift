@@ -26,6 +26,21 @@ struct StatusDocument: Decodable {
         var type: String
         var health: String
         var detail: String?
+        var plugin: Plugin?
+    }
+    struct Plugin: Decodable {
+        var state: String
+        var pid: Int?
+        var restarts: Int
+        var name: String?
+        var version: String?
+        var publishes: Int
+        var nacks: Int
+        var commands: Int
+        var commandsDropped: Int
+        var creditStalls: Int
+        var garbageLines: Int
+        var refusedSubscriptions: [String]?
     }
     struct Queue: Decodable {
         var depth: Int

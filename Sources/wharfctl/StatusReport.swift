@@ -38,6 +38,7 @@ struct StatusReport {
                     "\(adapter.name) (\(adapter.type)): \(adapter.health)" + (adapter.detail.map { ": \($0)" } ?? "")
                 )
             )
+            if let plugin = adapter.plugin { rows.append(("  plugin", Self.describe(plugin))) }
         }
         if let queue = d.queue {
             let dropped = (queue.dropped ?? [:]).filter { $0.value > 0 }.sorted { $0.key < $1.key }
@@ -79,6 +80,19 @@ struct StatusReport {
     }
 
     /// `3d 4h`, `2h 5m`, `4m 10s`, `12s`.
+    /// One line on a plugin's process: state, identity, traffic, trouble.
+    static func describe(_ plugin: StatusDocument.Plugin) -> String {
+        var parts = [plugin.state + (plugin.pid.map { " (pid \($0))" } ?? "")]
+        if let name = plugin.name { parts.append(name + (plugin.version.map { " " + $0 } ?? "")) }
+        parts.append("\(plugin.restarts) restart\(plugin.restarts == 1 ? "" : "s")")
+        parts.append("\(plugin.publishes) published, \(plugin.nacks) refused")
+        parts.append("\(plugin.commands) commands, \(plugin.commandsDropped) dropped")
+        if plugin.creditStalls > 0 { parts.append("\(plugin.creditStalls) credit stalls") }
+        if plugin.garbageLines > 0 { parts.append("\(plugin.garbageLines) invalid lines") }
+        for refused in plugin.refusedSubscriptions ?? [] { parts.append("refused subscription " + refused) }
+        return parts.joined(separator: ", ")
+    }
+
     static func duration(_ seconds: Double) -> String {
         let total = Int(seconds)
         let (days, hours, minutes, secs) = (total / 86_400, total % 86_400 / 3_600, total % 3_600 / 60, total % 60)

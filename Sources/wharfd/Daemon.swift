@@ -74,7 +74,8 @@ struct Daemon {
                 registry: registry,
                 bus: gateway.broker,
                 configs: configuration.adapters,
-                file: configPath
+                file: configPath,
+                eventLoopGroup: group
             )
         } catch {
             await gateway.close()

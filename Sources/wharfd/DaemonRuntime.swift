@@ -158,4 +158,8 @@ final class DaemonRuntime: AdminStatusProvider, Sendable {
     func refreshMetrics() async {
         metrics.record(sample())
     }
+
+    func restartPlugin(named name: String) async -> String? {
+        supervisor.restartProcess(named: name)
+    }
 }
