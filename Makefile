@@ -10,6 +10,7 @@ FORMAT_PATHS = Package.swift Sources Tests Benchmarks
 run:
 	scripts/install-deps.sh run
 	$(SWIFT) build --product wharfd
+	$(SWIFT) build --product wharf-launch
 	.build/debug/wharfd --config $(CONFIG) --data-dir $(DATA_DIR)
 
 build:
