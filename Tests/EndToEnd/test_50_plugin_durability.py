@@ -14,6 +14,7 @@ import pytest
 
 from wharf_e2e.admin import wait_until
 from wharf_e2e.broker import BrokerOptions
+from wharf_e2e.client import Received
 from wharf_e2e.cloud import Cloud, CloudSubscriber
 from wharf_e2e.gateway import Forward, Gateway, UplinkOptions
 from wharf_e2e.plugins import PluginWharf, ask_publisher, make_wharfd, plugin, wait_gone
@@ -80,11 +81,12 @@ def test_every_acknowledged_publish_survives_an_outage_and_kill9(cloud_factory, 
         bring_back(cloud, subscriber)
         wharf.broker.start()
 
-        def arrived() -> set[str]:
-            return {m.text for m in subscriber.snapshot() if m.topic == SITE + TOPIC}
+        def arrived(messages: list[Received] | None = None) -> set[str]:
+            messages = subscriber.snapshot() if messages is None else messages
+            return {m.text for m in messages if m.topic == SITE + TOPIC}
 
         try:
-            subscriber.wait_for(lambda _: set(acked) <= arrived(), 60)
+            subscriber.wait_for(lambda got: set(acked) <= arrived(got), 60)
         except AssertionError:
             missing = sorted(set(acked) - arrived(), key=lambda p: int(p[1:]))
             raise AssertionError(f"{len(missing)} of {len(acked)} acknowledged publishes lost: {missing[:10]}") from None
@@ -128,10 +130,11 @@ def test_a_store_that_cannot_keep_a_publish_nacks_it(cloud_factory, tmp_path: Pa
 
         bring_back(cloud, subscriber)
 
-        def arrived() -> list[str]:
-            return [m.text for m in subscriber.snapshot() if m.topic == SITE + TOPIC]
+        def arrived(messages: list[Received] | None = None) -> list[str]:
+            messages = subscriber.snapshot() if messages is None else messages
+            return [m.text for m in messages if m.topic == SITE + TOPIC]
 
-        subscriber.wait_for(lambda _: len(arrived()) >= len(acked), 60)
+        subscriber.wait_for(lambda got: len(arrived(got)) >= len(acked), 60)
         # Let anything else that might come arrive: it must not.
         wait_until(lambda: wharf.admin.value("wharf_queue_depth") == 0, 30, "an empty queue")
         assert sorted(set(arrived()), key=lambda p: int(p.rsplit(":", 1)[1])) == acked, (
