@@ -92,6 +92,10 @@ def test_a_running_plugin_shows_in_status_metrics_and_its_retained_status(wharf:
     assert state["pid"] in {p.pid for p in wharf.processes("pub")}, "the status names a process of another plugin"
     assert wharf.admin.value("wharf_plugin_up", adapter="pub") == 1
     assert wharf.admin.value("wharf_plugin_quarantined", adapter="pub") == 0
+    shown = wharf.admin.wharfctl("status")
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    lines = [line for line in shown.stdout.splitlines() if line.strip().startswith("plugin")]
+    assert any("running" in line and "publisher 1.0.0" in line for line in lines), shown.stdout
     document = wait_retained_status(wharf, "pub", lambda d: d.get("state") == "running")
     assert document["health"] == "healthy"
     assert (document["plugin"], document["version"], document["protocol"], document["restarts"]) == (

@@ -197,7 +197,11 @@ class Admin:
         last: list[dict[str, Any]] = []
 
         def probe() -> dict[str, Any] | None:
-            entry = self.adapter(name)
+            # An adapter a reload restarts is briefly absent from the status: wait through that.
+            entries = [a for a in self.status()["adapters"] if a.get("name") == name]
+            if not entries:
+                return None
+            entry = entries[0]
             last[:] = [entry]
             return entry if isinstance(entry.get("plugin"), dict) and predicate(entry) else None
 
