@@ -1,4 +1,5 @@
 import AdminAPI
+import Synchronization
 import Testing
 import WharfConfig
 
@@ -76,5 +77,39 @@ import WharfConfig
         let reply = await AdminRoutes(provider: FakeProvider(), registry: testRegistry).get("/admin")
         #expect(reply.status == 404)
         #expect(reply.body.contains("/healthz"))
+    }
+}
+
+@Suite struct AdminActionTests {
+    /// A provider that restarts one plugin and records it.
+    final class RestartingProvider: AdminStatusProvider {
+        let restarted = Mutex<[String]>([])
+        let inner = FakeProvider()
+        func status() async -> GatewayStatus { await inner.status() }
+        func health() async -> HealthReport { await inner.health() }
+        func effectiveConfiguration() async -> WharfConfiguration { await inner.effectiveConfiguration() }
+        func refreshMetrics() async {}
+        func restartPlugin(named name: String) async -> String? {
+            guard name == "line1" else { return "no adapter named '\(name)' is running" }
+            restarted.withLock { $0.append(name) }
+            return nil
+        }
+    }
+
+    @Test func restartPathsAreRecognised() {
+        #expect(AdminRoutes.isActionPath("/api/v1/plugins/line1/restart"))
+        #expect(!AdminRoutes.isActionPath("/api/v1/plugins//restart"))
+        #expect(!AdminRoutes.isActionPath("/api/v1/plugins/a/b/restart"))
+        #expect(!AdminRoutes.isActionPath("/api/v1/status"))
+    }
+
+    @Test func postRestartsThePluginOrSaysWhyNot() async {
+        let provider = RestartingProvider()
+        let routes = AdminRoutes(provider: provider, registry: testRegistry)
+        let done = await routes.post("/api/v1/plugins/line1/restart")
+        #expect(done.status == 202)
+        #expect(provider.restarted.withLock { $0 } == ["line1"])
+        let missing = await routes.post("/api/v1/plugins/other/restart")
+        #expect(missing.status == 404 && missing.body.contains("other"))
     }
 }

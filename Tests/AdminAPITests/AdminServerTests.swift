@@ -1,9 +1,10 @@
-import AdminAPI
 import Logging
 import NIOCore
 import Synchronization
 import Testing
 import WharfConfig
+
+@testable import AdminAPI
 
 @Suite struct AdminServerTests {
     /// The routes through a real listener on 127.0.0.1, with a plain-socket client.
@@ -43,9 +44,24 @@ import WharfConfig
             let posted = try #require(await httpGet(port: port, path: "/healthz", method: "POST"))
             #expect(posted.hasPrefix("HTTP/1.1 405"))
             #expect(posted.lowercased().contains("allow: get, head"))
+            // The one action: POST only, and the fake daemon runs no plugin of that name.
+            let restart = try #require(await httpGet(port: port, path: "/api/v1/plugins/line1/restart", method: "POST"))
+            #expect(restart.hasPrefix("HTTP/1.1 404") && restart.contains("no plugin named 'line1'"))
+            let restartByGet = try #require(await httpGet(port: port, path: "/api/v1/plugins/line1/restart"))
+            #expect(restartByGet.hasPrefix("HTTP/1.1 405") && restartByGet.lowercased().contains("allow: post"))
             // Every answer carries an IMF-fixdate Date header.
             #expect(health.contains(/\r\n[Dd]ate: \w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} GMT\r\n/))
             group.cancelAll()
         }
+    }
+}
+
+@Suite struct AdminServerLoopbackTests {
+    /// Actions are served only on a listener this machine alone can reach.
+    @Test func onlyLoopbackListenersTakeActions() {
+        #expect(AdminServer.isLoopback("127.0.0.1") && AdminServer.isLoopback("127.1.2.3"))
+        #expect(AdminServer.isLoopback("::1") && AdminServer.isLoopback("localhost"))
+        #expect(!AdminServer.isLoopback("0.0.0.0") && !AdminServer.isLoopback("::"))
+        #expect(!AdminServer.isLoopback("192.168.1.2"))
     }
 }
