@@ -195,3 +195,74 @@ def test_wrong_version(host: Callable[..., SimHost]) -> None:
     plugin = host([str(PLUGINS / "wrong_version.py")], config={"protocol": 7})
     assert plugin.wait_ready()["protocol"] == 7
     assert plugin.stop() == 0
+
+
+def test_publisher_passes_properties_through(host: Callable[..., SimHost]) -> None:
+    plugin = host([str(PLUGINS / "publisher.py")], name="pub")
+    plugin.wait_ready()
+    properties = {"content_type": "text/plain", "user_properties": [["k", "v"]], "correlation_data_base64": "AAE="}
+    plugin.command("plugins/pub/publish", json.dumps({"topic": "t", "count": 1, "qos": 1, "properties": properties}))
+    assert plugin.wait_publish("t")["properties"] == properties
+
+
+def test_garbage_publishes_its_answers_retained(host: Callable[..., SimHost]) -> None:
+    plugin = host([str(PLUGINS / "garbage.py")], name="g", max_line_bytes=4096, config={"wait_s": 1})
+    assert plugin.wait_publish("plugins/g/answers").get("retain") is True
+
+
+def test_flood_reports_its_progress(host: Callable[..., SimHost], tmp_path: Path) -> None:
+    progress = tmp_path / "progress"
+    plugin = host(
+        [str(PLUGINS / "flood.py")], name="f", config={"qos": 0, "count": 600, "progress_file": str(progress)}
+    )
+    plugin.wait_until(lambda: len(plugin.publishes("plugins/f/flood")) == 600, what="600 publishes")
+    plugin.ping()  # served once the flood is written, so the last progress is too
+    assert int(progress.read_text()) == 600
+
+
+def test_fork_child_that_stays(host: Callable[..., SimHost], tmp_path: Path) -> None:
+    pid_file = tmp_path / "child.pid"
+    plugin = host([str(PLUGINS / "fork_child.py")], config={"pid_file": str(pid_file), "stay": True})
+    plugin.wait_ready()
+    assert plugin.ping()["status"] == "healthy"
+    child = int(pid_file.read_text())
+    assert alive(child) and os.getpgid(child) == plugin.proc.pid  # type: ignore[union-attr]
+    assert plugin.stop() == 0
+    deadline = time.monotonic() + 5
+    while alive(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive(child)
+
+
+def test_introspect_reports_descriptors_limits_and_stderr(host: Callable[..., SimHost], tmp_path: Path) -> None:
+    stderr = tmp_path / "stderr"
+    plugin = host([str(PLUGINS / "introspect.py")], name="i", stderr_path=stderr)
+    report = plugin.wait_publish("plugins/i/report")
+    assert report["retain"] is True and report["qos"] == 1
+    got = json.loads(payload_of(report))
+    assert sorted(got["fds"], key=int) == ["0", "1", "2"], "the simulated host passes only the pipes"
+    assert got["pgid"] == got["pid"] and got["limits_open_files"].startswith("Max open files")
+    assert got["nofile"] == [int(n) for n in got["limits_open_files"].split()[3:5]]
+    assert plugin.ping()["status"] == "healthy"
+    assert plugin.stop() == 0
+    lines = stderr.read_text().splitlines()
+    assert lines[0] == "introspect: stderr line from i" and lines[1] == "introspect-long: " + "z" * 10000
+
+
+def test_flaky_fails_while_its_file_exists(host: Callable[..., SimHost], tmp_path: Path) -> None:
+    fail = tmp_path / "fail"
+    fail.touch()
+    assert host([str(PLUGINS / "flaky.py")], config={"fail_file": str(fail)}).wait_exit() == 3
+    fail.unlink()
+    plugin = host([str(PLUGINS / "flaky.py")], config={"fail_file": str(fail)})
+    plugin.wait_ready()
+    assert plugin.ping()["status"] == "healthy"
+    fail.touch()
+    assert plugin.wait_exit() == 3
+
+
+def test_deaf_subscribes_and_never_reads(host: Callable[..., SimHost]) -> None:
+    plugin = host([str(PLUGINS / "deaf.py")], name="d", config={"filters": ["a/#", "b/+"]})
+    assert plugin.wait_ready()["subscriptions"] == [{"filter": "a/#", "qos": 1}, {"filter": "b/+", "qos": 1}]
+    with pytest.raises(AssertionError):
+        plugin.ping(timeout=1.0)

@@ -11,6 +11,7 @@ from typing import Any
 
 OUT = sys.stdout.buffer
 _buffer = b""  # what was read from stdin and not handled yet
+_eof = False  # stdin reached its end
 
 
 def send(obj: dict[str, Any]) -> None:
@@ -26,7 +27,7 @@ def write(data: bytes) -> None:
 
 def read(timeout: float | None = None) -> dict[str, Any] | None:
     """The next object from the host (lines that are not objects are skipped); None at EOF or after `timeout` s."""
-    global _buffer
+    global _buffer, _eof
     deadline = None if timeout is None else time.monotonic() + timeout
     while True:
         while b"\n" in _buffer:
@@ -42,8 +43,14 @@ def read(timeout: float | None = None) -> dict[str, Any] | None:
             return None
         chunk = os.read(0, 65536)
         if not chunk:
+            _eof = True
             return None
         _buffer += chunk
+
+
+def at_eof() -> bool:
+    """True once stdin reached its end (`read` returns None at EOF and after a timeout alike)."""
+    return _eof
 
 
 def handshake(name: str, protocol: int = 1, subscriptions: list[dict[str, Any]] | None = None) -> dict[str, Any]:

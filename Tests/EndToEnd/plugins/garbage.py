@@ -7,7 +7,8 @@ unknown types with and without an id, publishes with invalid topics (wildcards, 
 NUL, not a string), both payloads, bad base64, QoS 3, QoS 1 without an id; then a good QoS 1
 publish on `plugins/{name}/alive` (id "alive"). It collects the answers to every line that had an
 id (for up to `wait_s`, default 10 s) and publishes them as JSON `{id: "ack" | nack reason}` on
-`plugins/{name}/answers` at QoS 0, then serves health and shutdown.
+`plugins/{name}/answers` at QoS 0, retained (a subscriber that comes later still gets it), then
+serves health and shutdown.
 """
 
 import json
@@ -66,5 +67,12 @@ while wanted - set(answers) and (obj := _raw.read(max(0.0, deadline - time.monot
         answers[obj["id"]] = "ack" if obj["type"] == "ack" else str(obj.get("reason"))
     elif obj.get("type") == "shutdown":
         raise SystemExit(0)
-_raw.send({"type": "publish", "topic": f"plugins/{name}/answers", "payload": json.dumps(answers, sort_keys=True)})
+_raw.send(
+    {
+        "type": "publish",
+        "topic": f"plugins/{name}/answers",
+        "payload": json.dumps(answers, sort_keys=True),
+        "retain": True,
+    }
+)
 _raw.serve()

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Publishes QoS 0 and QoS 1 messages on request (SDK).
 
-A command on `plugins/{name}/publish` (JSON: `topic`, `count`, `qos` 0|1, `prefix`, `retain`)
-publishes `count` messages with payloads `{prefix}1`..`{prefix}{count}`, one after the other at
-QoS 1 (each waits for its ack), then reports `{"sent": n, "acked": n, "nacked": {reason: n}}` on
+A command on `plugins/{name}/publish` (JSON: `topic`, `count`, `qos` 0|1, `prefix`, `retain`, and
+`properties`: the protocol's `properties` object, given to every message as it is) publishes
+`count` messages with payloads `{prefix}1`..`{prefix}{count}`, one after the other at QoS 1 (each
+waits for its ack), then reports `{"sent": n, "acked": n, "nacked": {reason: n}}` on
 `plugins/{name}/result` (and to the command's response topic). Config: `ack_log` (a file: one line
 `topic payload` is appended, and flushed, per acknowledged message, so a test can check that
 everything acknowledged arrived even after a `kill -9`); `autostart` (a request run at start).
@@ -31,13 +32,14 @@ def run_request(request: dict[str, Any]) -> dict[str, Any]:
     """Publish what `request` asks for; the counts of what happened."""
     topic, qos = str(request.get("topic", f"plugins/{plugin.instance}/out")), int(request.get("qos", 1))
     count, prefix, retain = int(request.get("count", 1)), str(request.get("prefix", "")), bool(request.get("retain"))
+    properties = request.get("properties") if isinstance(request.get("properties"), dict) else {}
     log_path = plugin.config.get("ack_log")
     acked, nacked = 0, Counter[str]()
     with open(log_path, "a") if log_path else open(os.devnull, "w") as log:
         for seq in range(1, count + 1):
             payload = f"{prefix}{seq}"
             try:
-                plugin.publish(topic, payload, qos=qos, retain=retain)
+                plugin.publish(topic, payload, qos=qos, retain=retain, **properties)
             except Nack as refused:
                 nacked[refused.reason] += 1
                 continue
