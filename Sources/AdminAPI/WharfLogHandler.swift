@@ -66,15 +66,24 @@ public struct WharfLogHandler: LogHandler {
         return line + "\n"
     }
 
-    /// Line breaks as `\n`, so that one event stays one line.
+    /// Line breaks as `\n` and other control characters as `\u00XX`, so that one event stays
+    /// one line and text from a client or a plugin (a topic, a stderr line) cannot forge another.
     static func escaped(_ text: String) -> String {
-        guard text.contains(where: { $0.isNewline }) else { return text }
+        guard
+            text.unicodeScalars.contains(where: {
+                $0.value < 0x20 || $0.value == 0x7F || $0 == "\u{2028}" || $0 == "\u{2029}"
+            })
+        else { return text }
         var result = ""
-        for character in text {
-            switch character {
-            case "\n", "\r\n": result += "\\n"
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\n": result += "\\n"
             case "\r": result += "\\r"
-            default: result.append(character)
+            case "\t": result += "\\t"
+            case _ where scalar.value < 0x20 || scalar.value == 0x7F || scalar == "\u{2028}" || scalar == "\u{2029}":
+                let hex = String(scalar.value, radix: 16, uppercase: true)
+                result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: result.unicodeScalars.append(scalar)
             }
         }
         return result

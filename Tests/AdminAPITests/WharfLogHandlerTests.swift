@@ -39,6 +39,15 @@ import WharfConfig
                 + "config.problem=\"wharf.yaml:3: bad value\" empty=\"\"\n")
     }
 
+    /// Text from clients and plugins (topics, stderr lines) cannot forge a second log line or
+    /// put raw control bytes into the log.
+    @Test func controlCharactersAreEscaped() {
+        #expect(WharfLogHandler.escaped("a\nb\rc\td") == "a\\nb\\rc\\td")
+        #expect(WharfLogHandler.escaped("nul\u{0}esc\u{1B}del\u{7F}") == "nul\\u0000esc\\u001Bdel\\u007F")
+        #expect(WharfLogHandler.escaped("sep\u{2028}") == "sep\\u2028")
+        #expect(WharfLogHandler.escaped("plain °C") == "plain °C")
+    }
+
     @Test func timestampIsISO8601UTC() {
         let stamp = WharfLogHandler.timestamp()
         #expect(stamp.count == 24)

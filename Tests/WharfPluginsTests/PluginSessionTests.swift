@@ -153,6 +153,20 @@ struct PluginSessionTests {
         #expect(harness.board.read().commands == 1)
     }
 
+    @Test("while the plugin does not read what wharfd writes to it, its output is not read")
+    func unreadAnswersPauseReading() throws {
+        let harness = try SessionHarness()
+        try harness.ready()
+        harness.channel.pipeline.read()
+        let reads = harness.readRequests
+        harness.channel.isWritable = false
+        harness.channel.pipeline.read()
+        #expect(harness.readRequests == reads)
+        harness.channel.isWritable = true
+        harness.channel.pipeline.fireChannelWritabilityChanged()
+        #expect(harness.readRequests == reads + 1)
+    }
+
     @Test("when the plugin's pipe closes, its subscriptions end and waiting commands are dropped")
     func closeEndsTheSession() throws {
         let harness = try SessionHarness()

@@ -175,7 +175,7 @@ final class PluginRunner {
                 ])
             await perform(supervisor.ready(now: now))
         case .versionMismatch(let sentence):
-            context.logger.error("\(sentence)")
+            // The state machine logs the sentence, with what follows from it.
             await perform(supervisor.versionMismatch(now: now, message: sentence))
         case .health(let report):
             let status = PluginSupervisor.Health(rawValue: report.status.rawValue) ?? .degraded

@@ -5,7 +5,7 @@ extension MessageReader {
     /// `publish`: topic, payload or payload_base64, qos, retain, id, properties.
     func publish() throws(DecodeFailure) -> PluginPublish {
         if let idProblem { throw invalid("publish: \(idProblem)") }
-        let topic = try requiredString(members.topic, "publish", "topic")
+        let topic = try requiredText(members.topic, "publish", "topic")
         let qos = try qos(members.qos, "publish")
         if qos != .atMostOnce, id == nil { throw invalid("publish: 'id' is required at QoS 1 and 2") }
         var retain = false

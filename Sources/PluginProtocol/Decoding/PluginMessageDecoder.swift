@@ -163,6 +163,15 @@ struct MessageReader {
         return text
     }
 
+    /// A required string member that may be empty (a topic: the router, not the codec, judges
+    /// whether it is a valid topic name, and answers `topic-invalid`).
+    func requiredText(_ span: JSONSpan?, _ type: String, _ name: String) throws(DecodeFailure) -> String {
+        guard let span = present(span), let text = reader.string(span) else {
+            throw invalid("\(type): '\(name)' must be a string")
+        }
+        return text
+    }
+
     /// An optional string member.
     func optionalString(_ span: JSONSpan?, _ type: String, _ name: String) throws(DecodeFailure) -> String? {
         guard let span = present(span) else { return nil }

@@ -16,6 +16,20 @@ final class SessionHarness {
     let liveness = Liveness()
     let commands: CommandQueue
     private let eventLog = EventLog()
+    private let readCounter = ReadCounter()
+
+    /// Counts the `read()` requests the session passes on towards the pipe.
+    final class ReadCounter: ChannelOutboundHandler {
+        typealias OutboundIn = ByteBuffer
+        var count = 0
+        func read(context: ChannelHandlerContext) {
+            count += 1
+            context.read()
+        }
+    }
+
+    /// `read()` requests that reached the pipe.
+    var readRequests: Int { readCounter.count }
 
     final class EventLog: Sendable {
         let events = Mutex<[SessionEvent]>([])
@@ -37,6 +51,7 @@ final class SessionHarness {
             liveness: liveness,
             events: { event in log.events.withLock { $0.append(event) } }
         )
+        try channel.pipeline.syncOperations.addHandler(readCounter)
         try channel.pipeline.syncOperations.addHandler(PluginSessionHandler(setup: setup))
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
     }

@@ -130,7 +130,10 @@ final class PluginSessionHandler: ChannelDuplexHandler {
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable { drainCommands() }
+        if context.channel.isWritable {
+            drainCommands()
+            resumeReadingIfAllowed(context: context)
+        }
         context.fireChannelWritabilityChanged()
     }
 
@@ -150,12 +153,24 @@ final class PluginSessionHandler: ChannelDuplexHandler {
         context.close(promise: nil)
     }
 
+    /// Reading pauses while a publish beyond the credit is held, and while what wharfd writes to
+    /// the plugin is backed up (a plugin that does not read its answers): then the plugin's own
+    /// stdout fills and it blocks, instead of answers piling up in wharfd.
     func read(context: ChannelHandlerContext) {
-        if held != nil {
+        if held != nil || !context.channel.isWritable {
+            if !context.channel.isWritable && !pendingRead {
+                warn("plugin does not read its stdin; reading its output paused until it does", [:])
+            }
             pendingRead = true
         } else {
             context.read()
         }
+    }
+
+    private func resumeReadingIfAllowed(context: ChannelHandlerContext) {
+        guard pendingRead, held == nil, context.channel.isWritable else { return }
+        pendingRead = false
+        context.read()
     }
 
     // MARK: Host → plugin
@@ -350,10 +365,7 @@ final class PluginSessionHandler: ChannelDuplexHandler {
         held = nil
         route(publish)
         process(context: context)
-        if held == nil && pendingRead {
-            pendingRead = false
-            context.read()
-        }
+        resumeReadingIfAllowed(context: context)
     }
 
     // MARK: Garbage and logs
