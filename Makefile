@@ -68,7 +68,8 @@ deb:
 package-test: deb
 	packaging/test-install.sh
 
-## Benchmarks against Mosquitto and bare SQLite on this machine (see docs/benchmarks.md).
+## Benchmarks against Mosquitto, bare SQLite and in-process publishing on this machine
+## (see docs/benchmarks.md).
 bench:
 	scripts/install-deps.sh bench
 	scripts/bench.sh
@@ -76,6 +77,7 @@ bench:
 	scripts/bench-modbus.sh
 	scripts/bench-coap.sh
 	scripts/bench-appliance.sh
+	scripts/bench-plugin.sh
 
 clean:
 	rm -rf .build .wharf-data

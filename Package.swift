@@ -18,6 +18,7 @@ let package = Package(
         .executable(name: "wharf-launch", targets: ["wharf-launch"]),
         .executable(name: "wharf-bench", targets: ["WharfBench"]),
         .executable(name: "wharf-store-bench", targets: ["WharfStoreBench"]),
+        .executable(name: "wharf-plugin-bench", targets: ["WharfPluginBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -317,6 +318,25 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/WharfStoreBench",
+            swiftSettings: swiftSettings
+        ),
+        // Publishes from one plugin through its pipe against the same from inside the process.
+        .executableTarget(
+            name: "WharfPluginBench",
+            dependencies: [
+                "AdapterKit",
+                "AdminAPI",
+                "Broker",
+                "WharfConfig",
+                "WharfCore",
+                "WharfGateway",
+                "WharfPlugins",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/WharfPluginBench",
             swiftSettings: swiftSettings
         ),
 

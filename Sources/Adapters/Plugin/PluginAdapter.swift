@@ -71,6 +71,13 @@ public struct PluginAdapter: ProcessAdapter {
     /// The process's state for the status API.
     public var processStatus: ProcessStatus { board.processStatus }
 
+    /// The process's state once `condition` holds, checked at every change (at least once per
+    /// batch of answered publishes) without polling: lets a caller wait, for example, for a
+    /// number of publishes. Cancellation returns the state as it is then.
+    public func processStatus(where condition: @escaping @Sendable (ProcessStatus) -> Bool) async -> ProcessStatus {
+        await board.status(where: condition)
+    }
+
     /// Restarts the plugin now, clearing a quarantine.
     public func restart() { events.push(.restart) }
 
