@@ -78,6 +78,8 @@ final class PluginSessionHandler: ChannelDuplexHandler {
     private var subscriptions: [BusSubscription] = []
 
     private var counts = Counts()
+    /// The receive time of the lines being handled: read once per batch, not once per line.
+    private var batchTime: UInt64 = 0
     private var logBudget = LogBudget()
 
     private struct Counts {
@@ -214,6 +216,7 @@ final class PluginSessionHandler: ChannelDuplexHandler {
 
     /// Handles complete lines until the buffer has none or a publish beyond the credit is held.
     private func process(context: ChannelHandlerContext) {
+        batchTime = setup.clock.now()
         while held == nil, phase != .closed, let framed = framer.next(from: &buffer) {
             counts.sawLine = true
             switch framed {
@@ -327,11 +330,21 @@ final class PluginSessionHandler: ChannelDuplexHandler {
             retain: publish.retain,
             properties: publish.properties,
             principal: principal,
-            receivedAt: setup.clock.now()
+            receivedAt: batchTime
         )
         let counted = publish.qos != .atMostOnce
-        if counted { inFlight += 1 }
         let id = publish.id
+        if !counted && id == nil {
+            // Nothing to answer: no closure, no hop back to this loop. A refusal is still counted
+            // and logged when the router decides at once (it always does at QoS 0 today).
+            if case .finished(let result) = setup.bus.publish(message, completion: Self.unanswered) {
+                answered(id: nil, counted: false, result: result)
+            } else {
+                counts.acked += 1
+            }
+            return
+        }
+        if counted { inFlight += 1 }
         let loop = context.eventLoop
         let bound = NIOLoopBound(self, eventLoop: loop)
         let progress = setup.bus.publish(message) { result in
@@ -341,6 +354,9 @@ final class PluginSessionHandler: ChannelDuplexHandler {
             answered(id: id, counted: counted, result: result)
         }
     }
+
+    /// The completion of a publish nobody is waiting for.
+    private static let unanswered: @Sendable (Result<PublishReceipt, PublishError>) -> Void = { _ in }
 
     /// The router's answer to one publish.
     private func answered(id: MessageID?, counted: Bool, result: Result<PublishReceipt, PublishError>) {
@@ -363,6 +379,7 @@ final class PluginSessionHandler: ChannelDuplexHandler {
     private func resume() {
         guard let publish = held, let context else { return }
         held = nil
+        batchTime = setup.clock.now()
         route(publish)
         process(context: context)
         resumeReadingIfAllowed(context: context)
