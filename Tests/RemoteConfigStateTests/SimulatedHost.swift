@@ -174,12 +174,25 @@ struct SimulatedHost {
     mutating func perform(_ actions: [Action]) throws(Crash) {
         for action in actions {
             if try perform(action) { return }
-            actionCount += 1
-            if actionCount == crashAfter {
-                log.append("crash after \(action)")
-                throw Crash()
-            }
+            try count(action)
         }
+    }
+
+    /// Counts a performed action, and crashes if this is the one to crash after.
+    mutating func count(_ action: Action) throws(Crash) {
+        actionCount += 1
+        if actionCount == crashAfter {
+            log.append("crash after \(action)")
+            throw Crash()
+        }
+    }
+
+    /// Ends the process after `action` (a restart, or a crash the world causes) and boots again.
+    mutating func restart(after action: Action) {
+        actionCount += 1
+        // A crash injected here ends the process just as the restart does.
+        if actionCount == crashAfter { log.append("crash after \(action)") }
+        boot()
     }
 
     /// Performs one action; `true` when it ended the process (a restart).
@@ -203,8 +216,7 @@ struct SimulatedHost {
             if world.applyFailsWith.contains(candidate.version) {
                 answers.append(.applyFailed(version: candidate.version, errors: [ReportedError(path: "adapters[0]", message: "port in use")]))
             } else if world.crashesWith.contains(candidate.version) {
-                actionCount += 1
-                boot()
+                restart(after: action)
                 return true
             } else {
                 answers.append(.appliedLive(version: candidate.version))
@@ -212,8 +224,7 @@ struct SimulatedHost {
             }
         case .restartDaemon:
             #expect(onDisk.provisional != nil, "a restart to apply without the provisional marker on disk")
-            actionCount += 1
-            boot()
+            restart(after: action)
             return true
         case .start(let choice):
             switch choice {
@@ -230,8 +241,7 @@ struct SimulatedHost {
         case .rollBack(let version, let byRestart):
             #expect(version == onDisk.lastKnownGood && onDisk.provisional == nil, "rolled back to an unconfirmed version")
             if byRestart {
-                actionCount += 1
-                boot()
+                restart(after: action)
                 return true
             }
             running = version
