@@ -19,7 +19,8 @@ struct CrashScenario: Sendable, CustomTestStringConvertible {
         CrashScenario(name: "live change that works", candidate: live, world: World(), confirms: true),
         CrashScenario(name: "restart change that works", candidate: restart, world: World(), confirms: true),
         CrashScenario(
-            name: "live change that cuts the uplink", candidate: live, world: World(uplinkDeadWith: [6]), confirms: false),
+            name: "live change that cuts the uplink", candidate: live, world: World(uplinkDeadWith: [6]),
+            confirms: false),
         CrashScenario(
             name: "restart change that cuts the uplink", candidate: restart, world: World(uplinkDeadWith: [6]),
             confirms: false),

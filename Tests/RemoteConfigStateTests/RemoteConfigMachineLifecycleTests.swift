@@ -238,11 +238,18 @@ private func applyLive(_ machine: inout Machine, _ candidate: Candidate, at now:
 
     @Test func theRetainedDocumentAgainIsIgnoredAnOlderOneRejected() {
         var machine = restingMachine()
-        #expect(machine.handle(.documentAccepted(Candidate(version: 5, sections: [], needsRestart: false)), now: 0, wallNow: 1).isEmpty)
+        #expect(
+            machine.handle(
+                .documentAccepted(Candidate(version: 5, sections: [], needsRestart: false)), now: 0, wallNow: 1
+            ).isEmpty)
         #expect(machine.state == .idle)
-        let actions = machine.handle(.documentAccepted(Candidate(version: 4, sections: ["adapters"], needsRestart: false)), now: 0, wallNow: 2)
+        let actions = machine.handle(
+            .documentAccepted(Candidate(version: 4, sections: ["adapters"], needsRestart: false)), now: 0, wallNow: 2)
         #expect(machine.state == .rejected)
-        #expect(actions.persisted.first?.0.lastAttempt?.errors == [ReportedError(path: "version", message: "version 4 is not newer than version 5")])
+        #expect(
+            actions.persisted.first?.0.lastAttempt?.errors == [
+                ReportedError(path: "version", message: "version 4 is not newer than version 5")
+            ])
         #expect(actions.persisted.first?.0.highestVersion == 5)
         #expect(!actions.contains { if case .writeStaged = $0 { true } else { false } })
     }

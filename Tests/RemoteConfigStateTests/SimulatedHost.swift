@@ -71,7 +71,8 @@ struct SimulatedHost {
         let record = RemoteConfigRecord(
             lastKnownGood: lastKnownGood, highestVersion: lastKnownGood, desiredSeen: lastKnownGood,
             lastAttempt: Attempt(
-                version: lastKnownGood, result: .applied, sections: ["adapters"], errors: [], startedAt: 1, finishedAt: 2))
+                version: lastKnownGood, result: .applied, sections: ["adapters"], errors: [], startedAt: 1,
+                finishedAt: 2))
         disk = record.encoded()
         files = lastKnownGood == 0 ? [] : [lastKnownGood]
         machine = Machine.resume(record: record, policy: policy, now: 0, wallNow: 1).machine
@@ -214,7 +215,10 @@ struct SimulatedHost {
             running = candidate.version
             goodSince = nil
             if world.applyFailsWith.contains(candidate.version) {
-                answers.append(.applyFailed(version: candidate.version, errors: [ReportedError(path: "adapters[0]", message: "port in use")]))
+                answers.append(
+                    .applyFailed(
+                        version: candidate.version, errors: [ReportedError(path: "adapters[0]", message: "port in use")]
+                    ))
             } else if world.crashesWith.contains(candidate.version) {
                 restart(after: action)
                 return true
@@ -234,12 +238,14 @@ struct SimulatedHost {
                 running = version
             case .provisional(let candidate):
                 #expect(onDisk.provisional == candidate)
-                #expect(!ended.contains(candidate.version), "version \(candidate.version) started after its attempt ended")
+                #expect(
+                    !ended.contains(candidate.version), "version \(candidate.version) started after its attempt ended")
                 #expect(files.contains(candidate.version), "the staged file is gone")
                 running = candidate.version
             }
         case .rollBack(let version, let byRestart):
-            #expect(version == onDisk.lastKnownGood && onDisk.provisional == nil, "rolled back to an unconfirmed version")
+            #expect(
+                version == onDisk.lastKnownGood && onDisk.provisional == nil, "rolled back to an unconfirmed version")
             if byRestart {
                 restart(after: action)
                 return true
@@ -249,7 +255,8 @@ struct SimulatedHost {
             answers.append(.rolledBackLive)
             reconnectWorld()
         case .removeStaged(let keeping):
-            #expect(onDisk.lastKnownGood == 0 || keeping.contains(onDisk.lastKnownGood), "the last-known-good file removed")
+            #expect(
+                onDisk.lastKnownGood == 0 || keeping.contains(onDisk.lastKnownGood), "the last-known-good file removed")
             if let provisional = onDisk.provisional {
                 #expect(keeping.contains(provisional.version), "the provisional file removed")
             }
