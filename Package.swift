@@ -71,6 +71,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Remote configuration's apply / confirm / roll back lifecycle, its on-disk record and its
+        // reported state (docs/remote-config.md); pure.
+        .target(
+            name: "RemoteConfigState",
+            dependencies: ["WharfCore"],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: C libraries from Debian
         .systemLibrary(
             name: "CSQLite",
@@ -362,6 +370,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RemoteConfigStateTests",
+            dependencies: [
+                "RemoteConfigState",
+                "WharfCore",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: swiftSettings
