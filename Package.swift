@@ -70,6 +70,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Remote configuration (docs/remote-config.md): the signed document, its canonical JSON,
+        // Ed25519 keys, the version rule, the section policy, the overlay; pure.
+        .target(
+            name: "RemoteConfig",
+            dependencies: [
+                "WharfCore",
+                "WharfConfig",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: C libraries from Debian
         .systemLibrary(
             name: "CSQLite",
@@ -283,6 +295,7 @@ let package = Package(
             name: "wharfctl",
             dependencies: [
                 "PluginProtocol",
+                "RemoteConfig",
                 "WharfAuth",
                 "WharfChecks",
                 "WharfConfig",
@@ -342,6 +355,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RemoteConfigTests",
+            dependencies: [
+                "RemoteConfig",
+                "WharfConfig",
+                "WharfCore",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: swiftSettings
