@@ -101,7 +101,8 @@ struct ConfigSign: ParsableCommand {
     private func time(_ text: String?, _ option: String) throws(ConfigCommandError) -> Int64? {
         guard let text else { return nil }
         guard let seconds = UTCTimestamp.parse(text) else {
-            throw ConfigCommandError("wharfctl: \(option) expects a UTC time such as 2026-12-07T14:30:00Z, got '\(text)'")
+            throw ConfigCommandError(
+                "wharfctl: \(option) expects a UTC time such as 2026-12-07T14:30:00Z, got '\(text)'")
         }
         return seconds
     }

@@ -67,7 +67,8 @@ struct ConfigVerify: ParsableCommand {
         var nowSeconds = Int64(time(nil))
         if let now {
             guard let parsed = UTCTimestamp.parse(now) else {
-                throw ConfigCommandError("wharfctl: --now expects a UTC time such as 2026-12-07T14:30:00Z, got '\(now)'")
+                throw ConfigCommandError(
+                    "wharfctl: --now expects a UTC time such as 2026-12-07T14:30:00Z, got '\(now)'")
             }
             nowSeconds = parsed
         }

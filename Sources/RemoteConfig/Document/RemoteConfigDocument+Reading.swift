@@ -17,7 +17,8 @@ extension RemoteConfigDocument {
     /// Reads a document from a parsed JSON value.
     public static func read(_ value: JSONValue) -> Result<RemoteConfigDocument, RemoteConfigRejection> {
         guard case .object(let members) = value else {
-            return .failure(RemoteConfigRejection([RemoteConfigProblem(.malformed, "expected a JSON object, got \(value.kind)")]))
+            return .failure(
+                RemoteConfigRejection([RemoteConfigProblem(.malformed, "expected a JSON object, got \(value.kind)")]))
         }
         var problems: [RemoteConfigProblem] = []
         func malformed(_ path: String, _ message: String) {
@@ -32,7 +33,8 @@ extension RemoteConfigDocument {
         var gateway = ""
         switch value["gateway"] {
         case .string(let text) where GatewayID.isValid(text): gateway = text
-        case .string(let text): malformed("gateway", "expected a gateway id (up to 64 letters, digits, '.', '_' or '-'), got \"\(text)\"")
+        case .string(let text):
+            malformed("gateway", "expected a gateway id (up to 64 letters, digits, '.', '_' or '-'), got \"\(text)\"")
         case nil: malformed("gateway", "missing required member 'gateway' (the id of the target gateway)")
         case let other?: malformed("gateway", "expected a string, got \(other.kind)")
         }

@@ -137,8 +137,11 @@ public struct JSONParser {
     private mutating func parseNumber(path: String) throws(JSONParseError) -> JSONNumber {
         let start = position
         while let byte = current,
-            JSONNumber.isDigit(byte) || [UInt8(ascii: "-"), UInt8(ascii: "+"), UInt8(ascii: "."),
-                UInt8(ascii: "e"), UInt8(ascii: "E")].contains(byte)
+            JSONNumber.isDigit(byte)
+                || [
+                    UInt8(ascii: "-"), UInt8(ascii: "+"), UInt8(ascii: "."),
+                    UInt8(ascii: "e"), UInt8(ascii: "E"),
+                ].contains(byte)
         {
             position += 1
         }

@@ -61,9 +61,9 @@ extension JSONValue {
         return .success(text)
     }
 
-    private static func write(_ value: JSONValue, path: String, into output: inout [UInt8]) throws(
-        CanonicalEncodingError
-    ) {
+    private static func write(_ value: JSONValue, path: String, into output: inout [UInt8])
+        throws(CanonicalEncodingError)
+    {
         switch value {
         case .null: output += Array("null".utf8)
         case .bool(let flag): output += Array((flag ? "true" : "false").utf8)

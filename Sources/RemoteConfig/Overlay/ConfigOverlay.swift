@@ -47,7 +47,8 @@ public enum ConfigOverlay {
                 acl = text
             } else {
                 let issue = ConfigIssue(
-                    file: file, path: "acl", message: "expected the ACL file's content as a string, got \(part.value.kind)")
+                    file: file, path: "acl",
+                    message: "expected the ACL file's content as a string, got \(part.value.kind)")
                 problems.append(RemoteConfigProblem(.invalidConfig, path: "acl", issue.message, issue: issue))
             }
         }
@@ -73,7 +74,8 @@ public enum ConfigOverlay {
     }
 
     /// `node` with the value at `keys` replaced (created when absent, a non-mapping parent made a mapping).
-    private static func replacing(_ keys: ArraySlice<String>, in node: ConfigNode, with value: ConfigNode) -> ConfigNode {
+    private static func replacing(_ keys: ArraySlice<String>, in node: ConfigNode, with value: ConfigNode) -> ConfigNode
+    {
         guard let key = keys.first else { return value }
         var members: [ConfigMember] = []
         if case .object(let existing) = node.content { members = existing }

@@ -23,7 +23,9 @@ extension JSONValue {
                     number.intValue.map(ConfigNode.Content.int) ?? .double(number.doubleValue ?? .infinity),
                     text: number.literal, file: file, path: path)
             }
-            if value.rounded() == value, value.magnitude <= Double(Self.maximumExactInteger), let integer = Int(exactly: value) {
+            if value.rounded() == value, value.magnitude <= Double(Self.maximumExactInteger),
+                let integer = Int(exactly: value)
+            {
                 return ConfigNode(.int(integer), text: text, file: file, path: path)
             }
             return ConfigNode(.double(value), text: text, file: file, path: path)
@@ -34,7 +36,9 @@ extension JSONValue {
             return ConfigNode(.array(nodes), file: file, path: path)
         case .object(let members):
             let nodes = members.map { member in
-                ConfigMember(key: member.key, value: member.value.configNode(file: file, path: ConfigPath.key(member.key, in: path)))
+                ConfigMember(
+                    key: member.key,
+                    value: member.value.configNode(file: file, path: ConfigPath.key(member.key, in: path)))
             }
             return ConfigNode(.object(nodes), file: file, path: path)
         }

@@ -32,7 +32,8 @@ public enum SectionPolicy {
     }
 
     /// The parts `config` replaces, and a problem for each part that `allow` does not cover.
-    public static func classify(config: JSONValue, allow: [String]) -> (parts: [Part], problems: [RemoteConfigProblem]) {
+    public static func classify(config: JSONValue, allow: [String]) -> (parts: [Part], problems: [RemoteConfigProblem])
+    {
         guard case .object(let sections) = config else { return ([], []) }
         var parts: [Part] = []
         var problems: [RemoteConfigProblem] = []
@@ -52,7 +53,8 @@ public enum SectionPolicy {
                 if allowedKeys.contains(member.key) {
                     parts.append(Part(keys: [section.key, member.key], value: member.value))
                 } else {
-                    problems.append(forbidden(prefix + member.key, path: JSONPath.key(member.key, in: path), allow: allow))
+                    problems.append(
+                        forbidden(prefix + member.key, path: JSONPath.key(member.key, in: path), allow: allow))
                 }
             }
         }

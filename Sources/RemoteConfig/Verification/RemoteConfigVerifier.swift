@@ -56,7 +56,8 @@ public enum RemoteConfigVerifier {
         var problems = authenticate(document, context: context)
         problems += SectionPolicy.problems(config: document.config, allow: context.settings.allow)
         let file = sourceName(version: document.version)
-        switch ConfigOverlay.validate(local: local, config: document.config, allow: context.settings.allow, file: file) {
+        switch ConfigOverlay.validate(local: local, config: document.config, allow: context.settings.allow, file: file)
+        {
         case .failure(let rejection):
             problems += rejection.problems
             return .failure(RemoteConfigRejection(problems))
@@ -92,7 +93,8 @@ public enum RemoteConfigVerifier {
             problems.append(
                 RemoteConfigProblem(
                     .expired, path: "expires",
-                    "the document expired at \(UTCTimestamp.format(expires)) (now \(UTCTimestamp.format(context.now)))"))
+                    "the document expired at \(UTCTimestamp.format(expires)) (now \(UTCTimestamp.format(context.now)))")
+            )
         }
         return problems
     }
