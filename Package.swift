@@ -79,6 +79,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Remote configuration (docs/remote-config.md): the signed document, its canonical JSON,
+        // Ed25519 keys, the version rule, the section policy, the overlay; pure.
+        .target(
+            name: "RemoteConfig",
+            dependencies: [
+                "WharfCore",
+                "WharfConfig",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: C libraries from Debian
         .systemLibrary(
             name: "CSQLite",
@@ -292,6 +304,7 @@ let package = Package(
             name: "wharfctl",
             dependencies: [
                 "PluginProtocol",
+                "RemoteConfig",
                 "WharfAuth",
                 "WharfChecks",
                 "WharfConfig",
@@ -379,6 +392,17 @@ let package = Package(
             dependencies: [
                 "RemoteConfigState",
                 "WharfCore",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RemoteConfigTests",
+            dependencies: [
+                "RemoteConfig",
+                "WharfConfig",
+                "WharfCore",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: swiftSettings
