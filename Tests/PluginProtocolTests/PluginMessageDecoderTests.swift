@@ -64,6 +64,17 @@ import WharfCore
         #expect(publish.topic.isEmpty && publish.id == .string("e"))
     }
 
+    /// Keys are matched on their bytes when they have no escape, and through their decoded text
+    /// when they have one: both spellings of a member name mean the same member.
+    @Test func escapedAndPlainKeysAreTheSame() {
+        guard let plain = publish(#"{"type":"publish","topic":"t","qos":0,"payload":"p"}"#),
+            let escaped = publish(#"{"\u0074ype":"publish","t\u006fpic":"t","qos":0,"p\u0061yload":"p"}"#)
+        else { return }
+        #expect(plain.topic == escaped.topic && plain.payload == escaped.payload)
+        #expect(failure(#"{"typ":"publish","topic":"t"}"#)?.kind == .missingType)
+        #expect(failure(#"{"types":"publish","topic":"t"}"#)?.kind == .missingType)
+    }
+
     @Test func publishDefaults() {
         guard let publish = publish(#"{"topic":"a/b","type":"publish"}"#) else { return }
         #expect(publish.id == nil)

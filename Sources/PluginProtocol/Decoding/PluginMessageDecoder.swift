@@ -18,6 +18,10 @@ public enum PluginMessageDecoder {
 
     /// Decodes one line held in `bytes`.
     public static func decode(bytes: UnsafeRawBufferPointer) -> Result<PluginMessage, DecodeFailure> {
+        // Spans keep 32-bit offsets; the framer's limit (at most 64 MiB) is far below.
+        guard bytes.count < Int(UInt32.max) else {
+            return .failure(DecodeFailure(kind: .invalid, detail: "a line of \(bytes.count) bytes is too long"))
+        }
         guard UTF8Validation.isValid(bytes) else {
             return .failure(DecodeFailure(kind: .invalidUTF8, detail: "the line is not valid UTF-8"))
         }
@@ -28,7 +32,13 @@ public enum PluginMessageDecoder {
             guard let first = scanner.peek() else { throw scanner.fail("empty line") }
             if first == UInt8(ascii: "{") {
                 try scanner.scanObject(depth: 1) { key, value throws(JSONSyntaxError) in
-                    members.record(reader.string(key) ?? "", value)
+                    if key.hasEscapes {
+                        members.record(reader.string(key) ?? "", value)
+                    } else {
+                        // The common case: the key's bytes between its quotes, compared without a String.
+                        members.record(
+                            UnsafeRawBufferPointer(rebasing: bytes[(key.start + 1)..<(key.end - 1)]), value)
+                    }
                 }
             } else {
                 _ = try scanner.scanValue(depth: 0)
@@ -65,6 +75,40 @@ struct TopLevelMembers {
     var message: JSONSpan?
     var level: JSONSpan?
     var fields: JSONSpan?
+
+    /// ``record(_:_:)`` for a key without escapes, given as its bytes: the same names, matched
+    /// on length and bytes so that no String is made for each key of each line.
+    mutating func record(_ key: UnsafeRawBufferPointer, _ value: JSONSpan) {
+        func equals(_ name: StaticString) -> Bool {
+            name.utf8CodeUnitCount == key.count && name.withUTF8Buffer { $0.elementsEqual(key) }
+        }
+        guard key.count > 0 else { return }
+        switch key[0] {
+        case UInt8(ascii: "t"): if equals("type") { type = value } else if equals("topic") { topic = value }
+        case UInt8(ascii: "i"): if equals("id") { id = value }
+        case UInt8(ascii: "p"):
+            if equals("payload") {
+                payload = value
+            } else if equals("payload_base64") {
+                payloadBase64 = value
+            } else if equals("properties") {
+                properties = value
+            } else if equals("protocol") {
+                protocolVersion = value
+            }
+        case UInt8(ascii: "q"): if equals("qos") { qos = value }
+        case UInt8(ascii: "r"): if equals("retain") { retain = value }
+        case UInt8(ascii: "n"): if equals("name") { name = value }
+        case UInt8(ascii: "v"): if equals("version") { version = value }
+        case UInt8(ascii: "c"): if equals("capabilities") { capabilities = value }
+        case UInt8(ascii: "s"):
+            if equals("subscriptions") { subscriptions = value } else if equals("status") { status = value }
+        case UInt8(ascii: "m"): if equals("message") { message = value }
+        case UInt8(ascii: "l"): if equals("level") { level = value }
+        case UInt8(ascii: "f"): if equals("fields") { fields = value }
+        default: break
+        }
+    }
 
     /// Keeps the span of a member the decoder may need; a repeated member replaces the earlier one.
     mutating func record(_ key: String, _ value: JSONSpan) {
