@@ -15,13 +15,24 @@ skipped while the wharfd under test does not know adapters of type plugin.
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from wharf_e2e.opcua import ADAPTER, Plc, SimBus, WharfdBus, run_tool, server_certificate, wharfd_has_plugins
+from wharf_e2e.opcua import (
+    ADAPTER,
+    PLUGIN,
+    Plc,
+    SimBus,
+    WharfdBus,
+    run_tool,
+    server_certificate,
+    wharfd_has_plugins,
+)
+from wharf_e2e.plugin_host import SDK_DIR
 
 pytestmark = [pytest.mark.wharf_only(reason="the OPC UA plugin runs under Wharf"), pytest.mark.timeout(120)]
 
@@ -85,10 +96,11 @@ def bus_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Call
             pytest.skip(_WHARFD[1])
     made: list[Any] = []
 
-    def make(config: dict[str, Any], env: dict[str, str] | None = None) -> Any:
+    def make(config: dict[str, Any], env: dict[str, str] | None = None, plugin: Path = PLUGIN) -> Any:
         workdir = tmp_path / f"bus{len(made)}"
         workdir.mkdir()
-        bus = (WharfdBus if request.param == "wharfd" else SimBus)({"backoff": FAST_BACKOFF, **config}, workdir, env)
+        kind = WharfdBus if request.param == "wharfd" else SimBus
+        bus = kind({"backoff": FAST_BACKOFF, **config}, workdir, env, plugin)
         made.append(bus)
         return bus
 
@@ -352,3 +364,21 @@ def test_without_asyncua_it_names_the_setup_command(bus_factory: Callable[..., A
     assert "wharf-opcua-setup" in bus.stderr()
     if isinstance(bus, SimBus):
         assert "asyncua is missing" in health["message"] and "wharf-opcua-setup" in health["message"]
+
+
+def test_installed_layout_loads_the_sdk_by_path(plc: Plc, tmp_path: Path, bus_factory: Callable[..., Any]) -> None:
+    """As installed: the plugin in a plugin directory, the SDK in another place (dist-packages), and a
+    Python (the venv of wharf-opcua-setup) that does not see it: the plugin loads that one file."""
+    plugins = tmp_path / "usr-lib-wharf-plugins"
+    plugins.mkdir()
+    shutil.copy2(PLUGIN, plugins / "wharf-opcua")
+    shutil.copytree(
+        PLUGIN.parent / "wharf_opcua", plugins / "wharf_opcua", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    dist_packages = tmp_path / "dist-packages"
+    dist_packages.mkdir()
+    shutil.copy2(SDK_DIR / "wharf_plugin.py", dist_packages / "wharf_plugin.py")
+    env = {"PYTHONPATH": "", "WHARF_PLUGIN_SDK": str(dist_packages / "wharf_plugin.py")}
+    bus = bus_factory({"endpoints": [endpoint(plc.url)]}, env=env, plugin=plugins / "wharf-opcua")
+    bus.wait("devices/plc-1/count", lambda m: m["value"] == 42)
+    assert not (plugins / "wharf_opcua" / "__pycache__").exists(), "nothing is written beside the installed plugin"

@@ -125,9 +125,11 @@ class SimBus:
 
     kind = "sim"
 
-    def __init__(self, config: dict[str, Any], workdir: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, config: dict[str, Any], workdir: Path, env: dict[str, str] | None = None, plugin: Path = PLUGIN
+    ) -> None:
         self.host = SimHost(
-            [str(PLUGIN)],
+            [str(plugin)],
             name=ADAPTER,
             config=config,
             env={**plugin_env(), **(env or {})},
@@ -194,11 +196,13 @@ class WharfdBus:
 
     kind = "wharfd"
 
-    def __init__(self, config: dict[str, Any], workdir: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, config: dict[str, Any], workdir: Path, env: dict[str, str] | None = None, plugin: Path = PLUGIN
+    ) -> None:
         adapter = {
             "name": ADAPTER,
             "type": "plugin",
-            "command": str(PLUGIN),
+            "command": str(plugin),
             "env": {**plugin_env(), **(env or {})},
             "config": config,
             "health_interval": "1s",
