@@ -14,9 +14,11 @@ skipped while the wharfd under test does not know adapters of type plugin.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -32,7 +34,7 @@ from wharf_e2e.opcua import (
     server_certificate,
     wharfd_has_plugins,
 )
-from wharf_e2e.plugin_host import SDK_DIR
+from wharf_e2e.plugin_host import SDK_DIR, payload_of
 
 pytestmark = [pytest.mark.wharf_only(reason="the OPC UA plugin runs under Wharf"), pytest.mark.timeout(120)]
 
@@ -382,3 +384,26 @@ def test_installed_layout_loads_the_sdk_by_path(plc: Plc, tmp_path: Path, bus_fa
     bus = bus_factory({"endpoints": [endpoint(plc.url)]}, env=env, plugin=plugins / "wharf-opcua")
     bus.wait("devices/plc-1/count", lambda m: m["value"] == 42)
     assert not (plugins / "wharf_opcua" / "__pycache__").exists(), "nothing is written beside the installed plugin"
+
+
+def test_values_beyond_max_queued_values_are_dropped_and_counted(plc: Plc, tmp_path: Path) -> None:
+    """A host that stops answering (credit 1, nothing acknowledged) fills the plugin's queue of values:
+    values beyond max_queued_values are dropped with a warning that counts them, the endpoint's status
+    is not, and once the host answers again what was kept flows on."""
+    config = {"backoff": FAST_BACKOFF, "max_queued_values": 3, "endpoints": [endpoint(plc.url)]}
+    bus = SimBus(config, tmp_path, credit=1, auto_ack=False)
+    try:
+        warning = bus.host.wait_for(lambda o: o["type"] == "log" and "values dropped" in o["message"])
+        assert warning["level"] == "warning" and "1 values dropped so far" in warning["message"]
+        bus.host.wait_until(lambda: len(bus.host.publishes()) >= 1, what="the first publish")
+        deadline = time.monotonic() + 15
+        while not bus.host.publishes("devices/plc-1/$status") and time.monotonic() < deadline:
+            for ident in list(bus.host.unanswered):
+                bus.host.ack(ident)
+            time.sleep(0.05)
+        status = json.loads(payload_of(bus.host.publishes("devices/plc-1/$status")[0]))
+        assert status["state"] == "online"
+        assert len(bus.host.publishes()) < len(NODES) + 1, "some values were dropped"
+        assert bus.host.max_unanswered == 1 and bus.host.violations == []
+    finally:
+        bus.close()

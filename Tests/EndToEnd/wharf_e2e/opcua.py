@@ -126,7 +126,12 @@ class SimBus:
     kind = "sim"
 
     def __init__(
-        self, config: dict[str, Any], workdir: Path, env: dict[str, str] | None = None, plugin: Path = PLUGIN
+        self,
+        config: dict[str, Any],
+        workdir: Path,
+        env: dict[str, str] | None = None,
+        plugin: Path = PLUGIN,
+        **host_options: Any,
     ) -> None:
         self.host = SimHost(
             [str(plugin)],
@@ -134,6 +139,7 @@ class SimBus:
             config=config,
             env={**plugin_env(), **(env or {})},
             stderr_path=workdir / "plugin.stderr",
+            **host_options,
         )
         self.stderr_path = workdir / "plugin.stderr"
         self.host.start()
