@@ -262,9 +262,16 @@ setup_names_venv() {
 if run python3 -c 'import asyncua' 2>/dev/null; then
     log "skip the OPC UA checks without asyncua: this python3 has it"
 elif [ "${WHARF_PKG_OPCUA_SETUP:-0}" = 1 ]; then
-    # The test machine's pip settings name files the root does not have.
+    # As from an administrator's shell: the test machine's settings (pip's, the CA bundle
+    # variables) name files the root does not have. Its CA bundle, which may hold a proxy's CA,
+    # is copied in for pip.
     log "wharf-opcua-setup (from PyPI)"
-    if run env -u PIP_CERT -u PIP_FIND_LINKS /usr/lib/wharf/plugins/wharf-opcua-setup >"$work/setup.log" 2>&1; then
+    pip_env=(env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8)
+    if [ -n "${PIP_CERT:-}" ] && [ -f "$PIP_CERT" ]; then
+        cp "$PIP_CERT" "$R$inside/pip-ca.crt"
+        pip_env+=("PIP_CERT=$inside/pip-ca.crt")
+    fi
+    if run "${pip_env[@]}" /usr/lib/wharf/plugins/wharf-opcua-setup >"$work/setup.log" 2>&1; then
         check "wharf-opcua-setup installs asyncua into /var/lib/wharf/venv/opcua" \
             grep -q 'is installed in /var/lib/wharf/venv/opcua' "$work/setup.log"
     else
