@@ -407,3 +407,20 @@ def test_values_beyond_max_queued_values_are_dropped_and_counted(plc: Plc, tmp_p
         assert bus.host.max_unanswered == 1 and bus.host.violations == []
     finally:
         bus.close()
+
+
+def test_retained_commands_are_not_written(plc: Plc, tmp_path: Path) -> None:
+    """A command delivered from the retained store (retain set) is old state: never written, only logged."""
+    bus = SimBus({"backoff": FAST_BACKOFF, "endpoints": [endpoint(plc.url)]}, tmp_path)
+    try:
+        bus.wait("devices/plc-1/$status", lambda m: m["state"] == "online")
+        mark = bus.mark()
+        bus.host.command("devices/plc-1/setpoint/set", "77", retain=True)
+        bus.command("devices/plc-1/mode/set", "2")
+        assert bus.wait("devices/plc-1/mode/set/result", start=mark)["ok"] is True
+        assert bus.host.publishes("devices/plc-1/setpoint/set/result") == []
+        assert plc.get("Setpoint") == 12.5 and plc.get("Mode") == 2
+        warning = bus.host.wait_for(lambda o: o["type"] == "log" and "retained command" in o["message"], start=mark)
+        assert warning["level"] == "warning" and "devices/plc-1/setpoint/set" in warning["message"]
+    finally:
+        bus.close()

@@ -190,10 +190,16 @@ class SimHost:
         self.send({"type": "nack", "id": ident, "reason": reason, "message": message})
 
     def command(
-        self, topic: str, payload: bytes | str, *, qos: int = 1, properties: dict[str, Any] | None = None
+        self,
+        topic: str,
+        payload: bytes | str,
+        *,
+        qos: int = 1,
+        properties: dict[str, Any] | None = None,
+        retain: bool = False,
     ) -> None:
         """Deliver a command, with `payload` as text when it is valid UTF-8 (as the host does)."""
-        obj: dict[str, Any] = {"type": "command", "topic": topic, "qos": qos, "retain": False}
+        obj: dict[str, Any] = {"type": "command", "topic": topic, "qos": qos, "retain": retain}
         data = payload.encode("utf-8") if isinstance(payload, str) else payload
         try:
             obj["payload"] = data.decode("utf-8")

@@ -97,6 +97,11 @@ class OpcUaPlugin:
         if target is None:
             return
         runner, point = target
+        if msg.retain:
+            # Delivered from the broker's retained store when the plugin subscribed: old state,
+            # not a request. Writing it would repeat the last write at every start of the plugin.
+            log.warning("ignored a retained command on %s: clear it (publish an empty retained message)", msg.topic)
+            return
         result = await runner.write(point, msg.payload)
         log.info("write %s/%s: %s", runner.endpoint.name, point.name, "ok" if result["ok"] else result["error"])
         (await self.plugin.asubmit(point.result_topic, result, qos=1)).add_done_callback(_log_nack)
