@@ -424,3 +424,37 @@ def test_retained_commands_are_not_written(plc: Plc, tmp_path: Path) -> None:
         assert warning["level"] == "warning" and "devices/plc-1/setpoint/set" in warning["message"]
     finally:
         bus.close()
+
+
+def test_refused_publishes_are_logged_once_per_topic(plc: Plc, tmp_path: Path) -> None:
+    """A topic the host refuses (as an ACL would, every time) is logged once, not at every value."""
+    bus = SimBus({"backoff": FAST_BACKOFF, "endpoints": [endpoint(plc.url)]}, tmp_path, auto_ack=False)
+
+    def answer() -> None:
+        for publish in bus.host.publishes():
+            ident = publish.get("id")
+            if ident in bus.host.unanswered:
+                if publish["topic"] == "devices/plc-1/count":
+                    bus.host.nack(ident, "not-authorized", "plugin:opcua may not publish to devices/plc-1/count")
+                else:
+                    bus.host.ack(ident)
+
+    try:
+        for count in (43, 44, 45):
+            plc.set("Count", count)
+            deadline = time.monotonic() + 15
+            while (
+                not bus.host.publishes("devices/plc-1/count")
+                or json.loads(payload_of(bus.host.publishes("devices/plc-1/count")[-1]))["value"] != count
+            ):
+                assert time.monotonic() < deadline, f"count {count} was not published"
+                answer()
+                time.sleep(0.05)
+        answer()
+        bus.host.wait_until(lambda: not bus.host.unanswered, what="every publish answered")
+        refusals = [
+            o for o in bus.host.received if o["type"] == "log" and "devices/plc-1/count are refused" in o["message"]
+        ]
+        assert len(refusals) == 1 and "not-authorized" in refusals[0]["message"], refusals
+    finally:
+        bus.close()
