@@ -15,6 +15,7 @@ skipped while the wharfd under test does not know adapters of type plugin.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -24,12 +25,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from wharf_e2e.admin import wharfctl_path
 from wharf_e2e.opcua import (
     ADAPTER,
     PLUGIN,
     Plc,
     SimBus,
     WharfdBus,
+    plugin_env,
     run_tool,
     server_certificate,
     wharfd_has_plugins,
@@ -458,3 +461,25 @@ def test_refused_publishes_are_logged_once_per_topic(plc: Plc, tmp_path: Path) -
         assert len(refusals) == 1 and "not-authorized" in refusals[0]["message"], refusals
     finally:
         bus.close()
+
+
+def test_the_conformance_kit_passes_it(plc: Plc) -> None:
+    """`wharfctl plugin test` with a configuration that reads the test PLC: values at QoS 1 for the credit
+    and nack checks, a writable point for the command check."""
+    wharfctl = wharfctl_path()
+    if not wharfctl.is_file():
+        pytest.skip(f"no wharfctl at {wharfctl}")
+    help_text = subprocess.run([str(wharfctl), "plugin", "--help"], capture_output=True, text=True).stdout
+    if " test " not in help_text:
+        pytest.skip(f"{wharfctl} has no 'plugin test' yet")
+    config = {"backoff": FAST_BACKOFF, "endpoints": [endpoint(plc.url)]}
+    result = subprocess.run(
+        [str(wharfctl), "plugin", "test", str(PLUGIN), "--config", json.dumps(config), "--timeout", "10s"],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        env={**os.environ, **plugin_env()},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    for check in ("ready", "health", "credit", "nack", "command", "shutdown", "lines"):
+        assert f"PASS {check}:" in result.stdout, (check, result.stdout)
