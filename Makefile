@@ -59,9 +59,10 @@ print-release-flags:
 deb:
 	scripts/install-deps.sh package
 	@# The build does not know that the link depends on packaging/wharfd.order: always relink.
-	bin="$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)" && rm -f "$$bin/wharfd" "$$bin/wharfctl"
+	bin="$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)" && rm -f "$$bin/wharfd" "$$bin/wharfctl" "$$bin/wharf-launch"
 	$(SWIFT) build $(RELEASE_FLAGS) --product wharfd
 	$(SWIFT) build $(RELEASE_FLAGS) --product wharfctl
+	$(SWIFT) build $(RELEASE_FLAGS) --product wharf-launch
 	packaging/build-deb.sh --bin-dir "$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)" --out dist
 
 ## Install test of the .deb in a fresh Debian 12 root: lintian, install, run, upgrade, purge.

@@ -3,7 +3,7 @@
 #
 #   packaging/build-deb.sh --bin-dir DIR [--out DIR] [--revision N]
 #
-#   --bin-dir   where wharfd and wharfctl were built (swift build -c release
+#   --bin-dir   where wharfd, wharfctl and wharf-launch were built (swift build -c release
 #               --static-swift-stdlib --show-bin-path); `make deb` builds them first
 #   --out       where the .deb goes (default: dist)
 #   --revision  the Debian revision (default: 1, or DEB_REVISION)
@@ -42,7 +42,7 @@ fail() {
 for tool in dpkg-deb dpkg-shlibdeps strip readelf gzip; do
     command -v "$tool" >/dev/null 2>&1 || fail "$tool is missing (scripts/install-deps.sh package installs it)"
 done
-for binary in wharfd wharfctl; do
+for binary in wharfd wharfctl wharf-launch; do
     [ -x "$bin_dir/$binary" ] || fail "$bin_dir/$binary is missing: build it with swift build -c release --static-swift-stdlib"
 done
 
@@ -82,12 +82,32 @@ for binary in wharfd wharfctl; do
     fi
 done
 
+# The plugin launcher: wharfd looks for it next to itself, then at /usr/lib/wharf/wharf-launch.
+# SwiftPM links the Swift runtime into it too (it is C): statically, like the others.
+install -m 0755 "$bin_dir/wharf-launch" "$root/usr/lib/wharf/wharf-launch"
+strip --remove-section=.comment --remove-section=.note "$root/usr/lib/wharf/wharf-launch"
+if ldd "$root/usr/lib/wharf/wharf-launch" | grep -E 'libswift|libFoundation|libdispatch|libBlocksRuntime|not found'; then
+    fail "wharf-launch links the libraries above dynamically: build with --static-swift-stdlib"
+fi
+
+# Plugins (docs/plugins.md): the Python SDK where Debian's python3 finds it, and the OPC UA
+# plugin in the plugin directory. Its Python dependency is not a Debian package: the plugin's
+# wharf-opcua-setup installs it into a venv under /var/lib/wharf (docs/opcua.md, Installing).
+install -d -m 0755 "$root/usr/lib/python3/dist-packages" "$root/usr/lib/wharf/plugins/wharf_opcua" \
+    "$root/usr/share/doc/wharf/examples"
+install -m 0644 "$repo/plugins/sdk/python/wharf_plugin.py" "$root/usr/lib/python3/dist-packages/"
+install -m 0755 "$repo/plugins/opcua/wharf-opcua" "$repo/plugins/opcua/wharf-opcua-setup" "$root/usr/lib/wharf/plugins/"
+install -m 0644 "$repo"/plugins/opcua/wharf_opcua/*.py "$repo/plugins/opcua/wharf_opcua/requirements.txt" \
+    "$root/usr/lib/wharf/plugins/wharf_opcua/"
+install -m 0644 "$repo/plugins/examples/counter.c" "$root/usr/share/doc/wharf/examples/"
+
 # Configuration (a conffile; postinst gives it to group wharf), unit, docs, man pages.
 install -m 0640 "$repo/etc/wharf/wharf.yaml" "$root/etc/wharf/wharf.yaml"
 install -m 0644 "$repo/systemd/wharf.service" "$root/lib/systemd/system/wharf.service"
 install -m 0644 "$here/copyright" "$root/usr/share/doc/wharf/copyright"
 install -m 0644 "$repo/README.md" "$repo/docs/install.md" "$repo/docs/configuration.md" \
-    "$repo/docs/operations.md" "$root/usr/share/doc/wharf/"
+    "$repo/docs/operations.md" "$repo/docs/plugins.md" "$repo/docs/plugin-sdk.md" "$repo/docs/opcua.md" \
+    "$root/usr/share/doc/wharf/"
 sed -e "s|@VERSION@|$deb_version|" -e "s|@UPSTREAM_VERSION@|$upstream_version|" \
     -e "s|@MAINTAINER@|$maintainer|" -e "s|@DATE@|$(date -u -R -d "@$SOURCE_DATE_EPOCH")|" \
     "$here/changelog.in" | gzip -9n >"$root/usr/share/doc/wharf/changelog.Debian.gz"
@@ -103,14 +123,16 @@ chmod 0644 "$root/DEBIAN/conffiles"
 # shlibs and symbols files. It fails on a library no package provides.
 mkdir -p "$work/shlibdeps/debian"
 printf 'Source: wharf\n\nPackage: wharf\nArchitecture: any\n' >"$work/shlibdeps/debian/control"
-shlibs="$(cd "$work/shlibdeps" && dpkg-shlibdeps -O "-e$root/usr/bin/wharfd" "-e$root/usr/bin/wharfctl")" ||
+shlibs="$(cd "$work/shlibdeps" && dpkg-shlibdeps -O "-e$root/usr/bin/wharfd" "-e$root/usr/bin/wharfctl" \
+    "-e$root/usr/lib/wharf/wharf-launch")" ||
     fail "dpkg-shlibdeps could not compute the dependencies (see above)"
 shlibs_depends="${shlibs#shlibs:Depends=}"
 [ "$shlibs" != "$shlibs_depends" ] && [[ "$shlibs_depends" == *libc6* ]] ||
     fail "dpkg-shlibdeps printed no usable dependency line: '$shlibs'"
 # Packed relative relocations (DT_RELR) need glibc 2.36. The binaries say so with a version
 # need, not with a symbol, and dpkg-shlibdeps counts only symbols: raise libc6 to match.
-if readelf -V "$root/usr/bin/wharfd" "$root/usr/bin/wharfctl" | grep GLIBC_ABI_DT_RELR >/dev/null; then
+if readelf -V "$root/usr/bin/wharfd" "$root/usr/bin/wharfctl" "$root/usr/lib/wharf/wharf-launch" |
+    grep GLIBC_ABI_DT_RELR >/dev/null; then
     shlibs_depends="$(sed -E 's/libc6 \(>= 2\.(3[0-5]|[12][0-9])\)/libc6 (>= 2.36)/' <<<"$shlibs_depends")"
 fi
 # postinst and postrm use adduser, addgroup, deluser and delgroup; the unit's ExecReload

@@ -4,7 +4,8 @@
 #   packaging/test-install.sh [DEB]      default: the newest dist/wharf_*.deb
 #
 # 1. lintian on the .deb: errors and warnings fail, unless packaging/lintian-overrides
-#    overrides them with a reason.
+#    overrides them with a reason. The .deb holds the plugin directory, wharf-launch, the
+#    Python SDK, the OPC UA plugin and the C example, with the right modes.
 # 2. Installs the package with apt into a fresh Debian 12 root made by debootstrap (minbase),
 #    which resolves Depends against the archive; the root is cached as a tarball in
 #    WHARF_PKG_CACHE (default: out/package-test, gitignored), so a rerun skips debootstrap.
@@ -12,7 +13,12 @@
 # 4. Checks what postinst did: the wharf user and group, dialout membership, /var/lib/wharf
 #    0750 wharf:wharf, /etc/wharf/wharf.yaml 0640 root:wharf and registered as a conffile,
 #    the unit enabled.
-# 5. `wharfd --check` and `wharfctl check` on the shipped config, as the wharf user.
+# 5. `wharfd --check` and `wharfctl check` on the shipped config, as the wharf user; then the
+#    plugins' parts (python3 is installed into the root for them): wharf-launch runs a command,
+#    Debian's python3 imports the SDK, the OPC UA plugin without asyncua reports health failed
+#    naming wharf-opcua-setup, and the setup without python3-venv says what to install. With
+#    WHARF_PKG_OPCUA_SETUP=1 (it downloads from PyPI) the setup runs for real and the plugin
+#    then starts on its venv.
 # 6. Starts wharfd as the wharf user (no systemd in a chroot: setpriv, with no-new-privs, no
 #    capabilities and the kernel's memory-deny-write-execute, as the unit asks of systemd) on
 #    127.0.0.1:1883, or another free port through --listen if 1883 is taken, and publishes
@@ -57,6 +63,27 @@ log "lintian"
 lintian --fail-on error,warning --display-info --tag-display-limit 0 "$deb" >&2 ||
     die "lintian reports errors or warnings that packaging/lintian-overrides does not cover"
 log "ok   lintian: no error or warning left"
+
+# --- 1b. what the .deb holds for plugins --------------------------------------------------
+contents="$(dpkg-deb --contents "$deb")"
+in_deb() {  # mode path: the .deb holds path (without ./) with this mode, owned by root
+    awk -v mode="$1" -v path="./$2" '$1 == mode && $2 == "root/root" && $6 == path { found = 1 } END { exit !found }' \
+        <<<"$contents" || { log "     no $1 ./$2 in the .deb"; return 1; }
+}
+check "the plugin directory /usr/lib/wharf/plugins/" in_deb drwxr-xr-x usr/lib/wharf/plugins/
+check "wharf-launch at /usr/lib/wharf/wharf-launch" in_deb -rwxr-xr-x usr/lib/wharf/wharf-launch
+check "the SDK at /usr/lib/python3/dist-packages/wharf_plugin.py" \
+    in_deb -rw-r--r-- usr/lib/python3/dist-packages/wharf_plugin.py
+check "the OPC UA plugin wharf-opcua" in_deb -rwxr-xr-x usr/lib/wharf/plugins/wharf-opcua
+check "its setup wharf-opcua-setup" in_deb -rwxr-xr-x usr/lib/wharf/plugins/wharf-opcua-setup
+for file in "$repo"/plugins/opcua/wharf_opcua/*.py "$repo"/plugins/opcua/wharf_opcua/requirements.txt; do
+    check "wharf_opcua/$(basename "$file")" in_deb -rw-r--r-- "usr/lib/wharf/plugins/wharf_opcua/$(basename "$file")"
+done
+check "the C example at /usr/share/doc/wharf/examples/counter.c" \
+    in_deb -rw-r--r-- usr/share/doc/wharf/examples/counter.c
+for doc in plugins.md plugin-sdk.md opcua.md; do
+    check "/usr/share/doc/wharf/$doc" in_deb -rw-r--r-- "usr/share/doc/wharf/$doc"
+done
 
 # --- the root to install into -----------------------------------------------------------
 work="$(mktemp -d /tmp/wharf-package-test.XXXXXX)"
@@ -119,6 +146,12 @@ else
     fi
 fi
 if [ "$mode" = chroot ]; then
+    # Python for the plugins' checks (the package only suggests it), installed before the
+    # snapshot: the purge must not remove it, and must leave nothing of the package behind it.
+    python_packages=(python3)
+    if [ "${WHARF_PKG_OPCUA_SETUP:-0}" = 1 ]; then python_packages+=(python3-venv ca-certificates); fi
+    run apt-get install -y -q --no-install-recommends "${python_packages[@]}" </dev/null >"$work/python.log" 2>&1 ||
+        { cat "$work/python.log" >&2; die "apt-get install ${python_packages[*]} in the root failed"; }
     snapshot >"$work/before"
     inside="/tmp"
 else
@@ -187,6 +220,81 @@ check "wharfctl check on the shipped config" \
     bash -c "chroot '${R:-/}' ${as_wharf[*]} /usr/bin/wharfctl check >&2"
 check "wharfd --version says $(echo "$version" | sed 's/-[^-]*$//')" \
     bash -c "chroot '${R:-/}' /usr/bin/wharfd --version | grep -qx 'wharfd ${version%-*}'"
+
+# --- 5b. the plugins' parts --------------------------------------------------------------
+launch_returns_status() {
+    local status
+    status="$(run sh -c '/usr/lib/wharf/wharf-launch --parent $$ -- /bin/sh -c "exit 3"; echo $?')"
+    [ "$status" = 3 ] || { log "     wharf-launch ... -- sh -c 'exit 3' gave '$status'"; return 1; }
+}
+check "wharf-launch starts a plugin and passes its exit status on" launch_returns_status
+sdk_imports() {  # as root and writing byte code, which prerm must remove (py3clean's job)
+    local where
+    where="$(run env -u PYTHONDONTWRITEBYTECODE python3 -c 'import wharf_plugin; print(wharf_plugin.__file__)' 2>&1)"
+    [ "$where" = /usr/lib/python3/dist-packages/wharf_plugin.py ] || { log "     python3: $where"; return 1; }
+}
+check "Debian's python3 imports the SDK" sdk_imports
+check "the installed SDK is the repository's" cmp -s "$R/usr/lib/python3/dist-packages/wharf_plugin.py" \
+    "$repo/plugins/sdk/python/wharf_plugin.py"
+opcua_session() {  # config-json seconds: init, a health ping that many seconds later, shutdown; its stdout
+    {
+        printf '{"type":"init","protocol":{"min":1,"max":1},"name":"line1","config":%s,"credit":8}\n' "$1"
+        sleep "$2"
+        printf '%s\n' '{"type":"health"}' '{"type":"shutdown","grace_ms":2000}'
+    } | run "${as_wharf[@]}" /usr/lib/wharf/plugins/wharf-opcua 2>"$work/opcua.stderr"
+}
+opcua_names_setup() {
+    local out
+    out="$(opcua_session '{}' 0)" || { log "     wharf-opcua exited $?: $(cat "$work/opcua.stderr")"; return 1; }
+    if grep -q '"status":"failed"' <<<"$out" && grep -q 'wharf-opcua-setup' <<<"$out" &&
+        grep -q 'wharf-opcua-setup' "$work/opcua.stderr"; then
+        return 0
+    fi
+    log "     stdout: $out"
+    log "     stderr: $(cat "$work/opcua.stderr")"
+    return 1
+}
+setup_names_venv() {
+    local out
+    if out="$(run /usr/lib/wharf/plugins/wharf-opcua-setup 2>&1)"; then log "     $out"; return 1; fi
+    grep -q 'apt install python3-venv' <<<"$out" || { log "     $out"; return 1; }
+}
+if run python3 -c 'import asyncua' 2>/dev/null; then
+    log "skip the OPC UA checks without asyncua: this python3 has it"
+elif [ "${WHARF_PKG_OPCUA_SETUP:-0}" = 1 ]; then
+    # As from an administrator's shell: the test machine's settings (pip's, the CA bundle
+    # variables) name files the root does not have. Its CA bundle, which may hold a proxy's CA,
+    # is copied in for pip.
+    log "wharf-opcua-setup (from PyPI)"
+    pip_env=(env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8)
+    if [ -n "${PIP_CERT:-}" ] && [ -f "$PIP_CERT" ]; then
+        cp "$PIP_CERT" "$R$inside/pip-ca.crt"
+        pip_env+=("PIP_CERT=$inside/pip-ca.crt")
+    fi
+    if run "${pip_env[@]}" /usr/lib/wharf/plugins/wharf-opcua-setup >"$work/setup.log" 2>&1; then
+        check "wharf-opcua-setup installs asyncua into /var/lib/wharf/venv/opcua" \
+            grep -q 'is installed in /var/lib/wharf/venv/opcua' "$work/setup.log"
+    else
+        cat "$work/setup.log" >&2
+        check "wharf-opcua-setup installs asyncua into /var/lib/wharf/venv/opcua" false
+    fi
+    opcua_on_venv() {
+        local out
+        out="$(opcua_session '{"endpoints":[{"name":"plc","url":"opc.tcp://127.0.0.1:9/","nodes":[{"node":"ns=2;i=1"}]}]}' 5)"
+        grep -q '"status":"degraded".*plc' <<<"$out" && return 0
+        log "     stdout: $out"
+        log "     stderr: $(cat "$work/opcua.stderr")"
+        return 1
+    }
+    check "wharf-opcua runs on the venv as wharf and reports its endpoint down" opcua_on_venv
+else
+    check "wharf-opcua without asyncua reports health failed naming wharf-opcua-setup" opcua_names_setup
+    if run python3 -c 'import ensurepip, venv' 2>/dev/null; then
+        log "skip wharf-opcua-setup without python3-venv: this python3 has it (WHARF_PKG_OPCUA_SETUP=1 runs the setup)"
+    else
+        check "wharf-opcua-setup without python3-venv says what to install" setup_names_venv
+    fi
+fi
 
 # --- 6. the daemon runs as wharf and answers MQTT from the host ---------------------------
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }

@@ -14,14 +14,30 @@ skipped while the wharfd under test does not know adapters of type plugin.
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import shutil
 import subprocess
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from wharf_e2e.opcua import ADAPTER, Plc, SimBus, WharfdBus, run_tool, server_certificate, wharfd_has_plugins
+from wharf_e2e.admin import wharfctl_path
+from wharf_e2e.opcua import (
+    ADAPTER,
+    PLUGIN,
+    Plc,
+    SimBus,
+    WharfdBus,
+    plugin_env,
+    run_tool,
+    server_certificate,
+    wharfd_has_plugins,
+)
+from wharf_e2e.plugin_host import SDK_DIR, payload_of
 
 pytestmark = [pytest.mark.wharf_only(reason="the OPC UA plugin runs under Wharf"), pytest.mark.timeout(120)]
 
@@ -85,10 +101,11 @@ def bus_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Call
             pytest.skip(_WHARFD[1])
     made: list[Any] = []
 
-    def make(config: dict[str, Any], env: dict[str, str] | None = None) -> Any:
+    def make(config: dict[str, Any], env: dict[str, str] | None = None, plugin: Path = PLUGIN) -> Any:
         workdir = tmp_path / f"bus{len(made)}"
         workdir.mkdir()
-        bus = (WharfdBus if request.param == "wharfd" else SimBus)({"backoff": FAST_BACKOFF, **config}, workdir, env)
+        kind = WharfdBus if request.param == "wharfd" else SimBus
+        bus = kind({"backoff": FAST_BACKOFF, **config}, workdir, env, plugin)
         made.append(bus)
         return bus
 
@@ -352,3 +369,117 @@ def test_without_asyncua_it_names_the_setup_command(bus_factory: Callable[..., A
     assert "wharf-opcua-setup" in bus.stderr()
     if isinstance(bus, SimBus):
         assert "asyncua is missing" in health["message"] and "wharf-opcua-setup" in health["message"]
+
+
+def test_installed_layout_loads_the_sdk_by_path(plc: Plc, tmp_path: Path, bus_factory: Callable[..., Any]) -> None:
+    """As installed: the plugin in a plugin directory, the SDK in another place (dist-packages), and a
+    Python (the venv of wharf-opcua-setup) that does not see it: the plugin loads that one file."""
+    plugins = tmp_path / "usr-lib-wharf-plugins"
+    plugins.mkdir()
+    shutil.copy2(PLUGIN, plugins / "wharf-opcua")
+    shutil.copytree(
+        PLUGIN.parent / "wharf_opcua", plugins / "wharf_opcua", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    dist_packages = tmp_path / "dist-packages"
+    dist_packages.mkdir()
+    shutil.copy2(SDK_DIR / "wharf_plugin.py", dist_packages / "wharf_plugin.py")
+    env = {"PYTHONPATH": "", "WHARF_PLUGIN_SDK": str(dist_packages / "wharf_plugin.py")}
+    bus = bus_factory({"endpoints": [endpoint(plc.url)]}, env=env, plugin=plugins / "wharf-opcua")
+    bus.wait("devices/plc-1/count", lambda m: m["value"] == 42)
+    assert not (plugins / "wharf_opcua" / "__pycache__").exists(), "nothing is written beside the installed plugin"
+
+
+def test_values_beyond_max_queued_values_are_dropped_and_counted(plc: Plc, tmp_path: Path) -> None:
+    """A host that stops answering (credit 1, nothing acknowledged) fills the plugin's queue of values:
+    values beyond max_queued_values are dropped with a warning that counts them, the endpoint's status
+    is not, and once the host answers again what was kept flows on."""
+    config = {"backoff": FAST_BACKOFF, "max_queued_values": 3, "endpoints": [endpoint(plc.url)]}
+    bus = SimBus(config, tmp_path, credit=1, auto_ack=False)
+    try:
+        warning = bus.host.wait_for(lambda o: o["type"] == "log" and "values dropped" in o["message"])
+        assert warning["level"] == "warning" and "1 values dropped so far" in warning["message"]
+        bus.host.wait_until(lambda: len(bus.host.publishes()) >= 1, what="the first publish")
+        deadline = time.monotonic() + 15
+        while not bus.host.publishes("devices/plc-1/$status") and time.monotonic() < deadline:
+            for ident in list(bus.host.unanswered):
+                bus.host.ack(ident)
+            time.sleep(0.05)
+        status = json.loads(payload_of(bus.host.publishes("devices/plc-1/$status")[0]))
+        assert status["state"] == "online"
+        assert len(bus.host.publishes()) < len(NODES) + 1, "some values were dropped"
+        assert bus.host.max_unanswered == 1 and bus.host.violations == []
+    finally:
+        bus.close()
+
+
+def test_retained_commands_are_not_written(plc: Plc, tmp_path: Path) -> None:
+    """A command delivered from the retained store (retain set) is old state: never written, only logged."""
+    bus = SimBus({"backoff": FAST_BACKOFF, "endpoints": [endpoint(plc.url)]}, tmp_path)
+    try:
+        bus.wait("devices/plc-1/$status", lambda m: m["state"] == "online")
+        mark = bus.mark()
+        bus.host.command("devices/plc-1/setpoint/set", "77", retain=True)
+        bus.command("devices/plc-1/mode/set", "2")
+        assert bus.wait("devices/plc-1/mode/set/result", start=mark)["ok"] is True
+        assert bus.host.publishes("devices/plc-1/setpoint/set/result") == []
+        assert plc.get("Setpoint") == 12.5 and plc.get("Mode") == 2
+        warning = bus.host.wait_for(lambda o: o["type"] == "log" and "retained command" in o["message"], start=mark)
+        assert warning["level"] == "warning" and "devices/plc-1/setpoint/set" in warning["message"]
+    finally:
+        bus.close()
+
+
+def test_refused_publishes_are_logged_once_per_topic(plc: Plc, tmp_path: Path) -> None:
+    """A topic the host refuses (as an ACL would, every time) is logged once, not at every value."""
+    bus = SimBus({"backoff": FAST_BACKOFF, "endpoints": [endpoint(plc.url)]}, tmp_path, auto_ack=False)
+
+    def answer() -> None:
+        for publish in bus.host.publishes():
+            ident = publish.get("id")
+            if ident in bus.host.unanswered:
+                if publish["topic"] == "devices/plc-1/count":
+                    bus.host.nack(ident, "not-authorized", "plugin:opcua may not publish to devices/plc-1/count")
+                else:
+                    bus.host.ack(ident)
+
+    try:
+        for count in (43, 44, 45):
+            plc.set("Count", count)
+            deadline = time.monotonic() + 15
+            while (
+                not bus.host.publishes("devices/plc-1/count")
+                or json.loads(payload_of(bus.host.publishes("devices/plc-1/count")[-1]))["value"] != count
+            ):
+                assert time.monotonic() < deadline, f"count {count} was not published"
+                answer()
+                time.sleep(0.05)
+        answer()
+        bus.host.wait_until(lambda: not bus.host.unanswered, what="every publish answered")
+        refusals = [
+            o for o in bus.host.received if o["type"] == "log" and "devices/plc-1/count are refused" in o["message"]
+        ]
+        assert len(refusals) == 1 and "not-authorized" in refusals[0]["message"], refusals
+    finally:
+        bus.close()
+
+
+def test_the_conformance_kit_passes_it(plc: Plc) -> None:
+    """`wharfctl plugin test` with a configuration that reads the test PLC: values at QoS 1 for the credit
+    and nack checks, a writable point for the command check."""
+    wharfctl = wharfctl_path()
+    if not wharfctl.is_file():
+        pytest.skip(f"no wharfctl at {wharfctl}")
+    help_text = subprocess.run([str(wharfctl), "plugin", "--help"], capture_output=True, text=True).stdout
+    if " test " not in help_text:
+        pytest.skip(f"{wharfctl} has no 'plugin test' yet")
+    config = {"backoff": FAST_BACKOFF, "endpoints": [endpoint(plc.url)]}
+    result = subprocess.run(
+        [str(wharfctl), "plugin", "test", str(PLUGIN), "--config", json.dumps(config), "--timeout", "10s"],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        env={**os.environ, **plugin_env()},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    for check in ("ready", "health", "credit", "nack", "command", "shutdown", "lines"):
+        assert f"PASS {check}:" in result.stdout, (check, result.stdout)

@@ -125,13 +125,21 @@ class SimBus:
 
     kind = "sim"
 
-    def __init__(self, config: dict[str, Any], workdir: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        config: dict[str, Any],
+        workdir: Path,
+        env: dict[str, str] | None = None,
+        plugin: Path = PLUGIN,
+        **host_options: Any,
+    ) -> None:
         self.host = SimHost(
-            [str(PLUGIN)],
+            [str(plugin)],
             name=ADAPTER,
             config=config,
             env={**plugin_env(), **(env or {})},
             stderr_path=workdir / "plugin.stderr",
+            **host_options,
         )
         self.stderr_path = workdir / "plugin.stderr"
         self.host.start()
@@ -194,11 +202,13 @@ class WharfdBus:
 
     kind = "wharfd"
 
-    def __init__(self, config: dict[str, Any], workdir: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, config: dict[str, Any], workdir: Path, env: dict[str, str] | None = None, plugin: Path = PLUGIN
+    ) -> None:
         adapter = {
             "name": ADAPTER,
             "type": "plugin",
-            "command": str(PLUGIN),
+            "command": str(plugin),
             "env": {**plugin_env(), **(env or {})},
             "config": config,
             "health_interval": "1s",

@@ -75,6 +75,7 @@ class SimHost:
         self.unanswered: set[Any] = set()
         self.max_unanswered = 0
         self.eof = threading.Event()
+        self.broken_pipe = False  # a write found the plugin's stdin closed
         self._cond = threading.Condition()
         self._write_lock = threading.Lock()
         self._stderr_file: Any = None
@@ -145,13 +146,21 @@ class SimHost:
             self._stderr_file.close()
         return self.proc.returncode
 
-    def wait_exit(self, timeout: float = WAIT) -> int:
-        """The plugin's exit status once it exits by itself."""
+    def wait_exit(self, timeout: float = WAIT, *, drain: bool = True) -> int:
+        """The plugin's exit status once it exits by itself.
+
+        With `drain`, also wait until everything it wrote was read (its stdout at EOF): the exit
+        can be seen before the reader thread took the last lines. A plugin whose child keeps the
+        pipe open never reaches EOF: wait for it with drain=False.
+        """
         assert self.proc is not None
         try:
-            return self.proc.wait(timeout)
+            status = self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
             raise PluginHostError(f"plugin still running after {timeout} s; received {self.received[-5:]}") from None
+        if drain and not self.eof.wait(timeout):
+            raise PluginHostError(f"plugin exited but its stdout is still open after {timeout} s")
+        return status
 
     # --- writing -------------------------------------------------------------------------------
     def send(self, obj: dict[str, Any]) -> None:
@@ -159,11 +168,14 @@ class SimHost:
         self.send_raw(json.dumps(obj, separators=(",", ":")).encode("utf-8") + b"\n")
 
     def send_raw(self, data: bytes) -> None:
-        """Send raw bytes (for garbage)."""
+        """Send raw bytes (for garbage). A plugin that exited already loses them, as under wharfd."""
         assert self.proc is not None and self.proc.stdin is not None
         with self._write_lock:
-            self.proc.stdin.write(data)
-            self.proc.stdin.flush()
+            try:
+                self.proc.stdin.write(data)
+                self.proc.stdin.flush()
+            except BrokenPipeError:
+                self.broken_pipe = True
 
     def ack(self, ident: Any) -> None:
         """Acknowledge the publish `ident`."""
@@ -178,10 +190,16 @@ class SimHost:
         self.send({"type": "nack", "id": ident, "reason": reason, "message": message})
 
     def command(
-        self, topic: str, payload: bytes | str, *, qos: int = 1, properties: dict[str, Any] | None = None
+        self,
+        topic: str,
+        payload: bytes | str,
+        *,
+        qos: int = 1,
+        properties: dict[str, Any] | None = None,
+        retain: bool = False,
     ) -> None:
         """Deliver a command, with `payload` as text when it is valid UTF-8 (as the host does)."""
-        obj: dict[str, Any] = {"type": "command", "topic": topic, "qos": qos, "retain": False}
+        obj: dict[str, Any] = {"type": "command", "topic": topic, "qos": qos, "retain": retain}
         data = payload.encode("utf-8") if isinstance(payload, str) else payload
         try:
             obj["payload"] = data.decode("utf-8")

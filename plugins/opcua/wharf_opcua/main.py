@@ -15,10 +15,14 @@ from .config import Config, ConfigError, Point, parse_config
 
 log = logging.getLogger("wharf_opcua")
 SETUP_COMMAND = "/usr/lib/wharf/plugins/wharf-opcua-setup"
-MISSING_ASYNCUA = (
-    f"the Python package asyncua is missing for {sys.executable}: run {SETUP_COMMAND} as root, "
-    "then wharfctl plugin restart NAME (docs/opcua.md, Installing)"
-)
+
+
+def missing_asyncua(adapter: str = "NAME") -> str:
+    """What to do when asyncua is missing."""
+    return (
+        f"the Python package asyncua is missing for {sys.executable}: run {SETUP_COMMAND} as root, "
+        f"then wharfctl plugin restart {adapter} (docs/opcua.md, Installing)"
+    )
 
 
 class OpcUaPlugin:
@@ -31,11 +35,12 @@ class OpcUaPlugin:
         self.commands: dict[str, tuple[Any, Point]] = {}  # command topic -> (runner, point)
         self.queue: asyncio.Queue[tuple[str, dict[str, Any], bool]] | None = None
         self.dropped = 0
+        self.refused: set[tuple[str, str]] = set()  # (topic, reason) of nacks logged already
 
     def configure(self, plugin: Plugin) -> None:
         """on_init: check the configuration and subscribe to the command topics of writable points."""
         if importlib.util.find_spec("asyncua") is None:
-            raise RuntimeError(MISSING_ASYNCUA)
+            raise RuntimeError(missing_asyncua(plugin.instance))
         from .endpoint import EndpointRunner
 
         try:
@@ -76,7 +81,14 @@ class OpcUaPlugin:
                 future = await self.plugin.asubmit(topic, message, qos=qos, retain=retain or self.config.retain)
             except Stopped:
                 return
-            future.add_done_callback(_log_nack)
+            future.add_done_callback(lambda done, topic=topic: self._log_nack(topic, done))
+
+    def _log_nack(self, topic: str, future: Any) -> None:
+        """Log a refused publish once per topic and reason: an ACL that refuses a value refuses every one."""
+        error = future.exception()
+        if isinstance(error, Nack) and (topic, error.reason) not in self.refused:
+            self.refused.add((topic, error.reason))
+            log.warning("publishes to %s are refused: %s", topic, error)
 
     def update_health(self) -> None:
         """Health: healthy while every endpoint is online, degraded otherwise.
@@ -97,6 +109,11 @@ class OpcUaPlugin:
         if target is None:
             return
         runner, point = target
+        if msg.retain:
+            # Delivered from the broker's retained store when the plugin subscribed: old state,
+            # not a request. Writing it would repeat the last write at every start of the plugin.
+            log.warning("ignored a retained command on %s: clear it (publish an empty retained message)", msg.topic)
+            return
         result = await runner.write(point, msg.payload)
         log.info("write %s/%s: %s", runner.endpoint.name, point.name, "ok" if result["ok"] else result["error"])
         (await self.plugin.asubmit(point.result_topic, result, qos=1)).add_done_callback(_log_nack)
@@ -130,7 +147,7 @@ def main() -> None:
     if importlib.util.find_spec("asyncua") is None:
         # Said on stderr too (Wharf's log), before the handshake: the plugin then reports health
         # failed with the same words instead of exiting into a crash loop.
-        print(f"wharf-opcua: {MISSING_ASYNCUA}", file=sys.stderr, flush=True)
+        print(f"wharf-opcua: {missing_asyncua()}", file=sys.stderr, flush=True)
     plugin = Plugin(name="wharf-opcua", version=__version__)
     state = OpcUaPlugin(plugin)
     plugin.on_init(state.configure)
