@@ -284,9 +284,16 @@ final class PluginRunner {
             $0.refusedSubscriptions = []
         }
         guard channel != nil else {
+            // Without its pipes the plugin cannot be served: end it at once and reap it here, so
+            // that the state machine sees a failed start and never an exit of a process it did
+            // not know was running.
             context.logger.error("cannot attach to the plugin's pipes; stopping it")
-            PluginSpawner.send(SIGUSR1, to: spawned.pid)
-            process?.launcherKillAt = now + 2_000_000_000
+            stderr?.close(promise: nil)
+            PluginSpawner.send(SIGKILL, to: spawned.pid)
+            var status: CInt = 0
+            _ = waitpid(spawned.pid, &status, 0)
+            process = nil
+            board.update { $0.pid = nil }
             await perform(supervisor.spawnFailed(now: now, reason: "cannot attach to the plugin's pipes"))
             return
         }
