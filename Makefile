@@ -63,9 +63,11 @@ deb:
 	$(SWIFT) build $(RELEASE_FLAGS) --product wharfd
 	$(SWIFT) build $(RELEASE_FLAGS) --product wharfctl
 	@# wharf-launch is plain C: built by SwiftPM with the release flags it would carry the static
-	@# Swift runtime (5.7 MB, 3.9 MB resident per plugin); cc makes it 1.3 MB resident.
+	@# Swift runtime (5.7 MB, 3.9 MB resident per plugin); cc makes it 1.3 MB resident, hardened
+	@# as Debian builds C (fortify, stack protector, PIE, full RELRO).
 	bin="$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)" \
-		&& $(CC) -O2 -Wall -Wextra -Werror -o "$$bin/wharf-launch" Sources/wharf-launch/main.c
+		&& $(CC) -O2 -Wall -Wextra -Werror -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE -pie \
+			-Wl,-z,relro,-z,now -o "$$bin/wharf-launch" Sources/wharf-launch/main.c
 	packaging/build-deb.sh --bin-dir "$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)" --out dist
 
 ## Install test of the .deb in a fresh Debian 12 root: lintian, install, run, upgrade, purge.
