@@ -295,7 +295,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // The small C program that starts each plugin (docs/plugins.md, "Processes").
+        // The small C program that starts each plugin (docs/plugins.md, "Process model").
         .executableTarget(
             name: "wharf-launch",
             path: "Sources/wharf-launch"
