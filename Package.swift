@@ -328,9 +328,15 @@ let package = Package(
             path: "Benchmarks/WharfBench",
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "BenchSupport",
+            path: "Benchmarks/Support",
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "WharfStoreBench",
             dependencies: [
+                "BenchSupport",
                 "Store",
                 "CSQLite",
                 "WharfCore",
@@ -345,6 +351,7 @@ let package = Package(
         .executableTarget(
             name: "WharfPluginBench",
             dependencies: [
+                "BenchSupport",
                 "AdapterKit",
                 "AdminAPI",
                 "Broker",

@@ -1,4 +1,5 @@
 import AdapterKit
+import BenchSupport
 import Logging
 import NIOCore
 import WharfConfig

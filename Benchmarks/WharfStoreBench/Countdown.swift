@@ -1,3 +1,4 @@
+import BenchSupport
 import Store
 import Synchronization
 

@@ -49,8 +49,9 @@ extension UplinkTLSConfig {
 }
 
 extension BackoffPolicy {
-    init(reading reader: ConfigReader) {
-        let defaults = BackoffPolicy()
+    /// Reads a `backoff:` section (`base`, `cap`, `stable_after`) over `defaults`; problems are
+    /// recorded in `reader`. The uplink, the Modbus adapter and plugins share it.
+    public init(reading reader: ConfigReader, defaults: BackoffPolicy = BackoffPolicy()) {
         self.init(
             base: reader.duration("base", default: defaults.base, in: .milliseconds(1)...),
             cap: reader.duration("cap", default: defaults.cap, in: .milliseconds(1)...),

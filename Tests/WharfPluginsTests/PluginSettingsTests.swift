@@ -79,7 +79,9 @@ struct PluginSettingsTests {
     @Test("the environment holds a few inherited variables, the name, then the configured ones")
     func environment() throws {
         var settings = PluginSettings()
-        settings.environment = [("PATH", "/opt/bin"), ("MODE", "fast")]
+        settings.environment = [
+            EnvironmentVariable(name: "PATH", value: "/opt/bin"), EnvironmentVariable(name: "MODE", value: "fast"),
+        ]
         let environment = PluginAdapter.environment(
             settings: settings, name: "p1", inherited: ["PATH": "/usr/bin", "SECRET": "x", "LANG": "C.UTF-8"])
         #expect(environment.contains("PATH=/opt/bin") && !environment.contains("PATH=/usr/bin"))

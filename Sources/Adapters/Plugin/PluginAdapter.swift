@@ -57,9 +57,9 @@ public struct PluginAdapter: ProcessAdapter {
             if let value = inherited[key] { variables.append((key, value)) }
         }
         variables.append(("WHARF_PLUGIN_NAME", name))
-        for (key, value) in settings.environment {
-            variables.removeAll { $0.0 == key }
-            variables.append((key, value))
+        for variable in settings.environment {
+            variables.removeAll { $0.0 == variable.name }
+            variables.append((variable.name, variable.value))
         }
         return variables.map { "\($0.0)=\($0.1)" }
     }

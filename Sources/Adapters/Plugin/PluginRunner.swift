@@ -340,7 +340,7 @@ final class PluginRunner {
             config: settings.config,
             credit: settings.credit,
             maxLineBytes: settings.maxLineBytes,
-            healthIntervalMilliseconds: settings.healthInterval.milliseconds,
+            healthIntervalMilliseconds: Int(clamping: settings.healthInterval.milliseconds),
             wharfVersion: wharfVersion
         )
     }
@@ -353,7 +353,7 @@ final class PluginRunner {
             metrics.restarts.increment(by: Int64(restarts - reportedRestarts))
             reportedRestarts = restarts
         }
-        let stateName = state.name
+        let stateName = state.statusName
         let adapterHealth: AdapterHealth =
             switch state {
             case .idle, .starting: .starting
@@ -410,27 +410,5 @@ final class PluginRunner {
             receivedAt: now
         )
         _ = context.bus.publish(message) { _ in }
-    }
-}
-
-extension PluginSupervisor.State {
-    /// The name operators see.
-    var name: String {
-        switch self {
-        case .idle, .starting: "starting"
-        case .running: "running"
-        case .backingOff: "backoff"
-        case .stopping: "stopping"
-        case .quarantined: "quarantined"
-        case .stopped: "stopped"
-        }
-    }
-}
-
-extension Duration {
-    /// Whole milliseconds, clamped to `Int`.
-    var milliseconds: Int {
-        let (seconds, attoseconds) = components
-        return Int(clamping: seconds * 1000 + attoseconds / 1_000_000_000_000_000)
     }
 }

@@ -146,7 +146,7 @@ public struct ConformanceRun: Sendable {
 
     /// A duration in whole milliseconds.
     static func milliseconds(_ duration: Duration) -> Int {
-        Int(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
+        Int(clamping: duration.milliseconds)
     }
 
     /// A duration for a report: `1.2 s`.

@@ -21,7 +21,7 @@ extension ModbusConfig {
         statusTopic = Self.template(reader, "status_topic", default: statusTopic, placeholders: ["adapter", "device"])
         qos = reader.int("qos", default: 1, in: 0...1) == 0 ? .atMostOnce : .atLeastOnce
         retain = reader.bool("retain", default: retain)
-        backoff = Self.backoff(reader.section("backoff"), default: backoff)
+        backoff = BackoffPolicy(reading: reader.section("backoff"), defaults: backoff)
         let deviceReaders = reader.sectionList("devices") ?? []
         if deviceReaders.isEmpty {
             if let node = reader.value("devices") {
@@ -60,19 +60,6 @@ extension ModbusConfig {
             reader.report("expected an MQTT topic name without wildcards (\(problem)), got \(node.quoted)", at: node)
         }
         return text
-    }
-
-    private static func backoff(_ reader: ConfigReader, default policy: BackoffPolicy) -> BackoffPolicy {
-        let result = BackoffPolicy(
-            base: reader.duration("base", default: policy.base, in: .milliseconds(1)...),
-            cap: reader.duration("cap", default: policy.cap, in: .milliseconds(1)...),
-            stableAfter: reader.duration("stable_after", default: policy.stableAfter)
-        )
-        if result.cap < result.base, let node = reader.value("cap") ?? reader.value("base") {
-            reader.report("cap must not be smaller than base", at: node)
-        }
-        reader.finish()
-        return result
     }
 
     /// "line 12" or the key path, for messages that point at an earlier definition.

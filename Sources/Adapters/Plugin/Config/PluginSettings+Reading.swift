@@ -29,7 +29,9 @@ extension PluginSettings {
                     "'\(member.key)' is not a usable environment variable name", at: member.value)
                 continue
             }
-            if let value = environmentReader.string(member.value) { environment.append((member.key, value)) }
+            if let value = environmentReader.string(member.value) {
+                environment.append(EnvironmentVariable(name: member.key, value: value))
+            }
         }
         if let node = reader.value("working_directory"), let directory = reader.string(node) {
             if directory.hasPrefix("/") {
@@ -45,7 +47,7 @@ extension PluginSettings {
         healthInterval = reader.duration("health_interval", default: healthInterval, in: .milliseconds(100)...)
         healthTimeout = reader.duration("health_timeout", default: healthTimeout, in: .milliseconds(100)...)
         shutdownGrace = reader.duration("shutdown_grace", default: shutdownGrace, in: .milliseconds(10)...)
-        backoff = Self.backoff(reader.section("backoff"), default: backoff)
+        backoff = BackoffPolicy(reading: reader.section("backoff"), defaults: backoff)
         maxRestarts = reader.int("max_restarts", default: maxRestarts, in: 0...1_000_000)
         restartWindow = reader.duration("restart_window", default: restartWindow, in: .seconds(1)...)
         maxCreditViolations = reader.int("max_credit_violations", default: maxCreditViolations, in: 1...1_000_000_000)
@@ -71,19 +73,6 @@ extension PluginSettings {
             }
         }
         reader.finish()
-    }
-
-    private static func backoff(_ reader: ConfigReader, default policy: BackoffPolicy) -> BackoffPolicy {
-        let result = BackoffPolicy(
-            base: reader.duration("base", default: policy.base, in: .milliseconds(1)...),
-            cap: reader.duration("cap", default: policy.cap, in: .milliseconds(1)...),
-            stableAfter: reader.duration("stable_after", default: policy.stableAfter)
-        )
-        if result.cap < result.base, let node = reader.value("cap") ?? reader.value("base") {
-            reader.report("cap must not be smaller than base", at: node)
-        }
-        reader.finish()
-        return result
     }
 
     /// The status topic for the adapter `name`, or `nil` when none is published.

@@ -1,14 +1,28 @@
 import PluginProtocol
 import WharfCore
 
+/// One `env:` entry of a plugin's section.
+public struct EnvironmentVariable: Sendable, Equatable {
+    /// The variable's name.
+    public var name: String
+    /// Its value.
+    public var value: String
+
+    /// Creates an entry.
+    public init(name: String, value: String) {
+        self.name = name
+        self.value = value
+    }
+}
+
 /// The validated section of one `type: plugin` adapter (docs/plugins.md, "Configuring a plugin").
 public struct PluginSettings: Sendable, Equatable {
     /// The executable as written: absolute, or relative to the plugin directory.
     public var command: String = ""
     /// Arguments after the command.
     public var arguments: [String] = []
-    /// Variables added to the plugin's environment.
-    public var environment: [(name: String, value: String)] = []
+    /// Variables added to the plugin's environment, in the order written.
+    public var environment: [EnvironmentVariable] = []
     /// Where the plugin runs; `nil` means the directory that holds the command.
     public var workingDirectory: String?
     /// The plugin's own `config:` section, passed through in `init`.
@@ -48,19 +62,4 @@ public struct PluginSettings: Sendable, Equatable {
 
     /// The defaults.
     public init() {}
-
-    public static func == (lhs: PluginSettings, rhs: PluginSettings) -> Bool {
-        lhs.command == rhs.command && lhs.arguments == rhs.arguments
-            && lhs.environment.map(\.name) == rhs.environment.map(\.name)
-            && lhs.environment.map(\.value) == rhs.environment.map(\.value)
-            && lhs.workingDirectory == rhs.workingDirectory && lhs.config == rhs.config && lhs.credit == rhs.credit
-            && lhs.maxLineBytes == rhs.maxLineBytes && lhs.startTimeout == rhs.startTimeout
-            && lhs.healthInterval == rhs.healthInterval && lhs.healthTimeout == rhs.healthTimeout
-            && lhs.shutdownGrace == rhs.shutdownGrace && lhs.backoff == rhs.backoff
-            && lhs.maxRestarts == rhs.maxRestarts && lhs.restartWindow == rhs.restartWindow
-            && lhs.maxCreditViolations == rhs.maxCreditViolations && lhs.maxQueuedCommands == rhs.maxQueuedCommands
-            && lhs.maxQueuedCommandBytes == rhs.maxQueuedCommandBytes && lhs.memoryLimit == rhs.memoryLimit
-            && lhs.openFilesLimit == rhs.openFilesLimit && lhs.cpuSecondsLimit == rhs.cpuSecondsLimit
-            && lhs.statusTopic == rhs.statusTopic
-    }
 }

@@ -208,7 +208,7 @@ final class PluginSessionHandler: ChannelDuplexHandler {
         if written > 0 {
             counts.commands += written
             context.flush()
-            scheduleStatistics()
+            scheduleFlush()
         }
     }
 
@@ -449,10 +449,6 @@ final class PluginSessionHandler: ChannelDuplexHandler {
             let handler = bound.value
             if let context = handler.context { handler.flushNow(context: context) }
         }
-    }
-
-    private func scheduleStatistics() {
-        scheduleFlush()
     }
 
     private func flushNow(context: ChannelHandlerContext) {

@@ -4,21 +4,21 @@
     import Darwin
 #endif
 
-/// Wall and CPU time of this process (the host side: broker, store and plugin host or
-/// in-process publisher; the plugin's own process is not included).
-struct ProcessClock: Sendable {
+/// Wall and CPU time of the whole process, read together at the start and end of a measurement
+/// (shared by the benchmark executables).
+public struct ProcessClock: Sendable {
     /// Seconds from an arbitrary monotonic origin.
-    var wall: Double
+    public var wall: Double
     /// User plus system CPU seconds of every thread of the process.
-    var cpu: Double
+    public var cpu: Double
 
     /// The clocks now.
-    static func now() -> ProcessClock {
+    public static func now() -> ProcessClock {
         ProcessClock(wall: monotonicSeconds(), cpu: processCPUSeconds())
     }
 
     /// The monotonic clock in seconds.
-    static func monotonicSeconds() -> Double {
+    public static func monotonicSeconds() -> Double {
         var now = timespec()
         clock_gettime(CLOCK_MONOTONIC, &now)
         return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
