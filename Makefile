@@ -84,6 +84,7 @@ bench:
 	scripts/bench-coap.sh
 	scripts/bench-appliance.sh
 	scripts/bench-plugin.sh
+	scripts/bench-remote-config.sh
 
 clean:
 	rm -rf .build .wharf-data

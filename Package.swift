@@ -91,6 +91,23 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Remote configuration on disk and at start: the staged documents and the record, the
+        // trusted-keys directory, the running configuration and what a new one changes.
+        .target(
+            name: "RemoteConfigHost",
+            dependencies: [
+                "RemoteConfig",
+                "RemoteConfigState",
+                "WharfConfig",
+                "WharfCore",
+                "WharfSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: C libraries from Debian
         .systemLibrary(
             name: "CSQLite",
@@ -286,6 +303,10 @@ let package = Package(
                 "WharfSupport",
                 "WharfChecks",
                 "AdminAPI",
+                "RemoteConfigHost",
+                "RemoteConfigState",
+                "Uplink",
+                "WharfAuth",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -400,6 +421,17 @@ let package = Package(
                 "RemoteConfigState",
                 "WharfCore",
                 .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RemoteConfigHostTests",
+            dependencies: [
+                "RemoteConfig",
+                "RemoteConfigHost",
+                "RemoteConfigState",
+                "WharfConfig",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -522,6 +554,8 @@ let package = Package(
                 "AdapterKit",
                 "WharfCore",
                 "WharfConfig",
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),

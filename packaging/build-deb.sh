@@ -107,6 +107,7 @@ install -m 0644 "$repo/systemd/wharf.service" "$root/lib/systemd/system/wharf.se
 install -m 0644 "$here/copyright" "$root/usr/share/doc/wharf/copyright"
 install -m 0644 "$repo/README.md" "$repo/docs/install.md" "$repo/docs/configuration.md" \
     "$repo/docs/operations.md" "$repo/docs/plugins.md" "$repo/docs/plugin-sdk.md" "$repo/docs/opcua.md" \
+    "$repo/docs/remote-config.md" \
     "$root/usr/share/doc/wharf/"
 sed -e "s|@VERSION@|$deb_version|" -e "s|@UPSTREAM_VERSION@|$upstream_version|" \
     -e "s|@MAINTAINER@|$maintainer|" -e "s|@DATE@|$(date -u -R -d "@$SOURCE_DATE_EPOCH")|" \

@@ -8,8 +8,10 @@ extension RemoteConfigMachine {
         switch event {
         case .documentAccepted(let candidate):
             accept(candidate, wallNow: wallNow, into: &actions)
-        case .documentRejected(let version, let errors):
-            if shouldConsider(version, into: &actions) {
+        case .documentRejected(let version, let errors, let raisesFloor):
+            if !raisesFloor {
+                refuseUnauthentic(version: version, errors: errors, wallNow: wallNow, into: &actions)
+            } else if shouldConsider(version, into: &actions) {
                 reject(version: version, errors: errors, sections: [], wallNow: wallNow, into: &actions)
             }
         case .stagedWritten(let version):
@@ -110,6 +112,24 @@ extension RemoteConfigMachine {
         actions.append(
             .log(level: .notice, message: "applying remote configuration version \(version) \(how), provisionally"))
         actions.append(candidate.needsRestart ? .restartDaemon : .applyLive(candidate))
+    }
+
+    /// Refuses a document that is not authentic (or not for this gateway, or not valid now): it is
+    /// reported when nothing else is under way, and changes neither the version floor nor the highest
+    /// desired version seen, so it can never block a real document.
+    private mutating func refuseUnauthentic(
+        version: UInt64, errors: [ReportedError], wallNow: Int64, into actions: inout [Action]
+    ) {
+        let first = errors.first.map { ": \($0.path.isEmpty ? "" : "\($0.path): ")\($0.message)" } ?? ""
+        actions.append(.log(level: .warning, message: "remote configuration document refused\(first)"))
+        guard state.isAtRest else { return }
+        record.lastAttempt = Attempt(
+            version: version, result: .rejected, sections: [], errors: Array(errors.prefix(Self.maxErrors)),
+            startedAt: wallNow, finishedAt: wallNow)
+        record.updatedAt = wallNow
+        state = .rejected
+        actions.append(.persist(record, reason: .rejected))
+        actions.append(.publishReport(report))
     }
 
     /// Rejects `version`: the floor rises, nothing else changes.

@@ -36,8 +36,11 @@ public struct RemoteConfigMachine: Sendable {
     public enum Event: Sendable, Hashable {
         /// A document passed every check (signature, version, section policy, validation).
         case documentAccepted(Candidate)
-        /// A document failed a check; `errors` name each problem with its key path.
-        case documentRejected(version: UInt64, errors: [ReportedError])
+        /// A document failed a check; `errors` name each problem with its key path. Only an
+        /// authentic document (signed by a trusted key, or unsigned where allowed; for this gateway;
+        /// within its validity times) `raisesFloor`: otherwise anyone able to publish a document
+        /// with a high version could make the gateway refuse every real one below it.
+        case documentRejected(version: UInt64, errors: [ReportedError], raisesFloor: Bool = true)
         /// The `.writeStaged` of this version is on disk (written, fsynced, renamed).
         case stagedWritten(version: UInt64)
         /// The `.writeStaged` of this version failed.
@@ -152,6 +155,12 @@ public struct RemoteConfigMachine: Sendable {
 
     /// The report as of now.
     public var report: RemoteConfigReport { RemoteConfigReport(record: record) }
+
+    /// Nanoseconds left of the countdown at `now`, while a configuration is provisional.
+    public func confirmationRemaining(now: UInt64) -> UInt64? {
+        guard let deadline, state == .applying || state == .pendingConfirmation else { return nil }
+        return deadline > now ? deadline - now : 0
+    }
 
     /// When the host must send `.tick` next; `nil` while only a host event can change anything.
     public var nextDeadline: UInt64? {

@@ -96,6 +96,8 @@ public struct UplinkConfiguration: Sendable {
     public var connectTimeout: Duration
     /// On a graceful stop, how long to wait for outstanding PUBACKs and the "offline" PUBACK.
     public var shutdownTimeout: Duration
+    /// The gateway's own topics (remote configuration), if any; they take precedence over `subscriptions`.
+    public var control: UplinkControl?
 
     /// Creates a configuration; everything but the server and identity has a default.
     public init(

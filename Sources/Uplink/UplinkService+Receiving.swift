@@ -48,7 +48,10 @@ extension UplinkService {
         let duplicate =
             publish.qos == .exactlyOnce && shared.withLock { !$0.receivedExactlyOnce.insert(identifier).inserted }
         var reason = ReasonCode.success
-        if !duplicate {
+        if let control = configuration.control, control.matches(publish.topic) {
+            // The gateway's own topics never reach the local broker.
+            if !duplicate { control.onMessage(publish.topic, Array(publish.payload.readableBytesView)) }
+        } else if !duplicate {
             reason = await forward(publish)
         }
         switch publish.qos {

@@ -40,7 +40,16 @@ extension UplinkService {
                 "uplink.resend": "\(shared.withLock { $0.window.pendingResends })",
             ]
         )
+        let subscribed = AsyncSignal()
         return await withTaskGroup(of: Void.self) { group in
+            if let control = configuration.control {
+                group.addTask {
+                    await subscribed.wait()
+                    guard !Task.isCancelled else { return }
+                    control.onConnection(true)
+                    await self.publishControl(control, on: link)
+                }
+            }
             group.addTask {
                 do {
                     try await self.publishStatus("online", on: link)
@@ -49,6 +58,7 @@ extension UplinkService {
                     link.fail(self.describing(error))
                     return
                 }
+                subscribed.signal()
                 await self.sendUntilStopped(on: link)
             }
             group.addTask { await self.keepAlive(on: link) }
@@ -60,6 +70,7 @@ extension UplinkService {
             }
             group.cancelAll()
             await group.waitForAll()
+            configuration.control?.onConnection(false)
             switch link.outcome {
             case .stopped: return .stopped
             case .failed(let error): return .failed(error)
@@ -109,18 +120,52 @@ extension UplinkService {
 
     /// Subscribes to the remote subscriptions in one SUBSCRIBE; the SUBACK is checked when it arrives.
     private func subscribe(on link: UplinkLink) async throws {
-        guard !configuration.subscriptions.isEmpty,
+        let control = configuration.control?.subscriptions ?? []
+        guard !configuration.subscriptions.isEmpty || !control.isEmpty,
             let identifier = shared.withLock({ $0.window.reserveSubscription() })
         else { return }
-        let entries = configuration.subscriptions.map { subscription in
+        let noLocal = link.parameters.version == .v5
+        var entries = configuration.subscriptions.map { subscription in
             // No Local (MQTT 5): a remote filter that also matches what the uplink publishes must not
             // bring those messages back into the local broker, where uplink rules could send them out again.
             TopicSubscription(
                 topicFilter: subscription.remoteFilter,
-                options: SubscriptionOptions(qos: subscription.qos, noLocal: link.parameters.version == .v5)
+                options: SubscriptionOptions(qos: subscription.qos, noLocal: noLocal)
             )
         }
+        // After the remote subscriptions, so the SUBACK's codes keep their positions.
+        entries += control.map {
+            TopicSubscription(topicFilter: $0, options: SubscriptionOptions(qos: .atLeastOnce, noLocal: noLocal))
+        }
         try await write([.subscribe(SubscribePacket(packetIdentifier: identifier, subscriptions: entries))], on: link)
+    }
+
+    /// Publishes the control channel's retained messages (QoS 1, retained): all of them when the
+    /// connection starts, then each one that changes, until the connection ends.
+    private func publishControl(_ control: UplinkControl, on link: UplinkLink) async {
+        control.connectionStarted()
+        while !Task.isCancelled {
+            while let (topic, payload) = control.takeUnpublished() {
+                guard let identifier = shared.withLock({ $0.window.reserveStatus() }) else {
+                    // The window is full: try again when PUBACKs free room.
+                    control.putBack(topic)
+                    await windowSignal.wait()
+                    if Task.isCancelled { return }
+                    continue
+                }
+                let packet = PublishPacket(
+                    topic: topic, payload: ByteBuffer(bytes: payload), qos: .atLeastOnce,
+                    retain: link.parameters.retainAvailable, packetIdentifier: identifier)
+                do {
+                    try await write([.publish(packet)], on: link)
+                } catch {
+                    control.putBack(topic)
+                    link.fail(describing(error))
+                    return
+                }
+            }
+            await control.changed.wait()
+        }
     }
 
     /// Sends PINGREQ when the link has been quiet and ends it when the server stops answering.

@@ -16,6 +16,21 @@ public enum ConfigCheck {
         file: String,
         registry: AdapterRegistry = BuiltinAdapters.registry()
     ) -> [String] {
+        var lines = adapterIssues(in: configuration, file: file, registry: registry).map(\.description)
+        do {
+            _ = try MQTTBroker.loadAccessControl(configuration.broker)
+        } catch {
+            lines.append("\(error)")
+        }
+        return lines
+    }
+
+    /// The issues of each adapter section, as the adapter reads it, with key paths.
+    public static func adapterIssues(
+        in configuration: WharfConfiguration,
+        file: String,
+        registry: AdapterRegistry = BuiltinAdapters.registry()
+    ) -> [ConfigIssue] {
         var issues: [ConfigIssue] = []
         for config in configuration.adapters {
             do {
@@ -25,13 +40,7 @@ public enum ConfigCheck {
                 issues += error.issues
             }
         }
-        var lines = issues.map(\.description)
-        do {
-            _ = try MQTTBroker.loadAccessControl(configuration.broker)
-        } catch {
-            lines.append("\(error)")
-        }
-        return lines
+        return issues
     }
 
     /// What the file allows that is probably a mistake, without refusing it: one line each

@@ -1,7 +1,7 @@
 /// Decoding of the top level and the small sections.
 extension WharfConfiguration {
     /// The sections a document may have, in the order the shipped file lists them.
-    static let sections = ["gateway", "log", "storage", "broker", "uplink", "adapters", "admin"]
+    static let sections = ["gateway", "log", "storage", "broker", "uplink", "adapters", "admin", "remote_config"]
 
     /// Reads every section, recording issues in `reader` and using defaults where values are wrong.
     init(reading reader: ConfigReader) {
@@ -21,7 +21,8 @@ extension WharfConfiguration {
             broker: BrokerConfig(reading: reader.section("broker")),
             uplink: UplinkConfig(reading: reader.section("uplink")),
             adapters: AdapterConfig.readList(from: reader),
-            admin: AdminConfig(reading: reader.section("admin"))
+            admin: AdminConfig(reading: reader.section("admin")),
+            remoteConfig: RemoteConfigConfig(reading: reader.section("remote_config"))
         )
         // Top-level `x-...` keys are free, as in Compose files: a place for YAML anchors to share.
         reader.finish(ignoring: { $0.hasPrefix("x-") })

@@ -16,6 +16,8 @@ public struct WharfConfiguration: Sendable, Equatable {
     public var adapters: [AdapterConfig]
     /// The admin HTTP API.
     public var admin: AdminConfig
+    /// Remote configuration from the cloud.
+    public var remoteConfig: RemoteConfigConfig
 
     /// Creates a configuration; every part defaults to its documented default.
     public init(
@@ -25,7 +27,8 @@ public struct WharfConfiguration: Sendable, Equatable {
         broker: BrokerConfig = BrokerConfig(),
         uplink: UplinkConfig = UplinkConfig(),
         adapters: [AdapterConfig] = [],
-        admin: AdminConfig = AdminConfig()
+        admin: AdminConfig = AdminConfig(),
+        remoteConfig: RemoteConfigConfig = RemoteConfigConfig()
     ) {
         self.gateway = gateway
         self.log = log
@@ -34,6 +37,7 @@ public struct WharfConfiguration: Sendable, Equatable {
         self.uplink = uplink
         self.adapters = adapters
         self.admin = admin
+        self.remoteConfig = remoteConfig
     }
 
     /// The configuration an empty file gives.

@@ -4,7 +4,7 @@ import MQTTCodec
 public import NIOCore
 public import ServiceLifecycle
 public import Store
-import Uplink
+public import Uplink
 public import WharfConfig
 import WharfCore
 
@@ -28,6 +28,7 @@ public struct Gateway: Sendable {
         gatewayID: String,
         version: String,
         group: any EventLoopGroup,
+        control: UplinkControl? = nil,
         onBound: @escaping @Sendable ([SocketAddress]) -> Void
     ) async throws(GatewayError) -> Gateway {
         let logger = Logger(label: "wharf.store")
@@ -100,8 +101,10 @@ public struct Gateway: Sendable {
                 )
                 broker.addForwardRoute(DurableRoute(name: rule.name, filter: rule.filter, sink: sink))
             }
+            var linkConfiguration = uplinkConfiguration(uplink, gatewayID: gatewayID)
+            linkConfiguration.control = control
             let uplinkService = UplinkService(
-                configuration: uplinkConfiguration(uplink, gatewayID: gatewayID),
+                configuration: linkConfiguration,
                 queue: StoreUplinkQueue(queue: queue),
                 bus: broker,
                 logger: Logger(label: "wharf.uplink"),
@@ -131,7 +134,7 @@ public struct Gateway: Sendable {
     }
 
     /// Translates the `uplink:` section into the uplink client's settings.
-    static func uplinkConfiguration(_ uplink: UplinkConfig, gatewayID: String) -> UplinkConfiguration {
+    public static func uplinkConfiguration(_ uplink: UplinkConfig, gatewayID: String) -> UplinkConfiguration {
         func resolve(_ text: String) -> String { text.replacing("{gateway}", with: gatewayID) }
         let tls = uplink.tls
         return UplinkConfiguration(

@@ -14,13 +14,33 @@ public enum ConfigFile {
     public static func load(path: String) throws(StartupError) -> WharfConfiguration {
         let text = try readText(path: path)
         switch ConfigLoader.load(yaml: text, file: path) {
-        case .success(let configuration):
-            return configuration
-        case .failure(let error):
-            let count = error.issues.count
-            let lines = error.issues.map(\.description).joined(separator: "\n")
-            throw StartupError("\(lines)\n\(path): \(count) problem\(count == 1 ? "" : "s") found", exitCode: 1)
+        case .success(let configuration): return configuration
+        case .failure(let error): throw failure(error, path: path)
         }
+    }
+
+    /// Reads `path` and validates it, keeping the positioned tree (remote configuration overlays it).
+    public static func loadTree(path: String) throws(StartupError) -> (
+        tree: ConfigNode, configuration: WharfConfiguration
+    ) {
+        let text = try readText(path: path)
+        // Validated first, so every problem is reported at once, as `load` does.
+        let configuration: WharfConfiguration
+        switch ConfigLoader.load(yaml: text, file: path) {
+        case .success(let loaded): configuration = loaded
+        case .failure(let error): throw failure(error, path: path)
+        }
+        switch ConfigLoader.parse(yaml: text, file: path) {
+        case .success(let tree): return (tree, configuration)
+        case .failure(let error): throw failure(error, path: path)
+        }
+    }
+
+    /// Every issue, one per line, and their count.
+    private static func failure(_ error: ConfigError, path: String) -> StartupError {
+        let count = error.issues.count
+        let lines = error.issues.map(\.description).joined(separator: "\n")
+        return StartupError("\(lines)\n\(path): \(count) problem\(count == 1 ? "" : "s") found", exitCode: 1)
     }
 
     /// Reads a whole UTF-8 text file; errors name the file and the system's reason.

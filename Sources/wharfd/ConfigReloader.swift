@@ -1,6 +1,7 @@
 import AdminAPI
 import Broker
 import Logging
+import RemoteConfigHost
 import ServiceLifecycle
 import UnixSignals
 import WharfConfig
@@ -20,6 +21,8 @@ struct ConfigReloader: Service, CustomStringConvertible {
     let notifier: SystemdNotifier
     /// The command-line overrides given at start (`--listen`, `--data-dir`), applied again.
     let overrides: @Sendable (inout WharfConfiguration) -> Void
+    /// Remote configuration, whose running version is overlaid on the file again.
+    let remote: RemoteConfigHost?
     let logger = Logger(label: "wharf.reload")
 
     /// Sections that only take effect when the daemon starts.
@@ -45,7 +48,16 @@ struct ConfigReloader: Service, CustomStringConvertible {
         logger.notice("SIGHUP: reloading the configuration", metadata: ["config.file": "\(path)"])
         var next: WharfConfiguration
         do {
-            next = try ConfigFile.load(path: path)
+            let (tree, local) = try ConfigFile.loadTree(path: path)
+            next = local
+            if let remote {
+                switch remote.localFileChanged(tree: tree, configuration: local) {
+                case .success(let running): next = running.configuration
+                case .failure(let problems):
+                    reject(problems.description.split(separator: "\n").map(String.init))
+                    return
+                }
+            }
         } catch {
             // The last line only counts the problems above it.
             let lines = error.description.split(separator: "\n").map(String.init)

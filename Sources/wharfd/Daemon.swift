@@ -5,8 +5,10 @@ import Broker
 import Logging
 import NIOCore
 import NIOPosix
+import RemoteConfigHost
 import ServiceLifecycle
 import UnixSignals
+import Uplink
 import WharfChecks
 import WharfConfig
 import WharfCore
@@ -20,7 +22,10 @@ import WharfSupport
 /// Builds Wharf's services from the configuration and runs them until SIGTERM or SIGINT;
 /// reloads the configuration on SIGHUP.
 struct Daemon {
+    /// The local file's configuration, with the command-line overrides.
     var configuration: WharfConfiguration
+    /// The local file as read, which remote configuration overlays.
+    var localTree: ConfigNode
     var configPath: String
     /// The command-line overrides, applied again to every reloaded configuration.
     var overrides: @Sendable (inout WharfConfiguration) -> Void = { _ in }
@@ -37,6 +42,23 @@ struct Daemon {
         let hangups = await UnixSignalsSequence(trapping: .sighup)
 
         try Self.prepareDataDirectory(configuration.storage.dataDirectory)
+        // Remote configuration decides what runs: the last-known-good, or a provisional version
+        // whose countdown continues (docs/remote-config.md).
+        let remote = try startRemoteConfiguration()
+        var configuration = self.configuration
+        if let remote {
+            configuration = remote.plan.running.configuration
+            overrides(&configuration)
+            levels.update(configuration.log)
+        }
+        let hostBox = RemoteConfigHostBox()
+        let control = remote.flatMap { remote -> UplinkControl? in
+            guard configuration.uplink.enabled else { return nil }
+            return UplinkControl(
+                subscriptions: [remote.desiredTopic(gatewayID)],
+                onMessage: { _, bytes in hostBox.host?.documentArrived(bytes) },
+                onConnection: { hostBox.host?.uplinkChanged(connected: $0) })
+        }
         // Read before anything starts: a missing or malformed file stops wharfd with file:line.
         let accessControl = try MQTTBroker.loadAccessControl(configuration.broker)
 
@@ -48,7 +70,8 @@ struct Daemon {
                 configuration: configuration,
                 gatewayID: gatewayID,
                 version: wharfVersion,
-                group: group
+                group: group,
+                control: control
             ) { addresses in
                 runtimeBox.runtime?.listenersBound(addresses)
                 logger.notice(
@@ -63,6 +86,7 @@ struct Daemon {
             }
         } catch {
             try? await group.shutdownGracefully()
+            try remote?.failedStart(error.description, logger: logger)
             throw StartupError(error.description, exitCode: 1)
         }
         gateway.broker.updateAccessControl(accessControl)
@@ -74,12 +98,13 @@ struct Daemon {
                 registry: registry,
                 bus: gateway.broker,
                 configs: configuration.adapters,
-                file: configPath,
+                file: remote?.source ?? configPath,
                 eventLoopGroup: group
             )
         } catch {
             await gateway.close()
             try? await group.shutdownGracefully()
+            try remote?.failedStart(error.description, logger: logger)
             throw StartupError(error.description, exitCode: 1)
         }
         // The same warnings as `--check`, for a start without it.
@@ -93,6 +118,16 @@ struct Daemon {
             group: group
         )
         runtimeBox.runtime = runtime
+        let restart = RestartRequest()
+        if let remote {
+            let host = remote.makeHost(
+                gatewayID: gatewayID,
+                target: DaemonRemoteTarget(
+                    runtime: runtime, levels: levels, control: control,
+                    reportedTopic: remote.reportedTopic(gatewayID), restart: restart))
+            hostBox.host = host
+            runtime.remoteConfig = host
+        }
 
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = gateway.services.map { .init(service: $0) }
         services.append(.init(service: supervisor))
@@ -106,6 +141,7 @@ struct Daemon {
                 )
             )
         }
+        if let host = hostBox.host { services.append(.init(service: host)) }
         services.append(
             .init(
                 service: ConfigReloader(
@@ -114,7 +150,8 @@ struct Daemon {
                     runtime: runtime,
                     levels: levels,
                     notifier: notifier,
-                    overrides: overrides
+                    overrides: overrides,
+                    remote: hostBox.host
                 )
             )
         )
@@ -138,6 +175,13 @@ struct Daemon {
                 logger: logger
             )
         )
+        restart.onRequest {
+            Task {
+                // A moment for the answer to `wharfctl config apply` to leave before the API stops.
+                try? await Task.sleep(for: .milliseconds(100))
+                await serviceGroup.triggerGracefulShutdown()
+            }
+        }
         do {
             try await serviceGroup.run()
         } catch {
@@ -145,10 +189,16 @@ struct Daemon {
             notifier.stopping(status: "stopped: \(error)")
             await gateway.close()
             try? await group.shutdownGracefully()
+            // A provisional configuration the services failed with is rolled back, and wharfd restarts.
+            try remote?.failedStart("\(error)", current: hostBox.host?.machine(), logger: logger)
             throw ExitCode.failure
         }
         await gateway.close()
         try? await group.shutdownGracefully()
+        if restart.isRequested {
+            logger.notice("wharfd restarting for remote configuration")
+            Self.restartProcess(logger: logger)
+        }
         logger.notice("wharfd stopped")
     }
 

@@ -1,6 +1,7 @@
 import AdminAPI
 import Broker
 import NIOCore
+import RemoteConfigHost
 import Synchronization
 import WharfConfig
 import WharfGateway
@@ -19,6 +20,13 @@ final class DaemonRuntime: AdminStatusProvider, Sendable {
     private let reload = Mutex<ReloadStatus?>(nil)
     private let loopProbes: [HealthProbe]
     private let storeProbe: HealthProbe
+    private let remoteHost = Mutex<RemoteConfigHost?>(nil)
+
+    /// Remote configuration, when enabled.
+    var remoteConfig: RemoteConfigHost? {
+        get { remoteHost.withLock { $0 } }
+        set { remoteHost.withLock { $0 = newValue } }
+    }
 
     init(
         configuration: WharfConfiguration,
@@ -138,7 +146,8 @@ final class DaemonRuntime: AdminStatusProvider, Sendable {
                     acknowledged: uplink.acknowledged
                 )
             },
-            lastReload: reload.withLock { $0 }
+            lastReload: reload.withLock { $0 },
+            remoteConfig: remoteConfigStatus()
         )
     }
 

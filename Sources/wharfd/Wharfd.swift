@@ -57,7 +57,8 @@ struct Wharfd: AsyncParsableCommand {
             return
         }
         do {
-            var configuration = try ConfigFile.load(path: config)
+            let (tree, local) = try ConfigFile.loadTree(path: config)
+            var configuration = local
             let listener: ListenerConfig?
             if let listen {
                 guard let parsed = ConfigFile.parseListen(listen) else {
@@ -80,7 +81,8 @@ struct Wharfd: AsyncParsableCommand {
                 print("\(config): OK")
                 return
             }
-            try await Daemon(configuration: configuration, configPath: config, overrides: overrides).run()
+            try await Daemon(configuration: configuration, localTree: tree, configPath: config, overrides: overrides)
+                .run()
         } catch let error as StartupError {
             printError(error.description)
             throw ExitCode(error.exitCode)

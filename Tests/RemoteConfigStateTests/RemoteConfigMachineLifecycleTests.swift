@@ -265,6 +265,29 @@ private func applyLive(_ machine: inout Machine, _ candidate: Candidate, at now:
         #expect(!again.contains(.writeStaged(adapters6)))
     }
 
+    @Test func aForgedDocumentWithAHugeVersionCannotBlockRealOnes() {
+        var machine = restingMachine()
+        let forged = [ReportedError(path: "signature", message: "the signature does not match [bad-signature]")]
+        let refused = machine.handle(
+            .documentRejected(version: 1_000_000, errors: forged, raisesFloor: false), now: 0, wallNow: 1)
+        #expect(refused.persisted.first?.0.highestVersion == 5)
+        #expect(refused.reports.first?.lastAttempt?.result == .rejected)
+        #expect(refused.reports.first?.lastAttempt?.version == 1_000_000)
+        #expect(machine.record.desiredSeen == 5)
+        #expect(machine.handle(.documentAccepted(adapters6), now: 0, wallNow: 2) == [.writeStaged(adapters6)])
+    }
+
+    @Test func aForgedDocumentDuringAnAttemptIsOnlyLogged() {
+        var machine = restingMachine()
+        applyLive(&machine, adapters6, at: 0)
+        let forged = [ReportedError(path: "gateway", message: "for another gateway [wrong-gateway]")]
+        let refused = machine.handle(
+            .documentRejected(version: 9, errors: forged, raisesFloor: false), now: second, wallNow: 1_001)
+        #expect(refused.persisted.isEmpty && refused.reports.isEmpty)
+        #expect(machine.state == .pendingConfirmation)
+        #expect(machine.record.lastAttempt?.version == 6)
+    }
+
     @Test func aNewerDocumentWaitsForTheAttemptUnderWay() {
         var machine = restingMachine()
         applyLive(&machine, adapters6, at: 0)

@@ -56,7 +56,7 @@ import WharfConfig
             ),
             (
                 "bogus: 1\n",
-                "unknown key 'bogus' at the top level; the keys here are 'gateway', 'log', 'storage', 'broker', 'uplink', 'adapters', 'admin'"
+                "unknown key 'bogus' at the top level; the keys here are 'gateway', 'log', 'storage', 'broker', 'uplink', 'adapters', 'admin', 'remote_config'"
             ),
             (
                 "gateway:\n  name: x\n",

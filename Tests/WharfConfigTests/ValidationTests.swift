@@ -205,7 +205,8 @@ struct InvalidCase: Sendable, CustomTestStringConvertible {
         // document shape
         .init(
             yaml: "- broker\n", path: "", line: 1, column: 1,
-            message: "expected a mapping of sections (gateway, log, storage, broker, uplink, adapters, admin), "
+            message:
+                "expected a mapping of sections (gateway, log, storage, broker, uplink, adapters, admin, remote_config), "
                 + "got a list"
         ),
         .init(

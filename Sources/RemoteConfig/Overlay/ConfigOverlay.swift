@@ -3,9 +3,8 @@ public import WharfConfig
 /// The effective configuration: the local file's tree with the sections a document sends put in
 /// place of the local ones, validated by the same reader as the file.
 public enum ConfigOverlay {
-    /// Sections kept out of the file schema's reading: `acl` is the ACL file's content, not a
-    /// setting, and `remote_config` is read by `RemoteConfigSettings`.
-    static let outsideSchema = ["acl", "remote_config"]
+    /// Sections kept out of the file schema's reading: `acl` is the ACL file's content, not a setting.
+    static let outsideSchema = ["acl"]
 
     /// The result of a valid overlay.
     public struct Effective: Sendable, Equatable {
@@ -52,13 +51,12 @@ public enum ConfigOverlay {
                 problems.append(RemoteConfigProblem(.invalidConfig, path: "acl", issue.message, issue: issue))
             }
         }
-        let (_, settingIssues) = RemoteConfigSettings.read(from: effective)
         var schemaTree = effective
         if case .object(let members) = effective.content {
             schemaTree.content = .object(members.filter { !outsideSchema.contains($0.key) })
         }
         var configuration = WharfConfiguration.default
-        var issues = settingIssues
+        var issues: [ConfigIssue] = []
         switch ConfigLoader.load(tree: schemaTree) {
         case .success(let loaded): configuration = loaded
         case .failure(let error): issues += error.issues

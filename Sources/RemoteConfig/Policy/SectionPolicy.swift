@@ -1,19 +1,16 @@
+import WharfConfig
+
 /// Which sections a remote document may change (`remote_config.allow` in the local file).
 ///
 /// An entry names a top-level section (`adapters`, `log`, `acl`) or one key of a section
 /// (`uplink.forward`). A document's section is allowed when it is named, or when each of its keys
 /// is named as `section.key`; anything else rejects the whole document, naming what it touched.
 public enum SectionPolicy {
-    /// What the cloud may change when the local file says nothing: adapters, the uplink's forward
-    /// and subscribe rules, log levels and the ACL file content. Never the gateway's identity, the
-    /// uplink's endpoint and credentials, the broker's listeners or `remote_config` itself.
-    public static let defaultAllow = ["adapters", "uplink.forward", "uplink.subscribe", "log", "acl"]
+    /// What the cloud may change when the local file says nothing (see `RemoteConfigConfig.defaultAllow`).
+    public static let defaultAllow = RemoteConfigConfig.defaultAllow
 
-    /// The sections an allow entry may name: the file's sections, the ACL file content (`acl`)
-    /// and `remote_config` itself.
-    public static let knownSections = [
-        "gateway", "log", "storage", "broker", "uplink", "adapters", "admin", "acl", "remote_config",
-    ]
+    /// The sections an allow entry may name (see `RemoteConfigConfig.knownSections`).
+    public static let knownSections = RemoteConfigConfig.knownSections
 
     /// One part of the configuration a document replaces whole: a section, or one key of a section.
     public struct Part: Sendable, Equatable {
