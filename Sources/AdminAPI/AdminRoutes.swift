@@ -10,8 +10,17 @@ public import Prometheus
 public struct AdminRoutes: Sendable {
     /// The URL path prefix of the versioned JSON endpoints.
     public static let apiPrefix = "/api/v1"
-    /// Every path served, for the 404 page.
-    public static let paths = ["/healthz", "/metrics", "\(apiPrefix)/status", "\(apiPrefix)/config"]
+    /// Every path served to GET, for the 404 page.
+    public static let paths = [
+        "/healthz", "/metrics", "\(apiPrefix)/status", "\(apiPrefix)/config", configSourcesPath,
+    ]
+    /// Where each part of the configuration came from (`GET`).
+    public static let configSourcesPath = "\(apiPrefix)/config/sources"
+    /// The action that takes a signed remote configuration document (`POST`, the document as body).
+    public static let remoteConfigPath = "\(apiPrefix)/remote-config"
+    /// The largest remote configuration document taken by default: 1 MiB, far above any real
+    /// configuration, and little memory for a request that is read whole before it is checked.
+    public static let defaultMaxRemoteConfigBytes = 1_048_576
 
     /// One answer: status code, content type and body.
     public struct Reply: Sendable, Equatable {
@@ -25,16 +34,30 @@ public struct AdminRoutes: Sendable {
 
     let provider: any AdminStatusProvider
     let registry: PrometheusCollectorRegistry
+    /// The largest body of `POST /api/v1/remote-config`.
+    public let maxRemoteConfigBytes: Int
 
-    /// Creates the routes over a status provider and the registry the metrics backend writes to.
-    public init(provider: any AdminStatusProvider, registry: PrometheusCollectorRegistry) {
+    /// Creates the routes over a status provider and the registry the metrics backend writes to;
+    /// `maxRemoteConfigBytes` bounds the documents taken by `POST /api/v1/remote-config`.
+    public init(
+        provider: any AdminStatusProvider, registry: PrometheusCollectorRegistry,
+        maxRemoteConfigBytes: Int = AdminRoutes.defaultMaxRemoteConfigBytes
+    ) {
         self.provider = provider
         self.registry = registry
+        self.maxRemoteConfigBytes = maxRemoteConfigBytes
     }
 
-    /// Whether `path` is an action served to POST (`/api/v1/plugins/NAME/restart`).
+    /// Whether `path` is an action served to POST (`/api/v1/plugins/NAME/restart`,
+    /// `/api/v1/remote-config`).
     public static func isActionPath(_ path: String) -> Bool {
-        pluginName(inRestartPath: path) != nil
+        path == remoteConfigPath || pluginName(inRestartPath: path) != nil
+    }
+
+    /// The largest body the action at `path` reads, or nil when it reads none (its body is ignored).
+    /// An action with a body needs a `Content-Length` header.
+    public func bodyLimit(forActionPath path: String) -> Int? {
+        path == Self.remoteConfigPath ? maxRemoteConfigBytes : nil
     }
 
     static func pluginName(inRestartPath path: String) -> String? {
@@ -47,9 +70,11 @@ public struct AdminRoutes: Sendable {
         return name.contains("/") ? nil : String(name)
     }
 
-    /// The answer to `POST path`: `202` when the action was taken, `404` when there is nothing
-    /// to take it on.
-    public func post(_ path: String) async -> Reply {
+    /// The answer to `POST path` with `body`: for a plugin's restart `202` when it was taken, `404`
+    /// when there is nothing to take it on; for a remote configuration document the outcome as JSON
+    /// (``RemoteConfigApplyOutcome/httpStatus``).
+    public func post(_ path: String, body: [UInt8] = []) async -> Reply {
+        if path == Self.remoteConfigPath { return await applyRemoteConfig(body) }
         guard let name = Self.pluginName(inRestartPath: path) else {
             return Reply(status: 404, contentType: Self.text, body: "not found\n")
         }
@@ -66,6 +91,7 @@ public struct AdminRoutes: Sendable {
         case "/metrics": await metrics()
         case "\(Self.apiPrefix)/status": await status()
         case "\(Self.apiPrefix)/config": await config()
+        case Self.configSourcesPath: await configSources()
         default:
             Reply(status: 404, contentType: Self.text, body: "not found; try \(Self.paths.joined(separator: ", "))\n")
         }
@@ -92,19 +118,37 @@ public struct AdminRoutes: Sendable {
 
     /// The status document as JSON.
     public func status() async -> Reply {
-        let document = await provider.status()
-        do {
-            let data = try Self.encoder.encode(document)
-            return Reply(status: 200, contentType: Self.json, body: String(decoding: data, as: UTF8.self) + "\n")
-        } catch {
-            return Reply(status: 500, contentType: Self.text, body: "cannot encode the status: \(error)\n")
-        }
+        encoded(await provider.status(), what: "the status")
     }
 
     /// The effective configuration as JSON, secrets masked.
     public func config() async -> Reply {
         let configuration = await provider.effectiveConfiguration()
         return Reply(status: 200, contentType: Self.json, body: ConfigRedaction.json(configuration).rendered() + "\n")
+    }
+
+    /// Where each part of the effective configuration came from, as a JSON object (`{}` when remote
+    /// configuration is not enabled).
+    public func configSources() async -> Reply {
+        encoded(await provider.configurationSources(), what: "the configuration's sources")
+    }
+
+    /// Hands a signed document to the daemon; the outcome as JSON, with its HTTP status.
+    public func applyRemoteConfig(_ document: [UInt8]) async -> Reply {
+        let outcome = await provider.applyRemoteConfig(document)
+        var reply = encoded(outcome, what: "the outcome")
+        if reply.status == 200 { reply.status = outcome.httpStatus }
+        return reply
+    }
+
+    /// `value` as JSON with the status document's encoder; 500 if it cannot be encoded.
+    private func encoded(_ value: some Encodable, what: String) -> Reply {
+        do {
+            let data = try Self.encoder.encode(value)
+            return Reply(status: 200, contentType: Self.json, body: String(decoding: data, as: UTF8.self) + "\n")
+        } catch {
+            return Reply(status: 500, contentType: Self.text, body: "cannot encode \(what): \(error)\n")
+        }
     }
 
     static let text = "text/plain; charset=utf-8"

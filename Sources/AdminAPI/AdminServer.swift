@@ -1,6 +1,7 @@
 import HTTPTypes
 import HummingbirdCore
 public import Logging
+import Metrics
 public import NIOCore
 import NIOPosix
 public import ServiceLifecycle
@@ -58,10 +59,13 @@ public struct AdminServer: Service, CustomStringConvertible {
                 ),
                 eventLoopGroup: group ?? MultiThreadedEventLoopGroup.singleton,
                 logger: logger,
-                responder: { request, writer, _ in
+                responder: { request, writer, channel in
                     let response = await Self.respond(
                         to: request, routes: routes, actionsAllowed: Self.isLoopback(configuration.host))
                     try await writer.write(response: response.head, body: response.body)
+                    // A body left unread (too large, or of unknown length) is not drained: the
+                    // connection ends after the answer, which the writes queued before it carry.
+                    if response.headers[.connection] == "close" { channel.close(promise: nil) }
                 },
                 onServerRunning: { channel in
                     logger.notice("admin API ready", metadata: ["admin.address": "\(listen)"])
@@ -82,7 +86,9 @@ public struct AdminServer: Service, CustomStringConvertible {
 
     /// The answer to one request: the route's reply for GET (and HEAD) on a known path, POST on
     /// an action path (only when `actionsAllowed`: the API has no authentication, so actions are
-    /// served only on a loopback listener), 404 on an unknown one, 405 for other methods.
+    /// served only on a loopback listener), 404 on an unknown one, 405 for other methods. An action
+    /// that takes a body reads it only after those checks, and only when its `Content-Length` is
+    /// within the action's limit (411 without one, 413 above it; both end the connection).
     static func respond(to request: Request, routes: AdminRoutes, actionsAllowed: Bool = true) async -> Response {
         var response: Response
         let path = request.uri.path
@@ -96,6 +102,8 @@ public struct AdminServer: Service, CustomStringConvertible {
                     AdminRoutes.Reply(
                         status: 403, contentType: "text/plain",
                         body: "actions are served only when the admin API listens on a loopback address\n"))
+            } else if let limit = routes.bodyLimit(forActionPath: path) {
+                response = await Self.respondWithBody(to: request, path: path, limit: limit, routes: routes)
             } else {
                 response = Self.response(await routes.post(path))
             }
@@ -110,6 +118,31 @@ public struct AdminServer: Service, CustomStringConvertible {
         }
         if request.method == .head { response.body = ResponseBody() }
         response.headers[.date] = HTTPDate.format(secondsSinceEpoch: Int64(time(nil)))
+        return response
+    }
+
+    /// POST on an action that reads a body of at most `limit` bytes, announced by `Content-Length`.
+    static func respondWithBody(to request: Request, path: String, limit: Int, routes: AdminRoutes) async -> Response {
+        guard let lengthText = request.headers[.contentLength], let length = Int(lengthText), length >= 0 else {
+            return refusal(411, "length-required", "a Content-Length header is required (no chunked bodies)\n")
+        }
+        guard length <= limit else {
+            return refusal(413, "too-large", "the body is \(length) bytes; at most \(limit) are taken here\n")
+        }
+        do {
+            // The HTTP decoder ends the body at Content-Length; the bound is a second line of defence.
+            let buffer = try await request.body.collect(upTo: limit)
+            return Self.response(await routes.post(path, body: Array(buffer.readableBytesView)))
+        } catch {
+            return refusal(400, "unreadable", "the body could not be read: \(error)\n")
+        }
+    }
+
+    /// A refusal of a request whose body is not read: counted, and the connection ends after it.
+    private static func refusal(_ status: Int, _ reason: String, _ body: String) -> Response {
+        Counter(label: "wharf_admin_requests_refused_total", dimensions: [("reason", reason)]).increment()
+        var response = Self.response(AdminRoutes.Reply(status: status, contentType: "text/plain", body: body))
+        response.headers[.connection] = "close"
         return response
     }
 

@@ -9,10 +9,16 @@ public protocol AdminStatusProvider: Sendable {
     func health() async -> HealthReport
     /// The configuration in effect (the last one applied).
     func effectiveConfiguration() async -> WharfConfiguration
+    /// Where each part of the configuration in effect came from: a top-level section (`log`) or an
+    /// allowed part (`uplink.forward`) → `local` or `remote:VERSION`; empty when not known.
+    func configurationSources() async -> [String: String]
     /// Brings gauges and counters read from existing statistics up to date, right before a scrape.
     func refreshMetrics() async
     /// Restarts the plugin adapter `name` now, clearing its quarantine; why it cannot otherwise.
     func restartPlugin(named name: String) async -> String?
+    /// Tries a signed remote configuration document handed over locally, with the checks and the
+    /// lifecycle of one received from the cloud.
+    func applyRemoteConfig(_ document: [UInt8]) async -> RemoteConfigApplyOutcome
 }
 
 extension AdminStatusProvider {
@@ -20,4 +26,10 @@ extension AdminStatusProvider {
     public func restartPlugin(named name: String) async -> String? {
         "no plugin named '\(name)' is running"
     }
+
+    /// Providers without remote configuration know no sources.
+    public func configurationSources() async -> [String: String] { [:] }
+
+    /// Providers without remote configuration take no documents.
+    public func applyRemoteConfig(_ document: [UInt8]) async -> RemoteConfigApplyOutcome { .notEnabled }
 }

@@ -25,6 +25,8 @@ public struct GatewayStatus: Codable, Sendable, Equatable {
     public var uplink: UplinkStatusReport?
     /// The outcome of the last configuration reload, if there was one.
     public var lastReload: ReloadStatus?
+    /// Remote configuration's state; nil when it is not enabled.
+    public var remoteConfig: RemoteConfigStatus?
 
     /// Creates a status document.
     public init(
@@ -37,7 +39,8 @@ public struct GatewayStatus: Codable, Sendable, Equatable {
         adapters: [AdapterStatus],
         queue: QueueStatus?,
         uplink: UplinkStatusReport?,
-        lastReload: ReloadStatus? = nil
+        lastReload: ReloadStatus? = nil,
+        remoteConfig: RemoteConfigStatus? = nil
     ) {
         self.version = version
         self.gatewayID = gatewayID
@@ -49,6 +52,7 @@ public struct GatewayStatus: Codable, Sendable, Equatable {
         self.queue = queue
         self.uplink = uplink
         self.lastReload = lastReload
+        self.remoteConfig = remoteConfig
     }
 }
 
