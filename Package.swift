@@ -324,6 +324,7 @@ let package = Package(
         .executableTarget(
             name: "wharfctl",
             dependencies: [
+                "MQTTCodec",
                 "PluginProtocol",
                 "RemoteConfig",
                 "WharfAuth",
@@ -333,6 +334,8 @@ let package = Package(
                 "WharfSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -543,6 +546,20 @@ let package = Package(
                 "WharfCore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // wharfctl's own logic (arguments, reports, push progress), through @testable import.
+        .testTarget(
+            name: "WharfCtlTests",
+            dependencies: [
+                "wharfctl",
+                "MQTTCodec",
+                "RemoteConfig",
+                "RemoteConfigState",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -4,8 +4,8 @@
     import Darwin
 #endif
 
-/// A minimal blocking HTTP/1.1 GET over a plain TCP socket, enough to talk to wharfd's admin
-/// API on this machine without an HTTP library.
+/// A minimal blocking HTTP/1.1 client (GET, and POST with a body) over a plain TCP socket, enough
+/// to talk to wharfd's admin API on this machine without an HTTP library.
 struct AdminClient {
     /// A failure to get an answer, with the system's reason.
     struct Failure: Error, CustomStringConvertible {
@@ -29,22 +29,30 @@ struct AdminClient {
         try request("GET", path)
     }
 
-    /// `POST path` without a body, reading the whole answer.
-    func post(_ path: String) throws(Failure) -> Reply {
-        try request("POST", path)
+    /// `POST path` with `body` (none by default), reading the whole answer.
+    func post(_ path: String, body: [UInt8] = [], contentType: String? = nil) throws(Failure) -> Reply {
+        try request("POST", path, body: body, contentType: contentType)
     }
 
-    private func request(_ method: String, _ path: String) throws(Failure) -> Reply {
+    private func request(
+        _ method: String, _ path: String, body: [UInt8] = [], contentType: String? = nil
+    ) throws(Failure) -> Reply {
         let fd = try connect()
         defer { close(fd) }
         let hostHeader = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
-        let length = method == "POST" ? "Content-Length: 0\r\n" : ""
+        var headers = method == "POST" ? "Content-Length: \(body.count)\r\n" : ""
+        if let contentType { headers += "Content-Type: \(contentType)\r\n" }
         let request =
-            "\(method) \(path) HTTP/1.1\r\nHost: \(hostHeader)\r\nUser-Agent: wharfctl\r\n\(length)Connection: close\r\n\r\n"
-        var bytes = Array(request.utf8)[...]
+            "\(method) \(path) HTTP/1.1\r\nHost: \(hostHeader)\r\nUser-Agent: wharfctl\r\n\(headers)Connection: close\r\n\r\n"
+        var bytes = (Array(request.utf8) + body)[...]
+        var sendFailure: Failure?
         while !bytes.isEmpty {
             let sent = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            guard sent > 0 else { throw Failure(notListening: false, description: "cannot send: \(Self.reason())") }
+            guard sent > 0 else {
+                // The server may have answered and closed before taking the whole body (413): read that.
+                sendFailure = Failure(notListening: false, description: "cannot send: \(Self.reason())")
+                break
+            }
             bytes = bytes.dropFirst(sent)
         }
         var response: [UInt8] = []
@@ -53,11 +61,13 @@ struct AdminClient {
             let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if count == 0 { break }
             guard count > 0 else {
+                if let sendFailure, response.isEmpty { throw sendFailure }
                 throw Failure(
                     notListening: false, description: "no answer within \(timeoutSeconds) s: \(Self.reason())")
             }
             response.append(contentsOf: chunk[0..<count])
         }
+        if let sendFailure, response.isEmpty { throw sendFailure }
         return try Self.parse(response)
     }
 

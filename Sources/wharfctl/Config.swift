@@ -3,8 +3,11 @@ import ArgumentParser
 /// `wharfctl config ...`: signed remote configuration documents (docs/remote-config.md).
 struct Config: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Create keys, sign and verify remote configuration documents.",
-        subcommands: [ConfigKeygen.self, ConfigSign.self, ConfigVerify.self]
+        abstract: "Create keys, sign, verify, apply and push remote configuration documents.",
+        subcommands: [
+            ConfigKeygen.self, ConfigSign.self, ConfigVerify.self, ConfigApply.self, ConfigStatus.self,
+            ConfigPush.self,
+        ]
     )
 }
 

@@ -72,6 +72,8 @@ struct StatusDocument: Decodable {
     var queue: Queue?
     var uplink: Uplink?
     var lastReload: Reload?
+    /// Remote configuration's state; decoded apart (see ``RemoteConfigReportView``), nil when absent.
+    var remoteConfig: RemoteConfigReportView? = nil
 
     enum CodingKeys: String, CodingKey {
         case version, gatewayID = "gatewayId", uptimeSeconds, health, listeners, broker, adapters, queue, uplink
@@ -81,6 +83,8 @@ struct StatusDocument: Decodable {
     static func decode(_ text: String) throws -> StatusDocument {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
-        return try decoder.decode(StatusDocument.self, from: Data(text.utf8))
+        var document = try decoder.decode(StatusDocument.self, from: Data(text.utf8))
+        document.remoteConfig = try RemoteConfigReportView.fromStatus(text)
+        return document
     }
 }

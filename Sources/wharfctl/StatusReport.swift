@@ -65,6 +65,9 @@ struct StatusReport {
         } else {
             rows.append(("uplink", "disabled"))
         }
+        if let remote = d.remoteConfig {
+            rows.append(("remote config", RemoteConfigStatusText.summary(remote)))
+        }
         if let reload = d.lastReload {
             rows.append(
                 (

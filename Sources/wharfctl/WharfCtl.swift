@@ -2,7 +2,7 @@ import ArgumentParser
 
 /// `wharfctl`: the operator's command-line tool for Wharf.
 @main
-struct WharfCtl: ParsableCommand {
+struct WharfCtl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "wharfctl",
         abstract: "Check and inspect a Wharf gateway.",

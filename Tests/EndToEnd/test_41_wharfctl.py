@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import socket
 
 import pytest
 
-from wharf_e2e.admin import admin_yaml, wait_for_admin, wharfctl, wharfctl_path
+from wharf_e2e.admin import admin_yaml, get, wait_for_admin, wharfctl, wharfctl_path
 from wharf_e2e.broker import Broker, free_port
 
 pytestmark = [
@@ -81,3 +82,52 @@ def test_status_with_a_bad_url() -> None:
     result = wharfctl("status", "--url", "ftp://somewhere")
     assert result.returncode == 2
     assert "--url" in result.stderr
+
+
+# --- wharfctl config apply / status: the admin API's remote configuration surface ---------- #
+
+
+@ADMIN
+def test_config_apply_and_status_without_remote_configuration(broker: Broker, tmp_path) -> None:
+    """A daemon that does not run remote configuration says so; nothing is applied."""
+    wait_for_admin(ADMIN_PORT)
+    document = tmp_path / "gw-ctl-v1.json"
+    document.write_text('{"gateway": "gw-ctl", "version": 1, "config": {}}\n')
+    applied = wharfctl("config", "apply", str(document), "--config", _config(broker))
+    assert applied.returncode == 1, applied.stdout + applied.stderr
+    assert "unavailable" in applied.stderr and "remote configuration is not enabled" in applied.stderr
+    shown = wharfctl("config", "status", "--admin", f"http://127.0.0.1:{ADMIN_PORT}")
+    assert shown.returncode == 1
+    assert shown.stdout.strip() == "remote configuration is not enabled"
+    as_json = wharfctl("config", "status", "--json", "--config", _config(broker))
+    assert (as_json.returncode, as_json.stdout.strip()) == (1, "null")
+    assert "remote config" not in wharfctl("status", "--config", _config(broker)).stdout
+
+
+@ADMIN
+def test_config_sources_and_document_limits(broker: Broker) -> None:
+    wait_for_admin(ADMIN_PORT)
+    sources = get(ADMIN_PORT, "/api/v1/config/sources")
+    assert sources.status == 200
+    assert all(source == "local" for source in sources.json().values())
+    # The body needs a Content-Length, and a document above 1 MiB is refused before it is sent.
+    for head, status in [
+        ("Transfer-Encoding: chunked\r\n", 411),
+        (f"Content-Length: {1024 * 1024 + 1}\r\n", 413),
+    ]:
+        with socket.create_connection(("127.0.0.1", ADMIN_PORT), timeout=5) as connection:
+            connection.sendall(f"POST /api/v1/remote-config HTTP/1.1\r\nHost: x\r\n{head}\r\n".encode())
+            answer = b""
+            while chunk := connection.recv(4096):
+                answer += chunk
+        assert answer.startswith(f"HTTP/1.1 {status} ".encode()), answer
+
+
+def test_config_apply_when_the_daemon_is_not_there(tmp_path) -> None:
+    document = tmp_path / "d.json"
+    document.write_text("{}")
+    result = wharfctl("config", "apply", str(document), "--url", f"http://127.0.0.1:{free_port()}")
+    assert result.returncode == 3
+    assert "cannot reach the admin API" in result.stderr
+    missing = wharfctl("config", "apply", str(tmp_path / "absent.json"), "--url", "http://127.0.0.1:1")
+    assert missing.returncode == 2
