@@ -88,8 +88,15 @@ public final class RemoteConfigHost: Service, Sendable {
     /// The cloud topic the report is retained on.
     public var reportedTopic: String { settings.prefix(gatewayID: gatewayID) + "/reported" }
 
-    /// A document arrived from the cloud.
+    /// A document arrived from the cloud; one larger than `max_document_bytes` is refused unread.
     public func documentArrived(_ bytes: [UInt8]) {
+        guard bytes.count <= settings.maxDocumentBytes else {
+            let limit = settings.maxDocumentBytes
+            logger.warning(
+                "remote configuration document refused: \(bytes.count) bytes, more than remote_config.max_document_bytes (\(limit))"
+            )
+            return
+        }
         inboxContinuation.yield(.document(bytes, reply: nil))
     }
 
@@ -183,22 +190,32 @@ public final class RemoteConfigHost: Service, Sendable {
                 metadata: ["remote_config.result": "rejected"])
             return RemoteConfigLocalOutcome(
                 result: "rejected", version: nil, errors: unreadable.errors,
-                message: "the document cannot be read, so it was not reported to the cloud")
+                message: "the document cannot be read (not even its version)")
         case .success(let (event, documentVersion)):
             version = documentVersion
             await process(event)
         }
         let (attempt, highest) = work.withLock { ($0.machine.record.lastAttempt, $0.machine.record.highestVersion) }
-        guard let attempt, attempt.version == version else {
+        guard let attempt, attempt.version == version, attempt != record.lastAttempt else {
             let why =
                 version <= highest
-                ? "version \(version) was already handled (the last version seen is \(highest))"
+                ? "version \(version) was already handled (the highest version seen is \(highest))"
                 : "another remote configuration is being tried; version \(version) waits for it"
             return RemoteConfigLocalOutcome(result: "ignored", version: version, errors: [], message: why)
         }
+        let message: String
+        switch attempt.result {
+        case .pendingConfirmation:
+            message =
+                "applied, provisionally: confirmed once the uplink and the health checks hold for "
+                + ConfigUnits.format(settings.confirmAfter) + ", rolled back otherwise within "
+                + ConfigUnits.format(settings.confirmWithin)
+        case .applied: message = "applied and confirmed"
+        case .rejected: message = "rejected; nothing changed"
+        case .rolledBack: message = "rolled back to the last-known-good configuration"
+        }
         return RemoteConfigLocalOutcome(
-            result: attempt.result.rawValue, version: version, errors: attempt.errors,
-            message: "version \(version): \(attempt.result.rawValue)")
+            result: attempt.result.rawValue, version: version, errors: attempt.errors, message: message)
     }
 
     /// Problems that mean the document is not an authentic, current one for this gateway: such a

@@ -35,6 +35,8 @@ extension RemoteConfigConfig {
         maxProvisionalStarts = reader.int(
             "max_provisional_starts", default: defaults.maxProvisionalStarts, in: 1...1000)
         startWindow = reader.duration("start_window", default: defaults.startWindow, in: .seconds(1)...)
+        maxDocumentBytes = reader.size(
+            "max_document_bytes", default: defaults.maxDocumentBytes, in: (1 << 10)...(64 << 20))
         if confirmAfter >= confirmWithin, let node = reader.value("confirm_after") ?? reader.value("confirm_within") {
             reader.report(
                 "confirm_after (\(ConfigUnits.format(confirmAfter))) must be shorter than confirm_within "

@@ -32,6 +32,9 @@ public struct RemoteConfigConfig: Sendable, Equatable {
     public var maxProvisionalStarts: Int
     /// The window those starts are counted in.
     public var startWindow: Duration
+    /// The largest document taken, from the cloud or `wharfctl config apply`; larger ones are refused
+    /// unread (`max_document_bytes`).
+    public var maxDocumentBytes: Int
 
     /// Creates the section; every value defaults to the shipped one.
     public init(
@@ -43,7 +46,8 @@ public struct RemoteConfigConfig: Sendable, Equatable {
         confirmWithin: Duration = .seconds(300),
         confirmAfter: Duration = .seconds(60),
         maxProvisionalStarts: Int = 3,
-        startWindow: Duration = .seconds(900)
+        startWindow: Duration = .seconds(900),
+        maxDocumentBytes: Int = 1 << 20
     ) {
         self.enabled = enabled
         self.topicPrefix = topicPrefix
@@ -54,6 +58,7 @@ public struct RemoteConfigConfig: Sendable, Equatable {
         self.confirmAfter = confirmAfter
         self.maxProvisionalStarts = maxProvisionalStarts
         self.startWindow = startWindow
+        self.maxDocumentBytes = maxDocumentBytes
     }
 
     /// The topic prefix for `gatewayID`.

@@ -132,7 +132,9 @@ struct Daemon {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = gateway.services.map { .init(service: $0) }
         services.append(.init(service: supervisor))
         if configuration.admin.enabled {
-            let routes = AdminRoutes(provider: runtime, registry: metricsRegistry)
+            let routes = AdminRoutes(
+                provider: runtime, registry: metricsRegistry,
+                maxRemoteConfigBytes: configuration.remoteConfig.maxDocumentBytes)
             services.append(
                 .init(
                     service: AdminServer(

@@ -17,6 +17,9 @@ pytestmark = [
 
 ADMIN_PORT = free_port()
 ADMIN = pytest.mark.broker_config(wharf_extra_yaml="gateway:\n  id: gw-ctl\n" + admin_yaml(ADMIN_PORT))
+NO_REMOTE = pytest.mark.broker_config(
+    wharf_extra_yaml="gateway:\n  id: gw-ctl\n" + admin_yaml(ADMIN_PORT) + "remote_config:\n  enabled: false\n"
+)
 
 
 def _config(broker: Broker) -> str:
@@ -87,7 +90,7 @@ def test_status_with_a_bad_url() -> None:
 # --- wharfctl config apply / status: the admin API's remote configuration surface ---------- #
 
 
-@ADMIN
+@NO_REMOTE
 def test_config_apply_and_status_without_remote_configuration(broker: Broker, tmp_path) -> None:
     """A daemon that does not run remote configuration says so; nothing is applied."""
     wait_for_admin(ADMIN_PORT)

@@ -345,7 +345,8 @@ def test_a_restart_loop_with_a_provisional_configuration_rolls_it_back(remote_ga
     rule = {"name": "remote-rule", "filter": "plant/#", "remote_prefix": "site/gw1/"}
     cloud.push(signer.sign({"uplink": {"forward": [rule]}}, version=1))
     cloud.wait_result(1, "pending-confirmation")
-    wait_until(lambda: remote_status(admin_port).get("provisional") is True, what="the restart with version 1")
+    wait_until(lambda: "start 1 of 3" in gateway.log(), what="the restart with version 1")
+    wait_for_admin(admin_port)
     # A daemon that keeps crashing with it: three starts are tolerated, the fourth rolls it back.
     for _ in range(3):
         gateway.kill9()

@@ -14,6 +14,7 @@ import WharfConfig
         #expect(section.confirmAfter == .seconds(60))
         #expect(section.maxProvisionalStarts == 3)
         #expect(section.startWindow == .seconds(900))
+        #expect(section.maxDocumentBytes == 1 << 20)
     }
 
     @Test func readsEverySetting() throws {
@@ -28,6 +29,7 @@ import WharfConfig
               confirm_after: 0s
               max_provisional_starts: 5
               start_window: 1h
+              max_document_bytes: 64KiB
 
             """
         let section = try #require(loadValid(yaml)).remoteConfig
@@ -36,7 +38,8 @@ import WharfConfig
                 == RemoteConfigConfig(
                     enabled: false, topicPrefix: "fleet/{gateway}/cfg", trustedKeysDirectory: "/srv/keys",
                     allow: ["adapters", "uplink"], allowUnsigned: true, confirmWithin: .seconds(120),
-                    confirmAfter: .zero, maxProvisionalStarts: 5, startWindow: .seconds(3600)))
+                    confirmAfter: .zero, maxProvisionalStarts: 5, startWindow: .seconds(3600),
+                    maxDocumentBytes: 65_536))
     }
 
     @Test func anEmptyAllowListAllowsNothing() throws {
