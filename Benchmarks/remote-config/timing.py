@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import statistics
 import sys
 import tempfile
@@ -29,6 +30,12 @@ from wharf_e2e.gateway import Gateway, UplinkOptions  # noqa: E402
 from wharf_e2e.remote_config import CloudView, Signer, remote_yaml  # noqa: E402
 
 REPEAT = int(os.environ.get("REMOTE_BENCH_REPEAT", "10"))
+
+
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def wait_report(view: CloudView, version: int, result: str, timeout: float = 60.0) -> float:
@@ -63,7 +70,9 @@ def measure(kind: str, workdir: Path) -> tuple[list[float], list[float]]:
     try:
         for version in range(1, REPEAT + 1):
             if kind == "live":
-                sections = {"log": {"level": "debug" if version % 2 else "info"}}
+                # An adapter-only change: a CoAP server adapter on a new UDP port each time.
+                adapter = {"name": "coap-lan", "type": "coap", "bind": "127.0.0.1", "port": free_udp_port()}
+                sections = {"adapters": [adapter]}
             else:
                 sections = {"uplink": {"forward": [{"name": f"r{version}", "filter": "plant/#", "remote_prefix": "site/"}]}}
             document = signer.sign(sections, version=version)
@@ -87,7 +96,7 @@ def describe(values: list[float]) -> str:
 
 def main() -> None:
     rows = []
-    for kind, label in (("live", "adapters/log (live)"), ("restart", "uplink.forward (restart)")):
+    for kind, label in (("live", "adapters (live)"), ("restart", "uplink.forward (restart)")):
         with tempfile.TemporaryDirectory(prefix="wharf-rc-bench-") as directory:
             pending, applied = measure(kind, Path(directory))
         rows.append(f"| {label} | pending-confirmation | {describe(pending)} |")
