@@ -37,7 +37,6 @@ struct Daemon {
         let metricsRegistry = GatewayMetrics.bootstrapPrometheus()
         let logger = Logger(label: "wharf.main")
         let notifier = SystemdNotifier.fromProcessEnvironment()
-        let gatewayID = configuration.gateway.id.isEmpty ? Self.hostName() : configuration.gateway.id
         // Trapped before anything starts: SIGHUP's default action would end the process.
         let hangups = await UnixSignalsSequence(trapping: .sighup)
 
@@ -51,6 +50,7 @@ struct Daemon {
             overrides(&configuration)
             levels.update(configuration.log)
         }
+        let gatewayID = configuration.gateway.id.isEmpty ? Self.hostName() : configuration.gateway.id
         let hostBox = RemoteConfigHostBox()
         let control = remote.flatMap { remote -> UplinkControl? in
             guard configuration.uplink.enabled else { return nil }

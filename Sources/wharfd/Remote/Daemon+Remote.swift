@@ -82,7 +82,8 @@ extension Daemon {
             let plan = try RemoteConfigStartup.plan(
                 localTree: localTree, localConfiguration: configuration, settings: configuration.remoteConfig,
                 files: files, logger: Logger(label: "wharf.remote_config"))
-            return RemoteStart(plan: plan, files: files, settings: configuration.remoteConfig, localTree: localTree)
+            return RemoteStart(
+                plan: plan, files: files, settings: plan.running.configuration.remoteConfig, localTree: localTree)
         } catch {
             throw StartupError("remote configuration: \(error.description)", exitCode: 1)
         }
