@@ -327,6 +327,7 @@ let package = Package(
                 "MQTTCodec",
                 "PluginProtocol",
                 "RemoteConfig",
+                "RemoteConfigHost",
                 "WharfAuth",
                 "WharfChecks",
                 "WharfConfig",

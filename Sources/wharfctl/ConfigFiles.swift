@@ -4,21 +4,22 @@
     import Darwin
 #endif
 
+import WharfSupport
+
 /// The file operations of `wharfctl config`: whole files in, new files out with a given mode.
 enum ConfigFiles {
     /// The bytes of `path`.
     static func read(_ path: String) throws(ConfigCommandError) -> [UInt8] {
-        guard let file = fopen(path, "rb") else { throw ConfigCommandError("\(path): cannot read: \(reason())") }
-        defer { fclose(file) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65_536)
-        while true {
-            let count = fread(&chunk, 1, chunk.count, file)
-            bytes.append(contentsOf: chunk[0..<count])
-            if count < chunk.count { break }
+        do {
+            guard let bytes = try StateFile.read(path) else {
+                throw ConfigCommandError("\(path): cannot read: No such file or directory")
+            }
+            return bytes
+        } catch let error as ConfigCommandError {
+            throw error
+        } catch {
+            throw ConfigCommandError("\(error)")
         }
-        if ferror(file) != 0 { throw ConfigCommandError("\(path): cannot read: read error") }
-        return bytes
     }
 
     /// The UTF-8 text of `path`.
@@ -58,22 +59,6 @@ enum ConfigFiles {
             throw ConfigCommandError("\(path): cannot write: \(reason())")
         }
         finished = true
-    }
-
-    /// The names in a directory, sorted, without `.` and `..`.
-    static func list(_ directory: String) throws(ConfigCommandError) -> [String] {
-        guard let handle = opendir(directory) else {
-            throw ConfigCommandError("\(directory): cannot list: \(reason())")
-        }
-        defer { closedir(handle) }
-        var names: [String] = []
-        while let entry = readdir(handle) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names.sorted()
     }
 
     private static func reason() -> String {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import RemoteConfig
+import RemoteConfigHost
 import WharfAuth
 import WharfChecks
 import WharfConfig
@@ -94,17 +95,12 @@ struct ConfigVerify: ParsableCommand {
     }
 
     private func trustedKeys() throws(ConfigCommandError) -> TrustedKeys {
-        var keys: [TrustedKey] = []
-        for name in try ConfigFiles.list(self.keys) {
-            guard let keyID = KeyFile.keyID(forFileName: name) else { continue }
-            let path = self.keys + "/" + name
-            switch KeyFile.parsePublic(try ConfigFiles.readText(path), keyID: keyID) {
-            case .failure(let error): throw ConfigCommandError("\(path): \(error.description)")
-            case .success(let key): keys.append(key)
-            }
+        switch TrustedKeyDirectory.load(keys) {
+        case .success(let trusted): return trusted
+        case .failure(let failure): throw ConfigCommandError(failure.description)
         }
-        return TrustedKeys(keys)
     }
+
 }
 
 extension Result {
