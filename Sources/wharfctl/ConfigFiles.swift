@@ -1,10 +1,10 @@
+import WharfSupport
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
     import Darwin
 #endif
-
-import WharfSupport
 
 /// The file operations of `wharfctl config`: whole files in, new files out with a given mode.
 enum ConfigFiles {
