@@ -50,7 +50,7 @@ final class RecordingBus: MessageBus {
     }
 
     /// Waits (up to `seconds`) until `condition` holds for the published messages.
-    func waitFor(seconds: Double = 20, _ condition: ([Message]) -> Bool) async -> Bool {
+    func waitFor(seconds: Double = 60, _ condition: ([Message]) -> Bool) async -> Bool {
         let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
         while ContinuousClock.now < deadline {
             if condition(messages) { return true }
