@@ -95,11 +95,15 @@ extension UplinkConfig {
 
 extension UplinkEndpointConfig {
     /// Reads `endpoints` (texts `host:port` or mappings `{host, port}`) and reports a list given
-    /// together with `host`/`port`, an empty list and an endpoint listed twice.
-    static func readList(from reader: ConfigReader) -> [UplinkEndpointConfig] {
+    /// together with `host`/`port` (other than their empty defaults), an empty list where a broker is
+    /// `needed`, and an endpoint listed twice.
+    static func readList(from reader: ConfigReader, needed: Bool) -> [UplinkEndpointConfig] {
         guard let listNode = reader.value("endpoints") else { return [] }
         guard let elements = reader.list("endpoints") else { return [] }
-        if let single = reader.value("host") ?? reader.value("port") {
+        let host = reader.value("host").flatMap { $0.text?.isEmpty == false ? $0 : nil }
+        let port = reader.value("port").flatMap { $0.text == "0" ? nil : $0 }
+        if elements.isEmpty && host == nil && port == nil && !needed { return [] }
+        if let single = host ?? port {
             reader.report(
                 "'\(reader.path).endpoints' and '\(single.path)' are both given: list every broker under "
                     + "'endpoints' and remove 'host' and 'port', or keep 'host'/'port' alone for a single broker",

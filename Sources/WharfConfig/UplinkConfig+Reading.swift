@@ -8,7 +8,7 @@ extension UplinkConfig {
         enabled = reader.bool("enabled", default: defaults.enabled)
         host = reader.string("host", default: defaults.host)
         port = reader.int("port", default: defaults.port, in: 0...65_535)
-        endpoints = UplinkEndpointConfig.readList(from: reader)
+        endpoints = UplinkEndpointConfig.readList(from: reader, needed: enabled)
         if enabled && host.isEmpty && reader.value("endpoints") == nil {
             reader.reportMissing(
                 "host",
