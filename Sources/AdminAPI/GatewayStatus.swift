@@ -165,8 +165,13 @@ public struct QueueStatus: Codable, Sendable, Equatable {
 public struct UplinkStatusReport: Codable, Sendable, Equatable {
     /// `connecting`, `connected`, `backing-off` or `stopped`.
     public var state: String
-    /// The cloud broker, as `host:port`.
+    /// The cloud broker in use or being tried, as `host:port` (the same as `endpoint`, kept for
+    /// readers of earlier versions).
     public var remote: String
+    /// The endpoint in use, or being tried while not connected, as `host:port`.
+    public var endpoint: String?
+    /// Connections accepted by another endpoint than the previous one, failbacks aside, since start.
+    public var failovers: Int
     /// Reconnect attempts since start.
     public var reconnects: Int
     /// Why the last attempt failed; nil while connected.
@@ -177,9 +182,14 @@ public struct UplinkStatusReport: Codable, Sendable, Equatable {
     public var acknowledged: Int
 
     /// Creates the uplink entry.
-    public init(state: String, remote: String, reconnects: Int, lastError: String?, inFlight: Int, acknowledged: Int) {
+    public init(
+        state: String, remote: String, endpoint: String? = nil, failovers: Int = 0, reconnects: Int,
+        lastError: String?, inFlight: Int, acknowledged: Int
+    ) {
         self.state = state
         self.remote = remote
+        self.endpoint = endpoint
+        self.failovers = failovers
         self.reconnects = reconnects
         self.lastError = lastError
         self.inFlight = inFlight

@@ -58,12 +58,34 @@ public struct RemoteSubscription: Sendable, Hashable {
     }
 }
 
+/// One cloud broker the uplink may connect to.
+public struct UplinkEndpoint: Sendable, Hashable, CustomStringConvertible {
+    /// Host name or IP address (IPv6 without brackets); also the TLS server name unless one is set.
+    public var host: String
+    /// The port.
+    public var port: Int
+    /// Where it was configured (`uplink.host`, `uplink.endpoints[1]`), for the pre-flight's problems.
+    public var keyPath: String
+
+    /// Creates an endpoint.
+    public init(host: String, port: Int, keyPath: String = "uplink.host") {
+        self.host = host
+        self.port = port
+        self.keyPath = keyPath
+    }
+
+    /// `host:port`, with an IPv6 address in brackets (`[::1]:8883`).
+    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+}
+
 /// Everything the uplink needs to reach and use the cloud broker.
 public struct UplinkConfiguration: Sendable {
-    /// The cloud broker's host name or IP address.
-    public var host: String
-    /// The cloud broker's port (1883 for TCP, 8883 for TLS by convention).
-    public var port: Int
+    /// The cloud brokers in order of preference (a cluster's nodes, or a primary and its backups);
+    /// an empty list behaves as one endpoint with an empty host, which never connects.
+    public var endpoints: [UplinkEndpoint]
+    /// How long to stay connected to an endpoint other than the first before returning to the first;
+    /// nil stays until that connection is lost.
+    public var failback: Duration?
     /// TLS settings; nil connects over plain TCP.
     public var tls: UplinkTLS?
     /// The client identifier; empty asks the server to assign one (MQTT 5), which is then reused.
@@ -99,7 +121,7 @@ public struct UplinkConfiguration: Sendable {
     /// The gateway's own topics (remote configuration), if any; they take precedence over `subscriptions`.
     public var control: UplinkControl?
 
-    /// Creates a configuration; everything but the server and identity has a default.
+    /// Creates a configuration for one broker; everything but the server and identity has a default.
     public init(
         host: String,
         port: Int = 1883,
@@ -119,8 +141,8 @@ public struct UplinkConfiguration: Sendable {
         connectTimeout: Duration = .seconds(10),
         shutdownTimeout: Duration = .seconds(3)
     ) {
-        self.host = host
-        self.port = port
+        self.endpoints = [UplinkEndpoint(host: host, port: port)]
+        self.failback = nil
         self.tls = tls
         self.clientIdentifier = clientIdentifier
         self.username = username
@@ -137,4 +159,7 @@ public struct UplinkConfiguration: Sendable {
         self.connectTimeout = connectTimeout
         self.shutdownTimeout = shutdownTimeout
     }
+
+    /// The preferred endpoint.
+    public var preferred: UplinkEndpoint { endpoints.first ?? UplinkEndpoint(host: "", port: 1883) }
 }

@@ -8,6 +8,8 @@ final class UplinkLink: Sendable {
     enum Ending: Sendable {
         case failed(UplinkError)
         case stopped
+        /// Closed on purpose to go back to the preferred endpoint.
+        case failback
     }
 
     let channel: any Channel
@@ -34,7 +36,8 @@ final class UplinkLink: Sendable {
     /// Why the connection ended; nil while it has not.
     var outcome: Ending? { ending.withLock { $0 } }
 
-    private func end(_ reason: Ending) {
+    /// Ends the connection for `reason` unless it already ends for another one (the first one wins).
+    func end(_ reason: Ending) {
         let first = ending.withLock { ending -> Bool in
             guard ending == nil else { return false }
             ending = reason

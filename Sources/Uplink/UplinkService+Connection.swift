@@ -9,39 +9,50 @@ import WharfCore
 extension UplinkService {
     typealias Inbound = NIOAsyncChannelInboundStream<MQTTPacket>.AsyncIterator
 
-    /// One connection from TCP connect to close.
-    func connect(schedule: inout ReconnectSchedule) async -> ConnectionOutcome {
-        let host = configuration.host
-        let port = configuration.port
-        let recorder = FirstErrorRecorder()
+    /// One connection to `endpoint`, from TCP connect to close. Each of the host's addresses is tried in
+    /// turn until one opens; TLS still names and verifies the host.
+    func connect(
+        to endpoint: UplinkEndpoint, schedule: inout ReconnectSchedule, selector: inout EndpointSelector
+    ) async -> ConnectionOutcome {
+        var recorder = FirstErrorRecorder()
         do {
-            let channel = try await openChannel(recorder: recorder)
+            let addresses = try await resolver.resolve(endpoint.host, endpoint.port)
+            let channel = try await openFirst(addresses) { address in
+                // A recorder per address: what went wrong with an earlier address is not this one's cause.
+                recorder = FirstErrorRecorder()
+                return try await openChannel(to: endpoint, address: address, recorder: recorder)
+            }
             return try await channel.executeThenClose { inbound, outbound in
                 var iterator = inbound.makeAsyncIterator()
                 let connect = connectPacket()
                 let connAck = try await handshake(connect, channel: channel.channel, outbound, &iterator)
                 let parameters = LinkParameters(connect: connect, connAck: connAck)
-                schedule.connected(at: clock.now())
+                let now = clock.now()
+                schedule.connected(at: now)
+                selector.connected(at: now)
+                let failovers = selector.failovers
+                shared.withLock { $0.status.failovers = failovers }
                 let link = UplinkLink(channel: channel.channel, outbound: outbound, parameters: parameters)
-                return await serve(link, &iterator)
+                return await serve(link, &iterator, failbackAt: selector.failbackDeadline)
             }
         } catch {
             // Prefer what the pipeline saw first (a TLS handshake error) over its consequence.
             let cause = error is ChannelError ? recorder.error ?? error : error
-            return .failed(UplinkError.describing(cause, host: host, port: port))
+            return .failed(UplinkError.describing(cause, host: endpoint.host, port: endpoint.port))
         }
     }
 
-    /// Opens TCP (and TLS) with the MQTT decoder in the pipeline.
-    private func openChannel(recorder: FirstErrorRecorder) async throws -> NIOAsyncChannel<MQTTPacket, ByteBuffer> {
-        let sslContext = try configuration.tls?.makeContext(host: configuration.host, port: configuration.port)
-        let sniName = configuration.tls?.sniName(host: configuration.host)
+    /// Opens TCP (and TLS) to one address of `endpoint` with the MQTT decoder in the pipeline.
+    private func openChannel(
+        to endpoint: UplinkEndpoint, address: SocketAddress, recorder: FirstErrorRecorder
+    ) async throws -> NIOAsyncChannel<MQTTPacket, ByteBuffer> {
+        let sslContext = try configuration.tls?.makeContext(host: endpoint.host, port: endpoint.port)
+        let sniName = configuration.tls?.sniName(host: endpoint.host)
         let counter = bytesReceived
-        let timeout = TimeAmount.nanoseconds(Int64(clamping: configuration.connectTimeout.milliseconds * 1_000_000))
         return try await ClientBootstrap(group: eventLoopGroup)
-            .connectTimeout(timeout)
+            .connectTimeout(connectTimeout)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
-            .connect(host: configuration.host, port: configuration.port) { channel in
+            .connect(to: address) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
                     if let sslContext {
@@ -58,6 +69,27 @@ extension UplinkService {
                     )
                 }
             }
+    }
+
+    /// The TCP connect timeout for one address.
+    private var connectTimeout: TimeAmount {
+        .nanoseconds(Int64(clamping: configuration.connectTimeout.milliseconds * 1_000_000))
+    }
+
+    /// Whether `endpoint` accepts a TCP connection now (closed again at once): failback only leaves a
+    /// working connection for an endpoint that answers.
+    func answers(_ endpoint: UplinkEndpoint) async -> Bool {
+        do {
+            let addresses = try await resolver.resolve(endpoint.host, endpoint.port)
+            let channel = try await openFirst(addresses) { address in
+                try await ClientBootstrap(group: eventLoopGroup).connectTimeout(connectTimeout).connect(to: address)
+                    .get()
+            }
+            try? await channel.close()
+            return true
+        } catch {
+            return false
+        }
     }
 
     /// The CONNECT for the next connection: identity, session, keep alive and the "offline" will.
@@ -95,7 +127,7 @@ extension UplinkService {
         var buffer = channel.allocator.buffer(capacity: 128)
         try MQTTPacket.connect(connect).encode(into: &buffer, version: connect.protocolVersion)
         try await outbound.write(buffer)
-        let endpoint = "\(configuration.host):\(configuration.port)"
+        let endpoint = self.endpoint
         let timeoutMilliseconds = configuration.connectTimeout.milliseconds
         let timer = channel.eventLoop.scheduleTask(in: .milliseconds(timeoutMilliseconds)) {
             channel.close(promise: nil)

@@ -7,24 +7,56 @@ extension UplinkService {
     enum ConnectionOutcome: Sendable {
         /// Stopped on request, after the goodbye.
         case stopped
+        /// Closed after the goodbye to go back to the preferred endpoint.
+        case failback
         /// Lost or never established.
         case failed(UplinkError)
     }
 
-    /// Connects, and after every loss waits a backoff delay and connects again, until stopped or cancelled.
+    /// Connects, and after every loss connects again (to the next endpoint at once, or after a backoff
+    /// delay once every endpoint has been tried: see `EndpointSelector`), until stopped or cancelled.
     func connectionLoop() async {
         var schedule = ReconnectSchedule(policy: configuration.backoff, seed: seed)
+        var selector = EndpointSelector(
+            count: configuration.endpoints.count, failback: configuration.failback,
+            stableAfter: configuration.backoff.stableAfter)
         while !stopSignal.isClosed && !Task.isCancelled {
-            transition(to: .connecting, attempt: schedule.attempt)
-            let outcome = await connect(schedule: &schedule)
-            schedule.disconnected(at: clock.now())
-            guard case .failed(let error) = outcome else { break }
+            let index = selector.current
+            let target =
+                configuration.endpoints.indices.contains(index)
+                ? configuration.endpoints[index] : configuration.preferred
+            shared.withLock { shared in
+                shared.endpointIndex = index
+                shared.status.endpoint = target.description
+            }
+            transition(to: .connecting, attempt: schedule.attempt, details: ["uplink.endpoint": "\(target)"])
+            let outcome = await connect(to: target, schedule: &schedule, selector: &selector)
+            let now = clock.now()
+            schedule.disconnected(at: now)
+            let error: UplinkError
+            switch outcome {
+            case .stopped:
+                return
+            case .failback:
+                selector.failBack()
+                continue
+            case .failed(let failure):
+                error = failure
+            }
             if stopSignal.isClosed || Task.isCancelled { break }
             shared.withLock { $0.status.lastError = error.message }
             logger.error(
                 "Uplink connection failed: \(error.message)",
-                metadata: ["uplink.error": "\(error.kind)", "uplink.attempt": "\(schedule.attempt)"]
+                metadata: [
+                    "uplink.error": "\(error.kind)", "uplink.attempt": "\(schedule.attempt)",
+                    "uplink.endpoint": "\(target)",
+                ]
             )
+            if selector.ended(at: now) == .now {
+                // Another endpoint has not been tried in this round: no reason to wait before trying it.
+                shared.withLock { $0.status.reconnects += 1 }
+                continue
+            }
             let attempt = schedule.attempt
             let ceiling = schedule.ceiling
             let delay = schedule.nextDelay()

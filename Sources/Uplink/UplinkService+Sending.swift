@@ -69,8 +69,9 @@ extension UplinkService {
     }
 
     /// The graceful end of a connection: let outstanding PUBACKs arrive, publish the retained "offline",
-    /// wait for its PUBACK, then DISCONNECT normally so that the server drops the will.
-    private func sayGoodbye(on link: UplinkLink) async {
+    /// wait for its PUBACK, then DISCONNECT normally so that the server drops the will. `ending` says
+    /// why (a stop, or a failback).
+    func sayGoodbye(on link: UplinkLink, ending: UplinkLink.Ending = .stopped) async {
         let timeout = UInt64(max(0, configuration.shutdownTimeout.milliseconds)) * 1_000_000
         let deadline = clock.now() &+ timeout
         shared.withLock { $0.stopping = true }
@@ -87,12 +88,13 @@ extension UplinkService {
         } catch {
             logger.info("Uplink could not say goodbye to \(endpoint): \(describing(error))")
         }
-        // Records still unacknowledged stay in the queue and go out again on the next start.
+        // Records still unacknowledged stay in the queue and go out again on the next connection.
+        let reason = if case .failback = ending { "to go back to the preferred endpoint" } else { "on request" }
         logger.info(
-            "Uplink disconnected on request",
+            "Uplink disconnected from \(endpoint) \(reason)",
             metadata: ["uplink.unacknowledged": "\(shared.withLock { $0.window.inFlight })"]
         )
-        link.finish()
+        link.end(ending)
     }
 
     /// Waits until `condition` holds on the shared state (re-checked at every PUBACK) or `deadline` passes.

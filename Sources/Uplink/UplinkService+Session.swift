@@ -6,8 +6,9 @@ import WharfCore
 
 extension UplinkService {
     /// Runs an accepted connection: announces "online", subscribes, then sends, receives and keeps alive
-    /// until the link is lost or the service stops.
-    func serve(_ link: UplinkLink, _ inbound: inout Inbound) async -> ConnectionOutcome {
+    /// until the link is lost, the service stops, or (from `failbackAt` on, when the preferred endpoint
+    /// answers) the uplink goes back to the preferred endpoint.
+    func serve(_ link: UplinkLink, _ inbound: inout Inbound, failbackAt: UInt64?) async -> ConnectionOutcome {
         let parameters = link.parameters
         let now = clock.now()
         shared.withLock { shared in
@@ -15,6 +16,8 @@ extension UplinkService {
             shared.window.connected(parameters)
             shared.keepAlive = KeepAliveSchedule(keepAlive: parameters.keepAlive, now: now)
             shared.rejectionsLogged = 0
+            // A failback's goodbye stopped the sending of the previous connection.
+            shared.stopping = false
             if parameters.clientIdentifier != configuration.clientIdentifier {
                 shared.assignedClientIdentifier = parameters.clientIdentifier
             }
@@ -62,6 +65,9 @@ extension UplinkService {
                 await self.sendUntilStopped(on: link)
             }
             group.addTask { await self.keepAlive(on: link) }
+            if let failbackAt {
+                group.addTask { await self.failBack(from: link, at: failbackAt) }
+            }
             do {
                 try await receive(&inbound, on: link)
                 link.fail(UplinkError(.connectionClosed, "\(endpoint) closed the connection"))
@@ -73,18 +79,27 @@ extension UplinkService {
             configuration.control?.onConnection(false)
             switch link.outcome {
             case .stopped: return .stopped
+            case .failback: return .failback
             case .failed(let error): return .failed(error)
             case nil: return .failed(UplinkError(.connectionClosed, "\(endpoint) closed the connection"))
             }
         }
     }
 
-    /// "host:port" for messages.
-    var endpoint: String { "\(configuration.host):\(configuration.port)" }
+    /// The endpoint in use or being tried.
+    var currentEndpoint: UplinkEndpoint {
+        let index = shared.withLock { $0.endpointIndex }
+        return configuration.endpoints.indices.contains(index)
+            ? configuration.endpoints[index] : configuration.preferred
+    }
+
+    /// "host:port" of the endpoint in use, for messages.
+    var endpoint: String { "\(currentEndpoint)" }
 
     /// An error as an `UplinkError` naming the host.
     func describing(_ error: any Error) -> UplinkError {
-        UplinkError.describing(error, host: configuration.host, port: configuration.port)
+        let endpoint = currentEndpoint
+        return UplinkError.describing(error, host: endpoint.host, port: endpoint.port)
     }
 
     /// Writes packets as one buffer and notes the activity for keep alive and the byte counter.

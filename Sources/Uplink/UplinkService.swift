@@ -32,6 +32,8 @@ public final class UplinkService: Service, Sendable {
     let wallClock: @Sendable () -> Int64
     /// The seed of the reconnect jitter.
     let seed: UInt64
+    /// Turns an endpoint's host into the addresses to try.
+    let resolver: HostResolver
 
     let shared: Mutex<SharedState>
     /// Bytes read off the socket (after TLS), counted by a handler on the event loop.
@@ -72,18 +74,20 @@ public final class UplinkService: Service, Sendable {
         clock: any WharfClock,
         eventLoopGroup: any EventLoopGroup,
         wallClock: @escaping @Sendable () -> Int64,
-        seed: UInt64
+        seed: UInt64,
+        resolver: HostResolver = .system
     ) {
         self.configuration = configuration
         self.queue = queue
         self.bus = bus
         var logger = logger
-        logger[metadataKey: "uplink.host"] = "\(configuration.host):\(configuration.port)"
+        logger[metadataKey: "uplink.host"] = "\(configuration.endpoints.map(\.description).joined(separator: ","))"
         self.logger = logger
         self.clock = clock
         self.eventLoopGroup = eventLoopGroup
         self.wallClock = wallClock
         self.seed = seed
+        self.resolver = resolver
         self.shared = Mutex(SharedState(window: InflightWindow(maxInflight: configuration.maxInflight)))
         var index = TopicTrie<Int, Int>()
         for (position, subscription) in configuration.subscriptions.enumerated() {
@@ -153,6 +157,8 @@ extension UplinkService {
         var stopping = false
         /// The channel of the accepted connection; a late pump on an older channel must not take records.
         var activeChannel: ObjectIdentifier?
+        /// The index of the endpoint in use or being tried, in the configuration's list.
+        var endpointIndex = 0
     }
 }
 

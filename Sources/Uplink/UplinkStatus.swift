@@ -16,6 +16,11 @@ public struct UplinkStatus: Sendable, Hashable {
     public var state: UplinkLinkState
     /// How many reconnect attempts followed a failed attempt or a lost link.
     public var reconnects: Int
+    /// The endpoint in use, or being tried while not connected (`host:port`); nil before the first attempt.
+    public var endpoint: String?
+    /// Connections accepted by another endpoint than the previous connection's (a failback to the
+    /// preferred endpoint is not counted).
+    public var failovers: Int
     /// What made the last attempt fail or the last link drop, as a sentence naming the host; cleared
     /// when a connection is accepted (the log keeps the history).
     public var lastError: String?
@@ -46,6 +51,8 @@ public struct UplinkStatus: Sendable, Hashable {
     public init(
         state: UplinkLinkState = .stopped,
         reconnects: Int = 0,
+        endpoint: String? = nil,
+        failovers: Int = 0,
         lastError: String? = nil,
         inFlight: Int = 0,
         published: Int = 0,
@@ -61,6 +68,8 @@ public struct UplinkStatus: Sendable, Hashable {
     ) {
         self.state = state
         self.reconnects = reconnects
+        self.endpoint = endpoint
+        self.failovers = failovers
         self.lastError = lastError
         self.inFlight = inFlight
         self.published = published

@@ -7,10 +7,14 @@ extension UplinkConfig {
         self.init()
         enabled = reader.bool("enabled", default: defaults.enabled)
         host = reader.string("host", default: defaults.host)
-        if enabled && host.isEmpty {
-            reader.reportMissing("host", "the cloud broker's host name, needed when the uplink is enabled")
-        }
         port = reader.int("port", default: defaults.port, in: 0...65_535)
+        endpoints = UplinkEndpointConfig.readList(from: reader, needed: enabled)
+        if enabled && host.isEmpty && reader.value("endpoints") == nil {
+            reader.reportMissing(
+                "host",
+                "the cloud broker's host name (or 'endpoints', a list of host:port), needed when the uplink is enabled")
+        }
+        failback = UplinkConfig.readFailback(from: reader, default: defaults.failback)
         mqttVersion = reader.choice("mqtt_version", default: defaults.mqttVersion)
         clientID = reader.string("client_id", default: defaults.clientID)
         username = reader.value("username").flatMap { reader.string($0) }

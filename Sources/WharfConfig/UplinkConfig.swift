@@ -8,6 +8,11 @@ public struct UplinkConfig: Sendable, Equatable {
     public var host: String
     /// The cloud broker's port; 0 means 8883 with TLS and 1883 without.
     public var port: Int
+    /// The cloud brokers in order of preference (`uplink.endpoints`); empty when `host` is used instead.
+    public var endpoints: [UplinkEndpointConfig]
+    /// How long the uplink stays connected to a fallback endpoint before going back to the first;
+    /// nil (`never`) stays until that connection is lost.
+    public var failback: Duration?
     /// MQTT version spoken to the cloud.
     public var mqttVersion: UplinkMQTTVersion
     /// Client identifier at the cloud broker; empty means `wharf-{gateway}`.
@@ -39,6 +44,8 @@ public struct UplinkConfig: Sendable, Equatable {
         enabled: Bool = false,
         host: String = "",
         port: Int = 0,
+        endpoints: [UplinkEndpointConfig] = [],
+        failback: Duration? = UplinkConfig.defaultFailback,
         mqttVersion: UplinkMQTTVersion = .v5,
         clientID: String = "",
         username: String? = nil,
@@ -56,6 +63,8 @@ public struct UplinkConfig: Sendable, Equatable {
         self.enabled = enabled
         self.host = host
         self.port = port
+        self.endpoints = endpoints
+        self.failback = failback
         self.mqttVersion = mqttVersion
         self.clientID = clientID
         self.username = username

@@ -50,6 +50,10 @@ public struct UplinkSnapshot: Sendable, Hashable {
     public var bytesReceived: Int
     /// Records acknowledged per second over roughly the last second.
     public var drainRatePerSecond: Double
+    /// The endpoint in use, or being tried (`host:port`).
+    public var endpoint: String? = nil
+    /// Connections accepted by another endpoint than the previous one, failbacks aside.
+    public var failovers: Int = 0
 }
 
 extension Gateway {
@@ -90,7 +94,9 @@ extension Gateway {
             received: status.received,
             bytesSent: status.bytesSent,
             bytesReceived: status.bytesReceived,
-            drainRatePerSecond: status.drainRatePerSecond
+            drainRatePerSecond: status.drainRatePerSecond,
+            endpoint: status.endpoint,
+            failovers: status.failovers
         )
     }
 

@@ -137,7 +137,7 @@ public struct Gateway: Sendable {
     public static func uplinkConfiguration(_ uplink: UplinkConfig, gatewayID: String) -> UplinkConfiguration {
         func resolve(_ text: String) -> String { text.replacing("{gateway}", with: gatewayID) }
         let tls = uplink.tls
-        return UplinkConfiguration(
+        var configuration = UplinkConfiguration(
             host: uplink.host,
             port: uplink.effectivePort,
             tls: tls.enabled
@@ -168,6 +168,14 @@ public struct Gateway: Sendable {
                 )
             }
         )
+        let listed = !uplink.endpoints.isEmpty
+        configuration.endpoints = uplink.effectiveEndpoints.enumerated().map { index, endpoint in
+            UplinkEndpoint(
+                host: endpoint.host, port: endpoint.port, keyPath: listed ? "uplink.endpoints[\(index)]" : "uplink.host"
+            )
+        }
+        configuration.failback = uplink.failback
+        return configuration
     }
 }
 

@@ -52,6 +52,8 @@ struct StatusDocument: Decodable {
     struct Uplink: Decodable {
         var state: String
         var remote: String?
+        var endpoint: String?
+        var failovers: Int?
         var reconnects: Int
         var lastError: String?
         var inFlight: Int?

@@ -58,7 +58,9 @@ struct StatusReport {
             rows.append(
                 (
                     "uplink",
-                    "\(uplink.state)" + (uplink.remote.map { " to \($0)" } ?? "") + ", \(uplink.reconnects) reconnects"
+                    "\(uplink.state)" + ((uplink.endpoint ?? uplink.remote).map { " to \($0)" } ?? "")
+                        + ", \(uplink.reconnects) reconnects"
+                        + ((uplink.failovers ?? 0) > 0 ? ", \(uplink.failovers ?? 0) failovers" : "")
                         + (uplink.lastError.map { ", last error: \($0)" } ?? "")
                 )
             )

@@ -70,6 +70,7 @@ extension DaemonRuntime {
             sample.gauge("wharf_uplink_connected", uplink.state == "connected" ? 1 : 0)
             sample.gauge("wharf_uplink_in_flight", uplink.inFlight)
             sample.counter("wharf_uplink_reconnects_total", uplink.reconnects)
+            sample.counter("wharf_uplink_failovers_total", uplink.failovers)
             sample.counter("wharf_uplink_messages_published_total", uplink.published)
             sample.counter("wharf_uplink_messages_resent_total", uplink.resent)
             sample.counter("wharf_uplink_messages_acknowledged_total", uplink.acknowledged)

@@ -139,7 +139,9 @@ final class DaemonRuntime: AdminStatusProvider, Sendable {
             uplink: uplink.map { uplink in
                 UplinkStatusReport(
                     state: uplink.state,
-                    remote: "\(uplinkConfig.host):\(uplinkConfig.effectivePort)",
+                    remote: uplink.endpoint ?? uplinkConfig.effectiveEndpoints.first?.written(port: 0) ?? "",
+                    endpoint: uplink.endpoint,
+                    failovers: uplink.failovers,
                     reconnects: uplink.reconnects,
                     lastError: uplink.lastError,
                     inFlight: uplink.inFlight,

@@ -31,6 +31,22 @@ import Testing
         #expect(problems == [UplinkPreflightProblem(path: "uplink.host", message: "no host is set")])
     }
 
+    @Test func everyEndpointIsCheckedAndNamedByItsPlaceInTheList() async {
+        var configuration = configuration()
+        configuration.endpoints = [
+            UplinkEndpoint(host: "good.example", port: 8883, keyPath: "uplink.endpoints[0]"),
+            UplinkEndpoint(host: "bad.example", port: 8883, keyPath: "uplink.endpoints[1]"),
+            UplinkEndpoint(host: "10.0.0.3", port: 8883, keyPath: "uplink.endpoints[2]"),
+            UplinkEndpoint(host: "worse.example", port: 8883, keyPath: "uplink.endpoints[3]"),
+        ]
+        let environment = PreflightEnvironment(
+            resolve: { $0.hasPrefix("good") ? nil : "Name or service not known" }, sleep: Self.sleepUntilCancelled)
+        let problems = await UplinkPreflight.problems(
+            configuration, resolveTimeout: .seconds(5), environment: environment)
+        #expect(problems.map(\.path) == ["uplink.endpoints[1]", "uplink.endpoints[3]"])
+        #expect(problems.first?.message.contains("'bad.example'") == true)
+    }
+
     @Test func theResolversReasonIsReported() async {
         let environment = PreflightEnvironment(
             resolve: { _ in "Name or service not known" }, sleep: Self.sleepUntilCancelled)

@@ -15,23 +15,24 @@ enum HostLookup: Sendable, Equatable {
 }
 
 extension UplinkPreflight {
-    /// The problem with `host`, if it is neither an IP address nor a name that resolves in time.
+    /// The problem with `host` (configured at `path`), if it is neither an IP address nor a name that
+    /// resolves in time.
     static func hostProblems(
-        _ host: String, resolveTimeout: Duration, environment: PreflightEnvironment
+        _ host: String, path: String = "uplink.host", resolveTimeout: Duration, environment: PreflightEnvironment
     ) async -> [UplinkPreflightProblem] {
         if host.isEmpty {
-            return [UplinkPreflightProblem(path: "uplink.host", message: "no host is set")]
+            return [UplinkPreflightProblem(path: path, message: "no host is set")]
         }
         if (try? SocketAddress(ipAddress: host, port: 0)) != nil { return [] }
         switch await lookUp(host, timeout: resolveTimeout, environment: environment) {
         case .resolved:
             return []
         case .failed(let reason):
-            return [UplinkPreflightProblem(path: "uplink.host", message: "cannot resolve '\(host)': \(reason)")]
+            return [UplinkPreflightProblem(path: path, message: "cannot resolve '\(host)': \(reason)")]
         case .timedOut:
             return [
                 UplinkPreflightProblem(
-                    path: "uplink.host", message: "'\(host)' did not resolve within \(describe(resolveTimeout))")
+                    path: path, message: "'\(host)' did not resolve within \(describe(resolveTimeout))")
             ]
         }
     }

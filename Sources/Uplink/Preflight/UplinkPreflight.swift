@@ -1,6 +1,6 @@
 /// One problem found by `UplinkPreflight`, with the configuration key path it concerns.
 public struct UplinkPreflightProblem: Sendable, Equatable {
-    /// The key path in the configuration file (`uplink.host`, `uplink.tls.key_file`).
+    /// The key path in the configuration file (`uplink.host`, `uplink.endpoints[1]`, `uplink.tls.key_file`).
     public var path: String
     /// What is wrong, naming the host or file and the reason.
     public var message: String
@@ -16,7 +16,7 @@ public struct UplinkPreflightProblem: Sendable, Equatable {
 /// endpoint or TLS setting is applied, so that a change which cannot work is rejected instead of
 /// cutting the gateway off from the cloud that would have to send the fix.
 public enum UplinkPreflight {
-    /// Checks what can be checked without connecting: the host resolves (getaddrinfo, bounded by
+    /// Checks what can be checked without connecting: every endpoint's host resolves (getaddrinfo, bounded by
     /// `resolveTimeout`), the TLS files exist, parse (CA bundle, certificate chain, private key, PEM), and
     /// the private key matches the certificate's public key.
     public static func problems(
@@ -33,9 +33,23 @@ public enum UplinkPreflight {
         async let tlsProblems = onDedicatedThread { [tls = configuration.tls] in
             tls.map(tlsFileProblems) ?? []
         }
-        let hostProblems = await hostProblems(
-            configuration.host, resolveTimeout: resolveTimeout, environment: environment)
-        return hostProblems + (await tlsProblems)
+        // Every endpoint, in order: a failover to a broker whose name does not resolve would fail too.
+        let hosts = await withTaskGroup(of: (Int, [UplinkPreflightProblem]).self) { group in
+            for (index, endpoint) in configuration.endpoints.enumerated() {
+                group.addTask {
+                    let problems = await hostProblems(
+                        endpoint.host, path: endpoint.keyPath, resolveTimeout: resolveTimeout, environment: environment)
+                    return (index, problems)
+                }
+            }
+            var found: [(Int, [UplinkPreflightProblem])] = []
+            for await answer in group { found.append(answer) }
+            return found.sorted { $0.0 < $1.0 }.flatMap(\.1)
+        }
+        let noEndpoint =
+            configuration.endpoints.isEmpty
+            ? [UplinkPreflightProblem(path: "uplink.host", message: "no host is set")] : []
+        return noEndpoint + hosts + (await tlsProblems)
     }
 }
 

@@ -71,6 +71,9 @@ class UplinkOptions:
     status_topic: str = "wharf/{gateway}/status"
     forward: tuple[Forward, ...] = (Forward(),)
     subscribe: tuple[RemoteSubscribe, ...] = ()
+    # `uplink.endpoints` ("host:port" texts) instead of host and port when given.
+    endpoints: tuple[str, ...] = ()
+    failback: str | None = None
 
 
 @dataclass(frozen=True)
@@ -100,8 +103,14 @@ def render_gateway_yaml(uplink: UplinkOptions, storage: StorageOptions, gateway_
         f"    synchronous: {storage.synchronous}",
         "uplink:",
         "  enabled: true",
-        f"  host: {_q(uplink.host)}",
-        f"  port: {uplink.port}",
+    ]
+    if uplink.endpoints:
+        lines += ["  endpoints:"] + [f"    - {_q(endpoint)}" for endpoint in uplink.endpoints]
+    else:
+        lines += [f"  host: {_q(uplink.host)}", f"  port: {uplink.port}"]
+    if uplink.failback is not None:
+        lines.append(f"  failback: {uplink.failback}")
+    lines += [
         f"  mqtt_version: {_q(uplink.mqtt_version)}",
         f"  client_id: {_q(uplink.client_id)}",
         f"  keepalive: {uplink.keepalive}",

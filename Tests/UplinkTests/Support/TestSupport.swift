@@ -106,12 +106,15 @@ struct UplinkHarness {
     let bus = CollectingBus()
     let logs = LogCapture()
 
-    init(_ configuration: UplinkConfiguration, queue: any UplinkQueue = InMemoryUplinkQueue(), seed: UInt64 = 1) {
+    init(
+        _ configuration: UplinkConfiguration, queue: any UplinkQueue = InMemoryUplinkQueue(), seed: UInt64 = 1,
+        resolver: HostResolver = .system
+    ) {
         self.queue = queue
         service = UplinkService(
             configuration: configuration, queue: queue, bus: bus, logger: logs.logger(), clock: SystemClock(),
             eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
-            wallClock: { Int64(Date().timeIntervalSince1970 * 1000) }, seed: seed)
+            wallClock: { Int64(Date().timeIntervalSince1970 * 1000) }, seed: seed, resolver: resolver)
     }
 
     /// Runs the service while `body` runs, then stops it gracefully (or cancels it if `graceful` is false).
