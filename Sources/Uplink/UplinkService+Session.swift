@@ -15,6 +15,9 @@ extension UplinkService {
             shared.window.connected(parameters)
             shared.keepAlive = KeepAliveSchedule(keepAlive: parameters.keepAlive, now: now)
             shared.rejectionsLogged = 0
+            shared.maximumQoSReported = false
+            shared.status.refusals.heldByMaximumQoS = false
+            shared.window.setLimit(shared.throttle.window)
             if parameters.clientIdentifier != configuration.clientIdentifier {
                 shared.assignedClientIdentifier = parameters.clientIdentifier
             }

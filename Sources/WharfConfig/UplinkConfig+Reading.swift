@@ -27,6 +27,7 @@ extension UplinkConfig {
         }
         forward = ForwardRuleConfig.readList(reader.sectionList("forward") ?? [], from: reader)
         subscribe = (reader.sectionList("subscribe") ?? []).compactMap(RemoteSubscriptionConfig.init(reading:))
+        refusals = UplinkRefusalsConfig(reading: reader)
         reader.finish()
     }
 }

@@ -87,7 +87,11 @@ public struct Gateway: Sendable {
         if uplink.enabled {
             let queueConfig = configuration.storage.queue
             let limits = ForwardQueueLimits(maxBytes: queueConfig.maxBytes, maxAge: queueConfig.maxAge)
-            let queue = ForwardQueue(database: database, limits: limits, now: { wallClock.millisecondsSinceEpoch() })
+            let deadLetter = configuration.storage.deadLetter
+            let queue = ForwardQueue(
+                database: database, limits: limits,
+                deadLetterLimits: DeadLetterLimits(maxRows: deadLetter.maxRows, maxBytes: deadLetter.maxBytes),
+                now: { wallClock.millisecondsSinceEpoch() })
             forwardQueue = queue
             services.append(QueueExpiryService(queue: queue, interval: ForwardQueue.expiryPurgeInterval(for: limits)))
             let ruleLogger = Logger(label: "wharf.uplink")
@@ -137,7 +141,7 @@ public struct Gateway: Sendable {
     public static func uplinkConfiguration(_ uplink: UplinkConfig, gatewayID: String) -> UplinkConfiguration {
         func resolve(_ text: String) -> String { text.replacing("{gateway}", with: gatewayID) }
         let tls = uplink.tls
-        return UplinkConfiguration(
+        var configuration = UplinkConfiguration(
             host: uplink.host,
             port: uplink.effectivePort,
             tls: tls.enabled
@@ -168,6 +172,9 @@ public struct Gateway: Sendable {
                 )
             }
         )
+        configuration.refusals = RefusalClassifier(extraTransient: Set(uplink.refusals.transientReasonCodes))
+        configuration.throttleBackoff = uplink.refusals.throttle
+        return configuration
     }
 }
 
