@@ -21,9 +21,9 @@ extension UplinkService {
             for ack in acknowledgements {
                 let code = ack.reasonCode.rawValue
                 let kind = configuration.refusals.classify(code)
-                if kind == .transient {
-                    guard let sequence = shared.window.refuse(ack.packetIdentifier) else { continue }
-                    shared.status.refusals.transient[code, default: 0] += 1
+                // A refused status publish is not resent (the next connection publishes it afresh).
+                if kind == .transient { shared.status.refusals.transient[code, default: 0] += 1 }
+                if kind == .transient, let sequence = shared.window.refuse(ack.packetIdentifier) {
                     shared.throttle.refused(at: now)
                     shared.window.setLimit(shared.throttle.window)
                     shared.rejectionsLogged += 1
