@@ -148,6 +148,14 @@ public struct ForwardQueueStatistics: Sendable, Hashable {
     public var corruptRecords: Int
     /// Operations that failed with a SQLite error since open.
     public var writeErrors: Int
+    /// Rows in the dead-letter table.
+    public var deadLetters = 0
+    /// Bytes of the rows in the dead-letter table (as counted against `DeadLetterLimits.maxBytes`).
+    public var deadLetterBytes = 0
+    /// Records moved to the dead-letter table since open, by the cloud's reason code.
+    public var deadLettered: [UInt8: Int] = [:]
+    /// Dead letters deleted since open (oldest first) to keep the table within its bounds.
+    public var deadLettersDropped = 0
 
     /// Creates statistics; all zero by default.
     public init(

@@ -6,11 +6,19 @@ public final class ForwardQueue: Sendable {
     /// The database the queue lives in.
     public let database: StoreDatabase
     private let policy: QueuePolicy
+    /// The bounds of the dead-letter table.
+    public let deadLetterLimits: DeadLetterLimits
 
     /// Creates the queue over `database`'s queue table; `now` reads wall-clock milliseconds.
-    public init(database: StoreDatabase, limits: ForwardQueueLimits, now: @escaping @Sendable () -> Int64) {
+    public init(
+        database: StoreDatabase,
+        limits: ForwardQueueLimits,
+        deadLetterLimits: DeadLetterLimits = DeadLetterLimits(),
+        now: @escaping @Sendable () -> Int64
+    ) {
         self.database = database
         self.policy = QueuePolicy(limits: limits, now: now)
+        self.deadLetterLimits = deadLetterLimits
     }
 
     /// Appends `record` durably, committed together with whatever else is pending (group commit).

@@ -16,6 +16,13 @@ struct QueueAccounting: Sendable {
     var drops: [ForwardDropReason: Int] = [:]
     var corruptRecords = 0
     var writeErrors = 0
+    /// Rows and bytes in the dead-letter table.
+    var deadLetters = 0
+    var deadLetterBytes = 0
+    /// Records moved to the dead-letter table since open, by reason code.
+    var deadLettered: [UInt8: Int] = [:]
+    /// Dead letters deleted since open to keep the table within its bounds.
+    var deadLettersDropped = 0
 
     /// The highest sequence ever assigned (0 when none).
     var lastSequence: Int64 { nextSequence - 1 }
@@ -33,7 +40,7 @@ struct QueueAccounting: Sendable {
     }
 
     var statistics: ForwardQueueStatistics {
-        ForwardQueueStatistics(
+        var statistics = ForwardQueueStatistics(
             depth: depth,
             bytes: bytes,
             oldestEnqueuedAt: oldestEnqueuedAt,
@@ -44,5 +51,10 @@ struct QueueAccounting: Sendable {
             corruptRecords: corruptRecords,
             writeErrors: writeErrors
         )
+        statistics.deadLetters = deadLetters
+        statistics.deadLetterBytes = deadLetterBytes
+        statistics.deadLettered = deadLettered
+        statistics.deadLettersDropped = deadLettersDropped
+        return statistics
     }
 }

@@ -159,6 +159,8 @@ enum StoreOpener {
                 accounting.nextSequence = max(totals.int64(2), saved ?? 0) + 1
             }
             accounting.oldestEnqueuedAt = try db.scalar(StatementKey.queueOldest.sql)
+            accounting.deadLetters = Int(try db.scalar("SELECT count(*) FROM dead_letters") ?? 0)
+            accounting.deadLetterBytes = Int(try db.scalar("SELECT coalesce(sum(size), 0) FROM dead_letters") ?? 0)
             let maxMessageID = try db.scalar("SELECT max(id) FROM broker_messages") ?? 0
             return (accounting, maxMessageID + 1)
         } catch {

@@ -97,6 +97,30 @@ enum StoreSchema {
                 """,
             ]
         ),
+        Migration(
+            version: 4,
+            statements: [
+                // Records the cloud refused for good (a permanent PUBACK reason code), moved out of
+                // forward_queue in the same transaction that deletes them there; bounded by rows and bytes.
+                """
+                CREATE TABLE dead_letters (
+                    id INTEGER PRIMARY KEY,
+                    seq INTEGER NOT NULL,
+                    rule TEXT NOT NULL,
+                    topic TEXT NOT NULL,
+                    payload BLOB NOT NULL,
+                    qos INTEGER NOT NULL,
+                    retain INTEGER NOT NULL,
+                    properties BLOB,
+                    enqueued_at INTEGER NOT NULL,
+                    reason_code INTEGER NOT NULL,
+                    reason_string TEXT,
+                    refused_at INTEGER NOT NULL,
+                    size INTEGER NOT NULL
+                )
+                """
+            ]
+        ),
     ]
 
     /// The version a fully migrated database has.

@@ -187,6 +187,13 @@ final class WriterContext {
         case .remove(let sequences, let completion):
             try remove(sequences)
             return .done(completion, .success(()))
+        case .deadLetter(let moves, let limits, let completion):
+            try moveToDeadLetters(moves, limits)
+            return .done(completion, .success(()))
+        case .listDeadLetters(let limit, let completion):
+            return .deadLetters(completion, .success(try listDeadLetters(limit: limit)))
+        case .clearDeadLetters(let completion):
+            return .count(completion, .success(try clearDeadLetters()))
         case .purgeExpired(let queuePolicy, let completion):
             return .count(completion, .success(try purgeExpired(queuePolicy)))
         case .broker(let write, let completion):
@@ -212,6 +219,12 @@ final class WriterContext {
             return .records(completion, .failure(error))
         case .remove(_, let completion):
             return .done(completion, .failure(error))
+        case .deadLetter(_, _, let completion):
+            return .done(completion, .failure(error))
+        case .listDeadLetters(_, let completion):
+            return .deadLetters(completion, .failure(error))
+        case .clearDeadLetters(let completion):
+            return .count(completion, .failure(error))
         case .purgeExpired(_, let completion):
             return .count(completion, .failure(error))
         case .broker(_, let completion):

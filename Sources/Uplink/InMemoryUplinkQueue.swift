@@ -11,6 +11,7 @@ public final class InMemoryUplinkQueue: UplinkQueue {
         var records: [Int64: UplinkItem] = [:]
         var lastSequence: Int64 = 0
         var acknowledged = 0
+        var deadLetters: [(item: UplinkItem, letter: UplinkDeadLetter)] = []
     }
 
     private let state = Mutex(State())
@@ -82,6 +83,25 @@ public final class InMemoryUplinkQueue: UplinkQueue {
                 state.head = 0
             }
         }
+    }
+
+    /// Records moved to the dead-letter table, oldest first, with why.
+    public var deadLetters: [(item: UplinkItem, letter: UplinkDeadLetter)] { state.withLock { $0.deadLetters } }
+
+    /// Moves the named records to the dead letters (kept in memory, unbounded: this queue is for tests).
+    public func deadLetter(_ letters: [UplinkDeadLetter]) async throws {
+        let moved = state.withLock { state -> [Int64] in
+            var moved: [Int64] = []
+            for letter in letters {
+                guard let item = state.records[letter.sequence] else { continue }
+                state.deadLetters.append((item, letter))
+                moved.append(letter.sequence)
+            }
+            return moved
+        }
+        // Removing is the same bookkeeping as an acknowledgement, minus the count.
+        try await acknowledge(moved)
+        state.withLock { $0.acknowledged -= moved.count }
     }
 
     /// Returns once a record after `sequence` exists, or when cancelled.

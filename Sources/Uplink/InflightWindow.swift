@@ -18,6 +18,8 @@ struct InflightWindow: Sendable {
         var finished: [Int64] = []
         /// Records given up, with the reason, for logging and counting.
         var dropped: [(sequence: Int64, reason: DropReason)] = []
+        /// Whether QoS 1 records wait because the server's Maximum QoS is 0 (they are never downgraded).
+        var heldByMaximumQoS = false
 
         var isEmpty: Bool { publishes.isEmpty && finished.isEmpty }
     }
@@ -53,6 +55,8 @@ struct InflightWindow: Sendable {
     let maxInflight: Int
     /// The limit on the current connection; 0 while disconnected.
     private(set) var capacity = 0
+    /// The throttle's limit on records awaiting PUBACK (status publishes are not throttled).
+    private(set) var limit = Int.max
     /// Publishes sent on the current connection and awaiting PUBACK.
     private(set) var inFlight = 0
     /// The highest sequence taken from the queue; the next read starts after it.
@@ -65,6 +69,9 @@ struct InflightWindow: Sendable {
     private var resendOrder: [UInt16] = []
     private var resendHead = 0
     private var nextIdentifier: UInt16 = 1
+    /// Records refused as transient and waiting to go out again: the server closed their packet
+    /// identifier's flow, so the next transmission is a new PUBLISH without DUP.
+    private var refusedIdentifiers: Set<UInt16> = []
 
     /// Creates an empty window that reads the queue after `lastRead`.
     init(maxInflight: Int, lastRead: Int64 = 0) {
@@ -113,10 +120,19 @@ struct InflightWindow: Sendable {
         capacity = 0
     }
 
+    /// The records' share of the window: the connection's capacity, lowered by the throttle.
+    private var recordCapacity: Int { min(capacity, limit) }
+
+    /// Sets the throttle's limit on records awaiting PUBACK (at least 1); records already out stay out.
+    mutating func setLimit(_ newLimit: Int) {
+        limit = max(1, newLimit)
+    }
+
     /// How many records to read from the queue now: 0 while resends are pending, while disconnected, or
     /// while fewer than a quarter of the window is free (refilling in larger batches costs fewer writes).
     func readLimit(batch: Int) -> Int {
         guard link != nil, pendingResends == 0 else { return 0 }
+        let capacity = recordCapacity
         let free = capacity - inFlight
         let threshold = max(1, min(batch, capacity / 4))
         guard free >= threshold || inFlight == 0 else { return 0 }
@@ -127,12 +143,21 @@ struct InflightWindow: Sendable {
     mutating func takeResends(now: Int64) -> Batch {
         var batch = Batch()
         guard let link else { return batch }
-        while resendHead < resendOrder.count && inFlight < capacity {
+        while resendHead < resendOrder.count && inFlight < recordCapacity {
             let identifier = resendOrder[resendHead]
-            resendHead += 1
             // A PUBACK may have arrived for it in the meantime; then it is simply gone.
-            guard case .record(let item, sent: false) = outstanding[identifier] else { continue }
-            switch Self.packet(for: item, identifier: identifier, dup: link.sessionPresent, link: link, now: now) {
+            guard case .record(let item, sent: false) = outstanding[identifier] else {
+                resendHead += 1
+                continue
+            }
+            if item.qos != .atMostOnce && link.maximumQoS == .atMostOnce {
+                batch.heldByMaximumQoS = true
+                break
+            }
+            resendHead += 1
+            let dup = link.sessionPresent && !refusedIdentifiers.contains(identifier)
+            refusedIdentifiers.remove(identifier)
+            switch Self.packet(for: item, identifier: identifier, dup: dup, link: link, now: now) {
             case .success(let packet):
                 outstanding[identifier] = .record(item, sent: true)
                 inFlight += 1
@@ -156,10 +181,16 @@ struct InflightWindow: Sendable {
         var batch = Batch()
         guard let link, pendingResends == 0 else { return batch }
         for item in items where item.sequence > lastRead {
-            let qos: QoS = item.qos == .atMostOnce || link.maximumQoS == .atMostOnce ? .atMostOnce : .atLeastOnce
+            // A server whose Maximum QoS is 0 cannot take responsibility for a QoS 1 record: sending it
+            // at QoS 0 and deleting it would lose it unnoticed, so it waits (and everything after it, in order).
+            if item.qos != .atMostOnce && link.maximumQoS == .atMostOnce {
+                batch.heldByMaximumQoS = true
+                break
+            }
+            let qos: QoS = item.qos == .atMostOnce ? .atMostOnce : .atLeastOnce
             var identifier: UInt16? = nil
             if qos == .atLeastOnce {
-                guard inFlight < capacity, let free = allocateIdentifier() else { break }
+                guard inFlight < recordCapacity, let free = allocateIdentifier() else { break }
                 identifier = free
             }
             lastRead = item.sequence
@@ -185,6 +216,7 @@ struct InflightWindow: Sendable {
         switch outstanding[identifier] {
         case .record(let item, let sent):
             outstanding[identifier] = nil
+            refusedIdentifiers.remove(identifier)
             if sent { inFlight -= 1 }
             return .record(item.sequence)
         case .status:
@@ -194,6 +226,24 @@ struct InflightWindow: Sendable {
         case .subscription, nil:
             return .unknown
         }
+    }
+
+    /// Registers a PUBACK that refused a record for now: the record stays in the window and goes out
+    /// again, in sequence order with the other resends, before any newer record.
+    mutating func refuse(_ identifier: UInt16) -> Int64? {
+        guard case .record(let item, let sent) = outstanding[identifier] else { return nil }
+        if sent { inFlight -= 1 }
+        outstanding[identifier] = .record(item, sent: false)
+        refusedIdentifiers.insert(identifier)
+        if !resendOrder[resendHead...].contains(identifier) {
+            let position =
+                resendOrder[resendHead...].firstIndex { other in
+                    guard case .record(let pending, _) = outstanding[other] else { return false }
+                    return pending.sequence > item.sequence
+                } ?? resendOrder.endIndex
+            resendOrder.insert(identifier, at: position)
+        }
+        return item.sequence
     }
 
     /// Gives up a sent record whose packet could not be written: it leaves the window like an acknowledged one.

@@ -120,6 +120,10 @@ public struct UplinkConfiguration: Sendable {
     public var shutdownTimeout: Duration
     /// The gateway's own topics (remote configuration), if any; they take precedence over `subscriptions`.
     public var control: UplinkControl?
+    /// Which PUBACK reason codes are transient (retried) and which permanent (dead-lettered).
+    public var refusals = RefusalClassifier()
+    /// The pause before sending again after a transient refusal, growing while refusals continue.
+    public var throttleBackoff = BackoffPolicy(base: .milliseconds(100), cap: .seconds(30))
 
     /// Creates a configuration for one broker; everything but the server and identity has a default.
     public init(

@@ -5,39 +5,75 @@ import Synchronization
 import WharfCore
 
 extension UplinkService {
-    /// Registers a burst of PUBACKs: frees their window slots and hands their records to the queue.
+    /// Registers a burst of PUBACKs: frees their window slots, hands accepted records to the queue,
+    /// keeps transiently refused ones for resending (and throttles), and dead-letters permanent refusals.
     ///
     /// Runs on the event loop.
     func acknowledge(_ acknowledgements: [PubAckPacket]) {
         let now = clock.now()
-        var rejections: [(Int64, PubAckPacket)] = []
+        let wallNow = wallClock()
+        var logged: [(Int64, PubAckPacket, RefusalKind)] = []
         var records = 0
+        var deadLetters = 0
         shared.withLock { shared in
             shared.keepAlive?.received()
+            var accepted = 0
             for ack in acknowledgements {
+                let code = ack.reasonCode.rawValue
+                let kind = configuration.refusals.classify(code)
+                // A refused status publish is not resent (the next connection publishes it afresh).
+                if kind == .transient { shared.status.refusals.transient[code, default: 0] += 1 }
+                if kind == .transient, let sequence = shared.window.refuse(ack.packetIdentifier) {
+                    shared.throttle.refused(at: now)
+                    shared.window.setLimit(shared.throttle.window)
+                    shared.rejectionsLogged += 1
+                    if shared.rejectionsLogged <= 10 || shared.rejectionsLogged.isMultiple(of: 1000) {
+                        logged.append((sequence, ack, .transient))
+                    }
+                    continue
+                }
                 guard case .record(let sequence) = shared.window.acknowledge(ack.packetIdentifier) else { continue }
                 records += 1
-                shared.pendingAcknowledgements.append(sequence)
-                guard ack.reasonCode.rawValue >= 0x80 else { continue }
+                guard kind == .permanent else {
+                    accepted += 1
+                    shared.pendingAcknowledgements.append(sequence)
+                    continue
+                }
+                deadLetters += 1
+                shared.pendingDeadLetters.append(
+                    UplinkDeadLetter(
+                        sequence: sequence, reasonCode: code, reasonString: ack.properties.reasonString,
+                        refusedAt: wallNow))
                 shared.status.rejected += 1
+                shared.status.refusals.permanent[code, default: 0] += 1
                 shared.rejectionsLogged += 1
                 // A server that refuses everything would otherwise log at the drain rate.
                 if shared.rejectionsLogged <= 10 || shared.rejectionsLogged.isMultiple(of: 1000) {
-                    rejections.append((sequence, ack))
+                    logged.append((sequence, ack, .permanent))
                 }
             }
+            shared.throttle.accepted(accepted, at: now)
+            shared.window.setLimit(shared.throttle.window)
             shared.status.acknowledged += records
             shared.rate.record(total: shared.status.acknowledged, at: now)
         }
         windowSignal.signal()
-        if records > 0 { acknowledgeSignal.signal() }
-        for (sequence, ack) in rejections {
+        if records > 0 || deadLetters > 0 { acknowledgeSignal.signal() }
+        for (sequence, ack, kind) in logged {
             let reason = ack.properties.reasonString.map { " (\($0))" } ?? ""
             let code = "0x\(String(ack.reasonCode.rawValue, radix: 16)) \(ack.reasonCode)"
-            logger.warning(
-                "Uplink: \(endpoint) rejected record \(sequence) with reason code \(code)\(reason); it is not resent",
-                metadata: ["uplink.error": "puback-rejected"]
-            )
+            switch kind {
+            case .transient:
+                logger.warning(
+                    "Uplink: \(endpoint) refused record \(sequence) for now with reason code \(code)\(reason); it stays queued and the uplink slows down",
+                    metadata: ["uplink.error": "puback-transient", "uplink.reason_code": "\(code)"]
+                )
+            case .permanent:
+                logger.error(
+                    "Uplink: \(endpoint) refused record \(sequence) with reason code \(code)\(reason); it moves to the dead-letter table",
+                    metadata: ["uplink.error": "puback-permanent", "uplink.reason_code": "\(code)"]
+                )
+            }
         }
     }
 
@@ -50,9 +86,19 @@ extension UplinkService {
         let batchSize = max(1, configuration.readBatch)
         var refetch = false
         let channelID = ObjectIdentifier(channel)
+        let now = clock.now()
+        var wakeAt: UInt64?
         let (resends, fresh, version) = shared.withLock {
             shared -> (InflightWindow.Batch, InflightWindow.Batch, MQTTProtocolVersion?) in
             guard shared.activeChannel == channelID else {
+                return (InflightWindow.Batch(), InflightWindow.Batch(), nil)
+            }
+            if shared.throttle.isPaused(at: now), let until = shared.throttle.pausedUntil {
+                // Paused after a transient refusal: one timer wakes the pump when the pause ends.
+                if shared.wakeScheduled != until {
+                    shared.wakeScheduled = until
+                    wakeAt = until
+                }
                 return (InflightWindow.Batch(), InflightWindow.Batch(), nil)
             }
             let resends = shared.window.takeResends(now: wallNow)
@@ -70,8 +116,15 @@ extension UplinkService {
             }
             return (resends, fresh, shared.window.link?.version)
         }
+        if let wakeAt {
+            let delay = TimeAmount.nanoseconds(Int64(clamping: wakeAt &- min(wakeAt, now)))
+            channel.eventLoop.scheduleTask(in: delay) {
+                channel.pipeline.fireUserInboundEventTriggered(UplinkPumpEvent())
+            }
+        }
         if refetch { fetchSignal.signal() }
         guard let version else { return nil }
+        if resends.heldByMaximumQoS || fresh.heldByMaximumQoS { reportMaximumQoS() }
         var finished = resends.finished + fresh.finished
         let dropped = resends.dropped + fresh.dropped
         var buffer = channel.allocator.buffer(capacity: 64 * (resends.publishes.count + fresh.publishes.count))
@@ -108,6 +161,21 @@ extension UplinkService {
         }
         if !finished.isEmpty { acknowledgeSignal.signal() }
         return bytes > 0 ? buffer : nil
+    }
+
+    /// A cloud whose Maximum QoS is 0 cannot take QoS 1 records: report it once per connection, keep them.
+    private func reportMaximumQoS() {
+        let first = shared.withLock { shared -> Bool in
+            defer { shared.maximumQoSReported = true }
+            shared.status.refusals.heldByMaximumQoS = true
+            return !shared.maximumQoSReported
+        }
+        guard first else { return }
+        let message =
+            "\(endpoint) accepts only QoS 0 (CONNACK Maximum QoS 0): QoS 1 records stay queued instead of being "
+            + "sent at QoS 0 and lost; allow QoS 1 on the cloud, or set qos: 0 on the forward rules meant to go at QoS 0"
+        shared.withLock { $0.status.lastError = message }
+        logger.error("Uplink: \(message)", metadata: ["uplink.error": "maximum-qos"])
     }
 
     private func logDrops(_ dropped: [(sequence: Int64, reason: InflightWindow.DropReason)]) {

@@ -31,6 +31,7 @@ extension UplinkService {
             case .pingResp, .unsubAck:
                 shared.withLock { $0.keepAlive?.received() }
             case .disconnect(let disconnect):
+                noteDisconnect(disconnect.reasonCode.rawValue)
                 let message = "\(endpoint) ended the connection: \(describe(disconnect))"
                 logger.warning("Uplink: \(message)", metadata: ["uplink.error": "server-disconnect"])
                 link.fail(UplinkError(.serverDisconnected, message))

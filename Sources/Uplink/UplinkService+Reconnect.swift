@@ -105,6 +105,7 @@ extension UplinkService {
     /// Acknowledges every finished record to the queue; false (records kept for later) if the queue failed.
     @discardableResult
     func flushAcknowledgements() async -> Bool {
+        guard await flushDeadLetters() else { return false }
         let batch = shared.withLock { shared -> [Int64] in
             defer { shared.pendingAcknowledgements.removeAll(keepingCapacity: true) }
             return shared.pendingAcknowledgements

@@ -18,6 +18,9 @@ extension UplinkService {
             shared.rejectionsLogged = 0
             // A failback's goodbye stopped the sending of the previous connection.
             shared.stopping = false
+            shared.maximumQoSReported = false
+            shared.status.refusals.heldByMaximumQoS = false
+            shared.window.setLimit(shared.throttle.window)
             if parameters.clientIdentifier != configuration.clientIdentifier {
                 shared.assignedClientIdentifier = parameters.clientIdentifier
             }

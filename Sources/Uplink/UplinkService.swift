@@ -12,9 +12,10 @@ public import WharfCore
 /// Delivery is at least once. Records go out in queue order as QoS 1 with a window of unacknowledged
 /// publishes; a record is deleted from the queue only after its PUBACK. After a reconnect everything
 /// unacknowledged is resent in its original order before anything newer (with DUP when the server
-/// resumed the session). A PUBACK carrying an MQTT 5 error code (0x80 and above) still ends the
-/// record's delivery: the server has decided and resending would get the same answer forever; it is
-/// logged and counted in `status.rejected`.
+/// resumed the session). A PUBACK carrying an MQTT 5 error code (0x80 and above) never deletes the
+/// record: a transient refusal (quota, busy, see `RefusalClassifier`) keeps it in the window to go
+/// out again before anything newer, halves the window and pauses sending (`RefusalThrottle`); a
+/// permanent one moves it to the queue's dead-letter table, counted in `status.rejected`.
 ///
 /// The link announces itself on `statusTopic`: a retained "online" after every CONNACK, with a retained
 /// "offline" will for an unclean loss. A graceful stop (service-group shutdown or `stop()`) waits
@@ -88,7 +89,11 @@ public final class UplinkService: Service, Sendable {
         self.wallClock = wallClock
         self.seed = seed
         self.resolver = resolver
-        self.shared = Mutex(SharedState(window: InflightWindow(maxInflight: configuration.maxInflight)))
+        self.shared = Mutex(
+            SharedState(
+                window: InflightWindow(maxInflight: configuration.maxInflight),
+                throttle: RefusalThrottle(
+                    maxWindow: configuration.maxInflight, policy: configuration.throttleBackoff, seed: seed)))
         var index = TopicTrie<Int, Int>()
         for (position, subscription) in configuration.subscriptions.enumerated() {
             index.insert(filter: subscription.remoteFilter, key: position, value: position)
@@ -102,6 +107,12 @@ public final class UplinkService: Service, Sendable {
         var status = shared.withLock { shared in
             var status = shared.status
             status.inFlight = shared.window.inFlight
+            status.refusals.window = shared.throttle.window
+            status.refusals.maxWindow = shared.throttle.maxWindow
+            status.refusals.pauses = shared.throttle.pauses
+            // A pause still running counts only up to now.
+            let remaining = shared.throttle.pausedUntil.map { $0 > now ? $0 - now : 0 } ?? 0
+            status.refusals.throttledSeconds = Double(shared.throttle.throttledNanoseconds - remaining) / 1e9
             status.drainRatePerSecond = shared.rate.rate(at: now)
             return status
         }
@@ -139,6 +150,14 @@ extension UplinkService {
     /// The state shared by the connection's tasks, always accessed under `shared`'s lock.
     struct SharedState: Sendable {
         var window: InflightWindow
+        /// The window and pause after transient refusals.
+        var throttle: RefusalThrottle
+        /// Records the cloud refused for good, not yet moved to the dead-letter table.
+        var pendingDeadLetters: [UplinkDeadLetter] = []
+        /// The end of the pause a pump wake-up is scheduled for, so that one timer serves it.
+        var wakeScheduled: UInt64?
+        /// Whether the Maximum QoS 0 problem was logged on the current connection.
+        var maximumQoSReported = false
         /// Records finished (PUBACK, dropped, QoS 0 sent) and not yet acknowledged to the queue.
         var pendingAcknowledgements: [Int64] = []
         var status = UplinkStatus()

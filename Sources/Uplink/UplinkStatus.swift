@@ -32,7 +32,7 @@ public struct UplinkStatus: Sendable, Hashable {
     public var resent: Int
     /// Records the cloud acknowledged (PUBACK), including those it acknowledged with an error.
     public var acknowledged: Int
-    /// Records the cloud acknowledged with an MQTT 5 error reason code (0x80 and above).
+    /// Records the cloud refused for good (MQTT 5 reason code 0x80 and above, not transient): dead-lettered.
     public var rejected: Int
     /// Records given up without being delivered: expired, too large for the server, invalid topic.
     public var dropped: Int
@@ -46,6 +46,8 @@ public struct UplinkStatus: Sendable, Hashable {
     public var drainRatePerSecond: Double
     /// When the current connection was accepted (nanoseconds of the service's clock); nil when not connected.
     public var connectedSince: UInt64?
+    /// Refusals by reason code, the throttle's window and time, and a Maximum QoS 0 cloud.
+    public var refusals = UplinkRefusalStatus()
 
     /// Creates a status.
     public init(

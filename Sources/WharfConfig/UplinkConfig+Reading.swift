@@ -31,6 +31,7 @@ extension UplinkConfig {
         }
         forward = ForwardRuleConfig.readList(reader.sectionList("forward") ?? [], from: reader)
         subscribe = (reader.sectionList("subscribe") ?? []).compactMap(RemoteSubscriptionConfig.init(reading:))
+        refusals = UplinkRefusalsConfig(reading: reader)
         reader.finish()
     }
 }

@@ -38,6 +38,8 @@ public struct UplinkConfig: Sendable, Equatable {
     public var forward: [ForwardRuleConfig]
     /// Cloud topics subscribed to and republished locally.
     public var subscribe: [RemoteSubscriptionConfig]
+    /// Transient PUBACK reason codes and the throttle's pause (`transient_reason_codes`, `throttle`).
+    public var refusals = UplinkRefusalsConfig()
 
     /// Creates the section with its defaults.
     public init(

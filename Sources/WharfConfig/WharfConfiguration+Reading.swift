@@ -73,6 +73,11 @@ extension StorageConfig {
         }
         queue = QueueConfig(reading: reader.section("queue"))
         maxPendingBytes = reader.size("max_pending_bytes", default: maxPendingBytes, in: (1 << 20)...(1 << 40))
+        let deadLetterReader = reader.section("dead_letter")
+        deadLetter.maxRows = deadLetterReader.int("max_rows", default: deadLetter.maxRows, in: 1...10_000_000)
+        deadLetter.maxBytes = deadLetterReader.size(
+            "max_bytes", default: deadLetter.maxBytes, in: (1 << 10)...(1 << 40))
+        deadLetterReader.finish()
         reader.finish()
     }
 }

@@ -55,6 +55,20 @@ public struct GatewayConfig: Sendable, Equatable {
     }
 }
 
+/// Bounds of the dead-letter table (`storage.dead_letter`); the oldest rows go first when full.
+public struct DeadLetterConfig: Sendable, Equatable {
+    /// The most dead letters kept (`max_rows`).
+    public var maxRows: Int
+    /// The most bytes of dead letters kept (`max_bytes`).
+    public var maxBytes: Int
+
+    /// Creates the section: 10,000 rows, 16 MiB by default.
+    public init(maxRows: Int = 10_000, maxBytes: Int = 16 << 20) {
+        self.maxRows = maxRows
+        self.maxBytes = maxBytes
+    }
+}
+
 /// Where state is kept on disk (`storage:` section).
 public struct StorageConfig: Sendable, Equatable {
     /// Directory for the store-and-forward queue, broker persistence and staged configs (`data_dir`).
@@ -64,6 +78,8 @@ public struct StorageConfig: Sendable, Equatable {
     /// Bytes of messages waiting in memory for the database writer, for the whole daemon; beyond
     /// it, new messages for the store are refused (`max_pending_bytes`).
     public var maxPendingBytes: Int
+    /// Bounds of the dead-letter table (`dead_letter`): records the cloud refused for good.
+    public var deadLetter = DeadLetterConfig()
 
     /// Creates the section.
     public init(

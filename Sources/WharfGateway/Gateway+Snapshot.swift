@@ -1,5 +1,5 @@
 import Store
-import Uplink
+public import Uplink
 import WharfCore
 
 /// The store-and-forward queue at one moment, for metrics and status pages.
@@ -22,6 +22,14 @@ public struct QueueSnapshot: Sendable, Hashable {
     public var corruptRecords: Int
     /// Database operations that failed since start.
     public var writeErrors: Int
+    /// Rows in the dead-letter table.
+    public var deadLetters = 0
+    /// Bytes in the dead-letter table.
+    public var deadLetterBytes = 0
+    /// Records moved to the dead-letter table since start, by reason code (`0x87`).
+    public var deadLettered: [String: Int] = [:]
+    /// Dead letters deleted since start to keep the table within its bounds.
+    public var deadLettersDropped = 0
 }
 
 /// The uplink at one moment, for metrics and status pages.
@@ -54,6 +62,8 @@ public struct UplinkSnapshot: Sendable, Hashable {
     public var endpoint: String? = nil
     /// Connections accepted by another endpoint than the previous one, failbacks aside.
     public var failovers: Int = 0
+    /// Refusals by reason code and the throttle's state.
+    public var refusals = UplinkRefusalStatus()
 }
 
 extension Gateway {
@@ -66,7 +76,7 @@ extension Gateway {
         for reason in ForwardDropReason.allCases {
             dropped[reason.rawValue] = statistics.drops(reason)
         }
-        return QueueSnapshot(
+        var snapshot = QueueSnapshot(
             depth: statistics.depth,
             bytes: statistics.bytes,
             oldestAgeSeconds: statistics.oldestEnqueuedAt.map { Double(max(0, now - $0)) / 1000 } ?? 0,
@@ -77,12 +87,23 @@ extension Gateway {
             corruptRecords: statistics.corruptRecords,
             writeErrors: statistics.writeErrors
         )
+        snapshot.deadLetters = statistics.deadLetters
+        snapshot.deadLetterBytes = statistics.deadLetterBytes
+        snapshot.deadLettered = Dictionary(
+            uniqueKeysWithValues: statistics.deadLettered.map { (Self.reasonLabel($0.key), $0.value) })
+        snapshot.deadLettersDropped = statistics.deadLettersDropped
+        return snapshot
+    }
+
+    /// A reason code as a metric label: `0x97`.
+    public static func reasonLabel(_ code: UInt8) -> String {
+        "0x" + (code < 0x10 ? "0" : "") + String(code, radix: 16)
     }
 
     /// The uplink's state and counters, or nil when the uplink is disabled.
     public func uplinkSnapshot() -> UplinkSnapshot? {
         guard let status = uplinkStatus?() else { return nil }
-        return UplinkSnapshot(
+        var snapshot = UplinkSnapshot(
             state: status.state.rawValue,
             reconnects: status.reconnects,
             lastError: status.lastError,
@@ -98,6 +119,8 @@ extension Gateway {
             endpoint: status.endpoint,
             failovers: status.failovers
         )
+        snapshot.refusals = status.refusals
+        return snapshot
     }
 
     /// Returns once the database writer has committed everything submitted so far: a no-op

@@ -87,7 +87,11 @@ public struct Gateway: Sendable {
         if uplink.enabled {
             let queueConfig = configuration.storage.queue
             let limits = ForwardQueueLimits(maxBytes: queueConfig.maxBytes, maxAge: queueConfig.maxAge)
-            let queue = ForwardQueue(database: database, limits: limits, now: { wallClock.millisecondsSinceEpoch() })
+            let deadLetter = configuration.storage.deadLetter
+            let queue = ForwardQueue(
+                database: database, limits: limits,
+                deadLetterLimits: DeadLetterLimits(maxRows: deadLetter.maxRows, maxBytes: deadLetter.maxBytes),
+                now: { wallClock.millisecondsSinceEpoch() })
             forwardQueue = queue
             services.append(QueueExpiryService(queue: queue, interval: ForwardQueue.expiryPurgeInterval(for: limits)))
             let ruleLogger = Logger(label: "wharf.uplink")
@@ -175,6 +179,8 @@ public struct Gateway: Sendable {
             )
         }
         configuration.failback = uplink.failback
+        configuration.refusals = RefusalClassifier(extraTransient: Set(uplink.refusals.transientReasonCodes))
+        configuration.throttleBackoff = uplink.refusals.throttle
         return configuration
     }
 }

@@ -23,6 +23,15 @@ struct StoreUplinkQueue: UplinkQueue {
         try await queue.remove(sequences)
     }
 
+    func deadLetter(_ letters: [UplinkDeadLetter]) async throws {
+        try await queue.moveToDeadLetters(
+            letters.map {
+                DeadLetterMove(
+                    sequence: $0.sequence, reasonCode: $0.reasonCode, reasonString: $0.reasonString,
+                    refusedAt: $0.refusedAt)
+            })
+    }
+
     func waitForAppend(after sequence: Int64) async {
         await queue.waitForAppend(after: sequence)
     }

@@ -27,6 +27,15 @@ enum UplinkStatistics {
             ("$SYS/broker/queue/appended", "\(statistics.appended)"),
             ("$SYS/broker/queue/commits", "\(statistics.commits)"),
         ]
+        let refusals = uplink.refusals
+        topics += [
+            ("$SYS/broker/uplink/refusals/transient", "\(refusals.transient.values.reduce(0, +))"),
+            ("$SYS/broker/uplink/refusals/permanent", "\(refusals.permanent.values.reduce(0, +))"),
+            ("$SYS/broker/uplink/throttle/pauses", "\(refusals.pauses)"),
+            ("$SYS/broker/uplink/throttle/window", "\(refusals.window)"),
+            ("$SYS/broker/uplink/maximum qos blocked", refusals.heldByMaximumQoS ? "1" : "0"),
+            ("$SYS/broker/queue/dead letters", "\(statistics.deadLetters)"),
+        ]
         for reason in ForwardDropReason.allCases {
             topics.append(("$SYS/broker/queue/dropped/\(reason.rawValue)", "\(statistics.drops(reason))"))
         }

@@ -1,5 +1,6 @@
 import AdminAPI
 import Broker
+import Uplink
 import WharfGateway
 
 extension DaemonRuntime {
@@ -62,6 +63,12 @@ extension DaemonRuntime {
             for (reason, count) in queue.dropped {
                 sample.counter("wharf_queue_dropped_total", count, labels: ["reason": reason])
             }
+            sample.gauge("wharf_uplink_dead_letters", queue.deadLetters)
+            sample.gauge("wharf_uplink_dead_letter_bytes", queue.deadLetterBytes)
+            for (reason, count) in queue.deadLettered {
+                sample.counter("wharf_uplink_dead_letters_total", count, labels: ["reason": reason])
+            }
+            sample.counter("wharf_uplink_dead_letters_dropped_total", queue.deadLettersDropped)
         }
         if let uplink {
             for state in ["connecting", "connected", "backing-off", "stopped"] {
@@ -78,6 +85,25 @@ extension DaemonRuntime {
             sample.counter("wharf_uplink_messages_received_total", uplink.received)
             sample.counter("wharf_uplink_bytes_sent_total", uplink.bytesSent)
             sample.counter("wharf_uplink_bytes_received_total", uplink.bytesReceived)
+            let refusals = uplink.refusals
+            for (code, count) in refusals.transient {
+                sample.counter(
+                    "wharf_uplink_refusals_total", count,
+                    labels: ["reason": Gateway.reasonLabel(code), "kind": "transient"])
+            }
+            for (code, count) in refusals.permanent {
+                sample.counter(
+                    "wharf_uplink_refusals_total", count,
+                    labels: ["reason": Gateway.reasonLabel(code), "kind": "permanent"])
+            }
+            for (code, count) in refusals.transientDisconnects {
+                sample.counter(
+                    "wharf_uplink_transient_disconnects_total", count, labels: ["reason": Gateway.reasonLabel(code)])
+            }
+            sample.gauge("wharf_uplink_window", refusals.window)
+            sample.counter("wharf_uplink_throttle_pauses_total", refusals.pauses)
+            sample.gauge("wharf_uplink_throttled_seconds", refusals.throttledSeconds)
+            sample.gauge("wharf_uplink_maximum_qos_blocked", refusals.heldByMaximumQoS ? 1 : 0)
         }
         for adapter in supervisor.statuses() {
             sample.gauge(

@@ -104,7 +104,7 @@ import WharfCore
         )
         let database = try await openStore(directory)
         #expect(database.openOutcome == .migrated(from: 1))
-        #expect(try rawScalar(path, "PRAGMA user_version") == 3)
+        #expect(try rawScalar(path, "PRAGMA user_version") == Int64(StoreSchema.currentVersion))
 
         let queue = ForwardQueue(database: database, limits: Self.roomy, now: { 0 })
         let records = try await queue.read(after: 0, limit: 10)
@@ -131,6 +131,7 @@ import WharfCore
             path,
             """
             DROP TABLE broker_inbound_qos2;
+            DROP TABLE dead_letters;
             CREATE TABLE old_sessions AS SELECT client_id, expiry_interval, disconnected_at FROM broker_sessions;
             DROP TABLE broker_sessions;
             CREATE TABLE broker_sessions (client_id TEXT PRIMARY KEY, expiry_interval INTEGER NOT NULL,

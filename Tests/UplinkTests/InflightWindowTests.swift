@@ -184,16 +184,27 @@ extension InflightWindow.Batch {
         #expect(window.unacknowledged == [2])
     }
 
-    @Test func qos2IsSentAsQoS1AndAServerMaximumOf0SendsQoS0() {
+    @Test func qos2IsSentAsQoS1AndAServerMaximumOf0HoldsQoS1Records() {
         var window = InflightWindow(maxInflight: 10)
         window.connected(link())
         #expect(window.admit([record(1, qos: .exactlyOnce)], now: 0).publishes.map(\.qos) == [.atLeastOnce])
         window.disconnected()
         window.connected(link(maximumQoS: .atMostOnce))
-        _ = window.takeResends(now: 0)
-        let batch = window.admit([record(2)], now: 0)
-        #expect(batch.publishes.map(\.qos) == [.atMostOnce])
-        #expect(batch.finished == [2])
+        // Neither the unacknowledged record nor a new QoS 1 one goes out downgraded to QoS 0.
+        let resends = window.takeResends(now: 0)
+        #expect(resends.publishes.isEmpty && resends.finished.isEmpty && resends.heldByMaximumQoS)
+        window.disconnected()
+        window.connected(link())
+        #expect(window.takeResends(now: 0).sequences == [1])
+        _ = window.acknowledge(1)
+        window.disconnected()
+        window.connected(link(maximumQoS: .atMostOnce))
+        let held = window.admit([record(2), record(3, qos: .atMostOnce)], now: 0)
+        #expect(held.publishes.isEmpty && held.finished.isEmpty && held.heldByMaximumQoS)
+        #expect(window.lastRead == 1)
+        // A record meant for QoS 0 goes at QoS 0.
+        let meant = window.admit([record(2, qos: .atMostOnce)], now: 0)
+        #expect(meant.publishes.map(\.qos) == [.atMostOnce] && meant.finished == [2])
     }
 
     @Test func expiredRecordsAreDroppedAndTheRestCarryTheirRemainingLifetime() {

@@ -5,6 +5,8 @@ enum StatementKey: Int, CaseIterable {
     case queueInsert, queueInsertGroup, queueSelectAfter, queueHead, queueDeleteOne, queueDeleteThrough,
         queueDeleteExpired
     case queueOldest
+    case deadLetterMove, deadLetterHead, deadLetterDeleteThrough, deadLetterSelect, deadLetterClear
+    case savepoint, savepointRelease, savepointRollback
     case sessionUpsert, sessionDelete, sessionDeleteSubscriptions, sessionDeleteMessages, sessionDeleteInbound
     case inboundInsert, inboundDelete, inboundSelect
     case subscriptionUpsert, subscriptionDelete
@@ -36,6 +38,24 @@ enum StatementKey: Int, CaseIterable {
         case .queueDeleteThrough: "DELETE FROM forward_queue WHERE seq <= ?1 RETURNING size"
         case .queueDeleteExpired: "DELETE FROM forward_queue WHERE expires_at <= ?1 RETURNING size"
         case .queueOldest: "SELECT enqueued_at FROM forward_queue ORDER BY seq LIMIT 1"
+        case .deadLetterMove:
+            """
+            INSERT INTO dead_letters(seq, rule, topic, payload, qos, retain, properties, enqueued_at, reason_code,
+                reason_string, refused_at, size)
+            SELECT seq, rule, topic, payload, qos, retain, properties, enqueued_at, ?2, ?3, ?4, size
+            FROM forward_queue WHERE seq = ?1 RETURNING size
+            """
+        case .deadLetterHead: "SELECT id, size FROM dead_letters ORDER BY id"
+        case .deadLetterDeleteThrough: "DELETE FROM dead_letters WHERE id <= ?1 RETURNING size"
+        case .deadLetterSelect:
+            """
+            SELECT id, seq, rule, topic, payload, qos, retain, properties, enqueued_at, reason_code, reason_string,
+                refused_at FROM dead_letters ORDER BY id DESC LIMIT ?1
+            """
+        case .deadLetterClear: "DELETE FROM dead_letters RETURNING size"
+        case .savepoint: "SAVEPOINT dead_letter"
+        case .savepointRelease: "RELEASE dead_letter"
+        case .savepointRollback: "ROLLBACK TO dead_letter"
         case .sessionUpsert:
             """
             INSERT INTO broker_sessions(client_id, expiry_interval, disconnected_at, owner, owner_known)

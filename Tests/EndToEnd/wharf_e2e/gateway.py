@@ -74,6 +74,8 @@ class UplinkOptions:
     # `uplink.endpoints` ("host:port" texts) instead of host and port when given.
     endpoints: tuple[str, ...] = ()
     failback: str | None = None
+    # Further `uplink:` lines as written in the file, indented under the section ("  throttle:", ...).
+    extra: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,8 @@ class StorageOptions:
     max_bytes: str = "256MiB"
     max_age: str = "7d"
     synchronous: str = "full"
+    # Further `storage:` lines as written in the file ("  dead_letter:", ...).
+    extra: tuple[str, ...] = ()
 
 
 def _q(value: str) -> str:
@@ -101,6 +105,7 @@ def render_gateway_yaml(uplink: UplinkOptions, storage: StorageOptions, gateway_
         f"    max_bytes: {storage.max_bytes}",
         f"    max_age: {storage.max_age}",
         f"    synchronous: {storage.synchronous}",
+        *storage.extra,
         "uplink:",
         "  enabled: true",
     ]
@@ -138,6 +143,7 @@ def render_gateway_yaml(uplink: UplinkOptions, storage: StorageOptions, gateway_
         f"  max_inflight: {uplink.max_inflight}",
         f"  status_topic: {_q(uplink.status_topic)}",
     ]
+    lines += uplink.extra
     lines.append("  forward:" if uplink.forward else "  forward: []")
     for rule in uplink.forward:
         lines.append(f"    - filter: {_q(rule.filter)}")

@@ -47,6 +47,10 @@ final class RecordingQueue: UplinkQueue {
         try await inner.acknowledge(sequences)
     }
 
+    func deadLetter(_ letters: [UplinkDeadLetter]) async throws {
+        try await inner.deadLetter(letters)
+    }
+
     func waitForAppend(after sequence: Int64) async {
         await inner.waitForAppend(after: sequence)
     }
