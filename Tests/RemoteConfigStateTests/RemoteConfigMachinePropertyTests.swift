@@ -128,7 +128,7 @@ private struct RandomDriver {
     @Test func randomEventSequencesKeepTheLifecyclesPromises() async {
         let events = zip(Gen.int(in: 0...11), Gen.int(in: 0...1_000)).array(of: 1...200)
         let visited = Mutex<Set<Machine.State>>([])
-        await propertyCheck(count: 400, input: events) { events in
+        await propertyCheck(count: 800, input: events) { events in
             var driver = RandomDriver()
             for (kind, parameter) in events {
                 driver.apply(kind: kind, parameter: parameter)
