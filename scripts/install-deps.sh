@@ -12,8 +12,9 @@ packages=(pkg-config)
 # The C libraries wharfd links (their -dev packages pull in the runtime libraries).
 build_libraries=(libsqlite3-dev libmodbus-dev libcoap3-dev)
 # Real peers the tests and benchmarks talk to: Mosquitto, libcoap's command-line client and
-# server, socat for serial (RTU) pairs, OpenSSL for test certificates, Python for pytest.
-test_peers=(openssl mosquitto mosquitto-clients libcoap3-bin socat python3 python3-venv procps)
+# server, socat for serial (RTU) pairs, OpenSSL for test certificates, Python for pytest,
+# RabbitMQ with its MQTT plugin as a 3-node cloud cluster (Tests/EndToEnd/wharf_e2e/rabbitmq.py).
+test_peers=(openssl mosquitto mosquitto-clients libcoap3-bin socat python3 python3-venv procps rabbitmq-server)
 # The .deb and its install test: dpkg-shlibdeps (dpkg-dev), strip (binutils), lintian,
 # debootstrap for a fresh Debian root, systemd-analyze (systemd), setpriv (util-linux),
 # MQTT clients and Python to talk to the installed daemon and time its start.
@@ -48,9 +49,23 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# Packaged services (RabbitMQ, and the epmd it pulls in) must not start at install: the tests
+# start their own nodes on their own ports. Where no policy-rc.d says so already, one is put in
+# place for the length of the install.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\n# Placed by Wharf scripts/install-deps.sh for one install.\nexit 101\n' | $sudo tee "$policy" >/dev/null
+    $sudo chmod 755 "$policy"
+    trap '$sudo rm -f "$policy"' EXIT
+fi
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # Debian starts the packaged Mosquitto on port 1883; the tests start their own brokers.
 if [[ " ${missing[*]} " == *" mosquitto "* ]] && command -v systemctl >/dev/null 2>&1; then
     $sudo systemctl disable --now mosquitto >/dev/null 2>&1 || true
+fi
+# Debian's RabbitMQ would run as a system service on 5672 and 1883 with a shared epmd on 4369;
+# the tests run their own nodes and their own epmd on loopback.
+if [[ " ${missing[*]} " == *" rabbitmq-server "* ]] && command -v systemctl >/dev/null 2>&1; then
+    $sudo systemctl disable --now rabbitmq-server epmd.socket epmd.service >/dev/null 2>&1 || true
 fi

@@ -19,6 +19,8 @@ from wharf_e2e.certs import Certificates
 from wharf_e2e.client import MqttClient
 from wharf_e2e.cloud import Cloud, CloudTLS
 from wharf_e2e.gateway import Gateway, StorageOptions, UplinkOptions
+from wharf_e2e.rabbitmq import RabbitCluster
+from wharf_e2e.rabbitmq import installed as rabbitmq_installed
 from wharf_e2e.raw import RawClient
 
 RUN_XFAIL = os.environ.get("WHARF_E2E_RUN_XFAIL", "") not in ("", "0")
@@ -191,6 +193,33 @@ def gateway_factory(tmp_path: Path) -> Iterator[Callable[..., Gateway]]:
         instance.stop()
     for instance in made:
         instance.check_clean_exit()
+
+
+@pytest.fixture(scope="session")
+def rabbit_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RabbitCluster]:
+    """A 3-node RabbitMQ cluster with MQTT on 127.0.0.1 (wharf_e2e/rabbitmq.py), started once per run.
+
+    A cold start takes 25-35 s. Tests that stop or kill nodes take `healthy_rabbit_cluster`,
+    which starts again whatever a test left down.
+    """
+    if not rabbitmq_installed():
+        pytest.fail("rabbitmq-server is not installed: run scripts/install-deps.sh test")
+    cluster = RabbitCluster(tmp_path_factory.mktemp("rabbitmq"))
+    cluster.start_all()
+    try:
+        yield cluster
+    finally:
+        cluster.stop_all()
+    if cluster.failures:
+        raise AssertionError("; ".join(cluster.failures))
+
+
+@pytest.fixture
+def healthy_rabbit_cluster(rabbit_cluster: RabbitCluster) -> Iterator[RabbitCluster]:
+    """The session's RabbitMQ cluster with every node running and accepting MQTT, before and after the test."""
+    rabbit_cluster.repair()
+    yield rabbit_cluster
+    rabbit_cluster.repair()
 
 
 @pytest.fixture
