@@ -4,7 +4,9 @@ wharfd's uplink speaks MQTT 3.1.1 (all RabbitMQ 3.10 has) to node 1; a subscribe
 persistent session (clean session false, a quorum queue replicated on the three nodes) reads on
 node 2. Every message a local publisher had acknowledged by wharfd must reach that subscriber,
 through a backlog built while the node was down, a restart of the node during a stream, and a
-`kill -9` of wharfd during a stream. Duplicates are allowed (QoS 1), counted and reported.
+`kill -9` of wharfd during a stream; then, with the three nodes as the uplink's endpoints, through a
+`kill -9` of the node in use (failover), a rolling restart of the cluster, and the whole cluster down
+and back. Duplicates are allowed (QoS 1), counted and reported.
 
 The cluster starts once per run (`rabbit_cluster`, 25-35 s); each test gets it with every node
 up (`healthy_rabbit_cluster`) and restarts what it stopped.
@@ -19,6 +21,8 @@ from typing import Callable, Iterator
 
 import pytest
 
+from wharf_e2e.admin import admin_yaml, get, wait_for_admin, wait_until
+from wharf_e2e.broker import free_port
 from wharf_e2e.client import V311, V5, MqttClient
 from wharf_e2e.cloud import CloudSubscriber
 from wharf_e2e.gateway import AckingPublisher, DeliveryReport, Gateway, SysWatcher, UplinkOptions
@@ -275,3 +279,127 @@ def test_a_kill9_of_wharfd_during_a_stream_loses_no_acknowledged_message(
         f"kill -9 of wharfd during a stream ({at_kill} received at the kill, {unacknowledged} publishes "
         f"unacknowledged): {summary(report, expected)}"
     )
+
+
+# --- the three nodes as endpoints: failover ------------------------------------------------ #
+
+
+def uplink_to_all(cluster: RabbitCluster) -> UplinkOptions:
+    """MQTT 3.1.1, the cloud session kept, every node an endpoint (node 1 preferred), no failback."""
+    endpoints = tuple(f"127.0.0.1:{cluster.mqtt_port(number)}" for number in cluster.numbers)
+    return UplinkOptions(
+        port=0, mqtt_version="3.1.1", clean_start=False, keepalive="5s", endpoints=endpoints, failback="never"
+    )
+
+
+def uplink_status(admin_port: int) -> dict:
+    return get(admin_port, "/api/v1/status").json()["uplink"]
+
+
+def test_kill9_of_the_node_in_use_fails_over_and_loses_no_acknowledged_message(
+    healthy_rabbit_cluster: RabbitCluster, session: Session, gateway_factory, clients, e2e_report
+) -> None:
+    cluster = healthy_rabbit_cluster
+    admin_port = free_port()
+    gateway = gateway_factory(uplink_to_all(cluster), wharf_extra_yaml=admin_yaml(admin_port))
+    wait_for_admin(admin_port)
+    first = wait_until(
+        lambda: (status := uplink_status(admin_port))["state"] == "connected" and status["endpoint"],
+        timeout=30, what="the uplink connected")
+    assert first == f"127.0.0.1:{cluster.mqtt_port(GATEWAY_NODE)}"
+    publishers = publishers_on(gateway, clients, session)
+    stream = Stream(publishers).start()
+    try:
+        session.subscriber.wait_for(lambda got: len(got) >= 200, 30)
+        cluster.kill9(GATEWAY_NODE)
+        at_kill = len(session.subscriber.snapshot())
+        # The uplink moves to another node and the stream goes on through it.
+        moved = wait_until(
+            lambda: (status := uplink_status(admin_port))["state"] == "connected"
+            and status["endpoint"] != first
+            and status,
+            timeout=60, what="the uplink on another node")
+        # ...and the stream flows through it: the cloud acknowledges hundreds more.
+        after_move = moved["acknowledged"]
+        wait_until(
+            lambda: uplink_status(admin_port)["acknowledged"] >= after_move + 300,
+            timeout=90, what="records acknowledged by the new node")
+        assert stream.running, "the stream ended during the failover"
+    finally:
+        stream.stop()
+    for publisher in publishers:
+        publisher.wait_acks(timeout=60)
+        assert publisher.refused == []
+    expected = acked(publishers)
+    report = session.wait_for_all(expected, timeout=120)
+    for name, sequences in expected.items():
+        assert report.distinct(name) == sequences, f"{name}: received messages never acknowledged"
+    assert moved["failovers"] >= 1
+    e2e_report(
+        f"kill -9 of node {GATEWAY_NODE} under a stream, failover to {moved['endpoint']} "
+        f"({at_kill} received at the kill): {summary(report, expected)}"
+    )
+
+
+def test_a_rolling_restart_of_the_cluster_during_a_stream_loses_no_acknowledged_message(
+    healthy_rabbit_cluster: RabbitCluster, session: Session, gateway_factory, clients, e2e_report
+) -> None:
+    cluster = healthy_rabbit_cluster
+    admin_port = free_port()
+    gateway = gateway_factory(uplink_to_all(cluster), wharf_extra_yaml=admin_yaml(admin_port))
+    wait_for_admin(admin_port)
+    wait_until(lambda: uplink_status(admin_port)["state"] == "connected", timeout=30, what="the uplink connected")
+    publishers = publishers_on(gateway, clients, session)
+    stream = Stream(publishers).start()
+    try:
+        session.subscriber.wait_for(lambda got: len(got) >= 100, 30)
+        # Every node in turn, each waiting for its quorum queues to be safe before it stops; the
+        # subscriber's own node restarts too (its session is resumed below).
+        cluster.rolling_restart()
+        assert stream.running, "the stream ended during the rolling restart"
+        time.sleep(2)
+    finally:
+        stream.stop()
+    for publisher in publishers:
+        publisher.wait_acks(timeout=60)
+        assert publisher.refused == []
+    expected = acked(publishers)
+    report = session.wait_for_all(expected, timeout=120)
+    for name, sequences in expected.items():
+        assert report.distinct(name) == sequences, f"{name}: received messages never acknowledged"
+    status = uplink_status(admin_port)
+    assert status["failovers"] >= 1
+    e2e_report(f"rolling restart under a stream, {status['failovers']} failovers: {summary(report, expected)}")
+
+
+@pytest.mark.timeout(480)
+def test_the_whole_cluster_down_then_back_drains_the_backlog(
+    healthy_rabbit_cluster: RabbitCluster, session: Session, gateway_factory, clients, e2e_report
+) -> None:
+    cluster = healthy_rabbit_cluster
+    admin_port = free_port()
+    gateway = gateway_factory(uplink_to_all(cluster), wharf_extra_yaml=admin_yaml(admin_port))
+    wait_for_admin(admin_port)
+    wait_until(lambda: uplink_status(admin_port)["state"] == "connected", timeout=30, what="the uplink connected")
+    session.subscriber.close()
+    for number in reversed(cluster.numbers):
+        cluster.stop(number)
+    publishers = publishers_on(gateway, clients, session)
+    per_publisher = 500
+    for publisher in publishers:
+        publisher.publish(per_publisher)
+        publisher.wait_acks(timeout=60)
+        assert publisher.acked == list(range(1, per_publisher + 1))
+    assert uplink_status(admin_port)["state"] != "connected"
+
+    # Back in the reverse order of the stop (the last node down first), as RabbitMQ wants.
+    for number in cluster.numbers:
+        cluster.start(number, wait=False)
+    for number in cluster.numbers:
+        cluster.wait_ready(number, 300)
+    session.subscriber.connect()
+    expected = acked(publishers)
+    report = session.wait_for_all(expected, timeout=300)
+    for name, sequences in expected.items():
+        assert report.distinct(name) == sequences, f"{name}: received messages never acknowledged"
+    e2e_report(f"the whole cluster down then back: {summary(report, expected)}")
