@@ -298,6 +298,8 @@ let package = Package(
                 "WharfCore",
                 "WharfConfig",
                 "Broker",
+                "MQTTCodec",
+                "Store",
                 "AdapterKit",
                 "WharfGateway",
                 "WharfSupport",

@@ -12,7 +12,7 @@ public struct AdminRoutes: Sendable {
     public static let apiPrefix = "/api/v1"
     /// Every path served to GET, for the 404 page.
     public static let paths = [
-        "/healthz", "/metrics", "\(apiPrefix)/status", "\(apiPrefix)/config", configSourcesPath,
+        "/healthz", "/metrics", "\(apiPrefix)/status", "\(apiPrefix)/config", configSourcesPath, deadLettersPath,
     ]
     /// Where each part of the configuration came from (`GET`).
     public static let configSourcesPath = "\(apiPrefix)/config/sources"
@@ -49,9 +49,9 @@ public struct AdminRoutes: Sendable {
     }
 
     /// Whether `path` is an action served to POST (`/api/v1/plugins/NAME/restart`,
-    /// `/api/v1/remote-config`).
+    /// `/api/v1/remote-config`, `/api/v1/queue/dead-letters/clear`).
     public static func isActionPath(_ path: String) -> Bool {
-        path == remoteConfigPath || pluginName(inRestartPath: path) != nil
+        path == remoteConfigPath || path == clearDeadLettersPath || pluginName(inRestartPath: path) != nil
     }
 
     /// The largest body the action at `path` reads, or nil when it reads none (its body is ignored).
@@ -72,9 +72,10 @@ public struct AdminRoutes: Sendable {
 
     /// The answer to `POST path` with `body`: for a plugin's restart `202` when it was taken, `404`
     /// when there is nothing to take it on; for a remote configuration document the outcome as JSON
-    /// (``RemoteConfigApplyOutcome/httpStatus``).
+    /// (``RemoteConfigApplyOutcome/httpStatus``); for clearing the dead letters how many there were.
     public func post(_ path: String, body: [UInt8] = []) async -> Reply {
         if path == Self.remoteConfigPath { return await applyRemoteConfig(body) }
+        if path == Self.clearDeadLettersPath { return await clearDeadLetters() }
         guard let name = Self.pluginName(inRestartPath: path) else {
             return Reply(status: 404, contentType: Self.text, body: "not found\n")
         }
@@ -84,14 +85,15 @@ public struct AdminRoutes: Sendable {
         return Reply(status: 202, contentType: Self.text, body: "restarting plugin '\(name)'\n")
     }
 
-    /// The answer to `GET path`.
-    public func get(_ path: String) async -> Reply {
+    /// The answer to `GET path?query` (the query is read only by the paths that take one).
+    public func get(_ path: String, query: String? = nil) async -> Reply {
         switch path {
         case "/healthz": await healthz()
         case "/metrics": await metrics()
         case "\(Self.apiPrefix)/status": await status()
         case "\(Self.apiPrefix)/config": await config()
         case Self.configSourcesPath: await configSources()
+        case Self.deadLettersPath: await deadLetters(query: query)
         default:
             Reply(status: 404, contentType: Self.text, body: "not found; try \(Self.paths.joined(separator: ", "))\n")
         }
@@ -142,7 +144,7 @@ public struct AdminRoutes: Sendable {
     }
 
     /// `value` as JSON with the status document's encoder; 500 if it cannot be encoded.
-    private func encoded(_ value: some Encodable, what: String) -> Reply {
+    func encoded(_ value: some Encodable, what: String) -> Reply {
         do {
             let data = try Self.encoder.encode(value)
             return Reply(status: 200, contentType: Self.json, body: String(decoding: data, as: UTF8.self) + "\n")

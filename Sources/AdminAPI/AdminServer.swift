@@ -110,7 +110,7 @@ public struct AdminServer: Service, CustomStringConvertible {
         } else if !AdminRoutes.paths.contains(path) {
             response = Self.response(AdminRoutes.Reply(status: 404, contentType: "text/plain", body: "not found\n"))
         } else if request.method == .get || request.method == .head {
-            response = Self.response(await routes.get(path))
+            response = Self.response(await routes.get(path, query: request.uri.query))
         } else {
             response = Self.response(
                 AdminRoutes.Reply(status: 405, contentType: "text/plain", body: "only GET is served\n"))

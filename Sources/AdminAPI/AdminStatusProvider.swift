@@ -19,6 +19,10 @@ public protocol AdminStatusProvider: Sendable {
     /// Tries a signed remote configuration document handed over locally, with the checks and the
     /// lifecycle of one received from the cloud.
     func applyRemoteConfig(_ document: [UInt8]) async -> RemoteConfigApplyOutcome
+    /// The dead-letter table's totals and its newest `limit` records, newest first.
+    func deadLetters(limit: Int) async throws(DeadLetterAccessError) -> DeadLetterReport
+    /// Deletes every dead letter; returns how many there were.
+    func clearDeadLetters() async throws(DeadLetterAccessError) -> Int
 }
 
 extension AdminStatusProvider {
@@ -32,4 +36,12 @@ extension AdminStatusProvider {
 
     /// Providers without remote configuration take no documents.
     public func applyRemoteConfig(_ document: [UInt8]) async -> RemoteConfigApplyOutcome { .notEnabled }
+
+    /// Providers without an uplink have no queue, so no dead letters.
+    public func deadLetters(limit: Int) async throws(DeadLetterAccessError) -> DeadLetterReport {
+        throw .noQueue
+    }
+
+    /// Providers without an uplink have no queue, so nothing to clear.
+    public func clearDeadLetters() async throws(DeadLetterAccessError) -> Int { throw .noQueue }
 }

@@ -4,13 +4,18 @@ and a cloud whose Maximum QoS is 0 keeps QoS 1 records queued instead of downgra
 
 from __future__ import annotations
 
+import base64
+import json
 import sqlite3
 import threading
 import time
+from datetime import datetime
 from typing import Callable, Iterator
 
 import pytest
 
+from wharf_e2e.admin import admin_yaml, get, metric, wait_for_admin, wharfctl, wharfctl_path
+from wharf_e2e.broker import free_port
 from wharf_e2e.client import V5, MqttClient
 from wharf_e2e.gateway import AckingPublisher, Forward, Gateway, StorageOptions, SysWatcher, UplinkOptions, log_records
 from wharf_e2e.scripted_cloud import ScriptedCloud
@@ -61,15 +66,10 @@ def accepted_sequences(cloud: ScriptedCloud, name: str) -> list[int]:
     return out
 
 
-def dead_letters(gateway: Gateway) -> list[tuple[str, bytes, int, str | None]]:
-    """(topic, payload, reason code, reason string) of the dead-letter table, read from the database."""
+def dead_letter_rows(gateway: Gateway) -> int:
+    """Rows of the dead-letter table, counted in the database itself."""
     with sqlite3.connect(f"file:{gateway.database}?mode=ro", uri=True) as db:
-        return [
-            (topic, bytes(payload), code, reason)
-            for topic, payload, code, reason in db.execute(
-                "SELECT topic, payload, reason_code, reason_string FROM dead_letters ORDER BY id"
-            )
-        ]
+        return db.execute("SELECT count(*) FROM dead_letters").fetchone()[0]
 
 
 def test_quota_exceeded_is_retried_with_a_throttle_and_nothing_is_lost(
@@ -102,13 +102,16 @@ def test_quota_exceeded_is_retried_with_a_throttle_and_nothing_is_lost(
     watcher.close()
 
 
+@pytest.mark.skipif(not wharfctl_path().is_file(), reason="wharfctl not built (swift build --product wharfctl)")
 def test_not_authorized_moves_records_to_the_dead_letter_table(
     gateway_factory: Callable[..., Gateway],
     clients: Callable[..., MqttClient],
     scripted: Callable[..., ScriptedCloud],
 ) -> None:
     cloud = scripted(lambda topic, payload, index: 0x87 if topic.endswith("/secret") else 0)
-    gateway = gateway_factory(UplinkOptions(port=cloud.port))
+    admin_port = free_port()
+    gateway = gateway_factory(UplinkOptions(port=cloud.port), wharf_extra_yaml=admin_yaml(admin_port))
+    admin = f"http://127.0.0.1:{admin_port}"
     watcher = SysWatcher(gateway)
     client = clients(gateway, version=V5, client_id="pub")
     for index in range(5):
@@ -118,9 +121,41 @@ def test_not_authorized_moves_records_to_the_dead_letter_table(
     assert watcher.wait_int("$SYS/broker/queue/dead letters", lambda v: v == 5) == 5
     assert watcher.wait_int("$SYS/broker/queue/depth", lambda v: v == 0) == 0
     assert watcher.wait_int("$SYS/broker/uplink/refusals/permanent", lambda v: v == 5) == 5
-    letters = dead_letters(gateway)
-    assert [(t, p) for t, p, _, _ in letters] == [(f"{SITE}devices/secret", f"secret-{i}".encode()) for i in range(5)]
-    assert {(code, reason) for _, _, code, reason in letters} == {(0x87, "scripted 0x87")}
+    wait_for_admin(admin_port)
+
+    # wharfctl lists them newest first, with the cloud's reason and the payload.
+    listed = wharfctl("queue", "dead-letters", "--json", "--url", admin)
+    assert listed.returncode == 0, listed.stderr
+    document = json.loads(listed.stdout)
+    assert document["count"] == 5 and document["bytes"] > 0
+    letters = document["dead_letters"]
+    assert [(d["topic"], d["payload"]) for d in letters] == [
+        (f"{SITE}devices/secret", f"secret-{i}") for i in reversed(range(5))
+    ]
+    for letter in letters:
+        assert (letter["reason_code"], letter["reason"], letter["reason_string"]) == (
+            0x87,
+            "not-authorized",
+            "scripted 0x87",
+        )
+        assert letter["rule"] == "devices/#"
+        assert base64.b64decode(letter["payload_base64"]) == letter["payload"].encode()
+        assert letter["payload_bytes"] == len(letter["payload"])
+        assert letter["dead_at"].endswith("Z")
+    dead_at = [datetime.fromisoformat(d["dead_at"].replace("Z", "+00:00")) for d in letters]
+    assert dead_at == sorted(dead_at, reverse=True)
+    assert [d["id"] for d in letters] == sorted((d["id"] for d in letters), reverse=True)
+
+    limited = json.loads(wharfctl("queue", "dead-letters", "--json", "--limit", "2", "--url", admin).stdout)
+    assert limited["count"] == 5 and [d["payload"] for d in limited["dead_letters"]] == ["secret-4", "secret-3"]
+
+    shown = wharfctl("queue", "dead-letters", "--url", admin)
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    assert len(lines) == 6, shown.stdout
+    assert all(f"{SITE}devices/secret  0x87 not-authorized  \"scripted 0x87\"  8 B  rule devices/#" in line for line in lines[:5])
+    assert lines[5].startswith("5 dead letters (")
+
     # Not resent: the cloud saw each secret record once.
     time.sleep(1.0)
     secrets = [a for a in cloud.arrivals() if a.topic.endswith("/secret")]
@@ -128,6 +163,26 @@ def test_not_authorized_moves_records_to_the_dead_letter_table(
     assert sorted(a.payload for a in cloud.accepted() if a.topic.endswith("/open")) == [
         f"open-{i}".encode() for i in range(5)
     ]
+
+    # --clear asks nothing, says how many, and empties the table; the gauges follow, the counter by
+    # reason keeps what happened since start.
+    cleared = wharfctl("queue", "dead-letters", "--clear", "--url", admin)
+    assert (cleared.returncode, cleared.stdout.strip()) == (0, "cleared 5 dead letters"), cleared.stderr
+    assert dead_letter_rows(gateway) == 0
+    assert watcher.wait_int("$SYS/broker/queue/dead letters", lambda v: v == 0) == 0
+    metrics = get(admin_port, "/metrics").body
+    assert metric(metrics, "wharf_uplink_dead_letters") == 0
+    assert metric(metrics, "wharf_uplink_dead_letter_bytes") == 0
+    assert metric(metrics, "wharf_uplink_dead_letters_total", 'reason="0x87"') == 5
+    empty = wharfctl("queue", "dead-letters", "--url", admin)
+    assert (empty.returncode, empty.stdout.strip()) == (0, "no dead letters")
+    assert json.loads(wharfctl("queue", "dead-letters", "--json", "--url", admin).stdout) == {
+        "count": 0,
+        "bytes": 0,
+        "dead_letters": [],
+    }
+    again = wharfctl("queue", "dead-letters", "--clear", "--url", admin)
+    assert (again.returncode, again.stdout.strip()) == (0, "cleared 0 dead letters")
     watcher.close()
 
 

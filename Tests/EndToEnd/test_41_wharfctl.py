@@ -134,3 +134,30 @@ def test_config_apply_when_the_daemon_is_not_there(tmp_path) -> None:
     assert "cannot reach the admin API" in result.stderr
     missing = wharfctl("config", "apply", str(tmp_path / "absent.json"), "--url", "http://127.0.0.1:1")
     assert missing.returncode == 2
+
+
+# --- wharfctl queue dead-letters: the forward queue's dead-letter table ------------------- #
+
+
+@ADMIN
+def test_dead_letters_of_a_daemon_without_an_uplink(broker: Broker) -> None:
+    """No uplink, no forward queue: listing and clearing are refused with the reason."""
+    wait_for_admin(ADMIN_PORT)
+    for extra in ([], ["--json"], ["--clear"]):
+        result = wharfctl("queue", "dead-letters", *extra, "--config", _config(broker))
+        assert result.returncode == 1, result.stdout + result.stderr
+        assert result.stdout == ""
+        assert "the uplink is not enabled" in result.stderr
+    assert get(ADMIN_PORT, "/api/v1/queue/dead-letters").status == 404
+
+
+def test_dead_letters_usage_and_an_absent_daemon() -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    for arguments in (["--limit", "10001"], ["--limit=-1"], ["--clear", "--limit", "5"]):
+        result = wharfctl("queue", "dead-letters", *arguments, "--url", url)
+        assert result.returncode == 2, (arguments, result.stderr)
+    for arguments in ([], ["--clear"]):
+        result = wharfctl("queue", "dead-letters", *arguments, "--url", url)
+        assert result.returncode == 3
+        assert "cannot reach the admin API" in result.stderr
+    assert wharfctl("queue", "dead-letters", "--url", "ftp://somewhere").returncode == 2
