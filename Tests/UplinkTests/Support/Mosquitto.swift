@@ -8,8 +8,11 @@ import Synchronization
 final class Mosquitto: Sendable {
     static let executable = "/usr/sbin/mosquitto"
 
-    /// The port of the plain listener.
-    let port: Int
+    /// The port of the plain listener (another one is chosen if the first turns out to be taken).
+    var port: Int { portState.withLock { $0 } }
+    private let portState: Mutex<Int>
+    /// Whether the port was chosen here (so it may be changed) rather than given.
+    private let portChosen: Bool
     /// A scratch directory for the config, the log and the persistence file; removed on deinit.
     let directory: URL
     /// Lines appended to the config after the listener (TLS listeners, limits).
@@ -26,9 +29,11 @@ final class Mosquitto: Sendable {
         async throws
     {
         if let port {
-            self.port = port
+            portState = Mutex(port)
+            portChosen = false
         } else {
-            self.port = try await freePort()
+            portState = Mutex(try await freePort())
+            portChosen = true
         }
         self.persistence = persistence
         self.verboseLog = verboseLog
@@ -63,7 +68,27 @@ final class Mosquitto: Sendable {
     }
 
     /// Writes the config and starts the broker; returns once it accepts connections on every port.
+    /// A chosen port found taken when the broker binds it (its log says "Address already in use",
+    /// and a connect may have reached whoever holds it) is replaced by another, up to five times.
     func start(waitingFor ports: [Int] = []) async throws {
+        for attempt in 1...5 {
+            try launch()
+            for port in [self.port] + ports {
+                try await waitUntilListening(port: port)
+            }
+            // A broker that could not bind exits at once: give it a moment to show it.
+            try await Task.sleep(for: .milliseconds(50))
+            guard pid == nil || log.contains("Address already in use") else { return }
+            await stop()
+            guard portChosen, attempt < 5 else { throw MosquittoError(message: "mosquitto did not start: \(log)") }
+            let next = try await freePort()
+            portState.withLock { $0 = next }
+            try? FileManager.default.removeItem(at: directory.appendingPathComponent("mosquitto.log"))
+        }
+    }
+
+    /// Writes the config and spawns the broker.
+    private func launch() throws {
         let config = directory.appendingPathComponent("mosquitto.conf")
         let lines =
             [
@@ -81,9 +106,6 @@ final class Mosquitto: Sendable {
         try (lines.joined(separator: "\n") + "\n").write(to: config, atomically: true, encoding: .utf8)
         let pid = try spawn(Self.executable, ["-c", config.path])
         process.withLock { $0 = pid }
-        for port in [self.port] + ports {
-            try await waitUntilListening(port: port)
-        }
     }
 
     /// Stops the broker with SIGTERM (it saves persistence then) and waits for it to exit.
