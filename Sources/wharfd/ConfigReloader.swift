@@ -1,5 +1,4 @@
 import AdminAPI
-import Broker
 import Logging
 import RemoteConfigHost
 import ServiceLifecycle
@@ -66,23 +65,11 @@ struct ConfigReloader: Service, CustomStringConvertible {
         }
         overrides(&next)
         let current = runtime.configuration
-        var effective = current
+        let effective: WharfConfiguration
         var applied: [String] = []
-
-        // The password file and the ACL are read again even when the config is unchanged:
-        // `wharfctl passwd` edits the file, then the daemon is reloaded.
-        let applyAccessControl: () -> Void
         do {
-            let control = try MQTTBroker.loadAccessControl(next.broker)
-            let broker = runtime.gateway.broker
-            applyAccessControl = { broker.updateAccessControl(control) }
-        } catch {
-            reject(["\(error)"])
-            return
-        }
-        do {
-            let (stopped, started) = try runtime.supervisor.apply(next.adapters, file: path)
-            effective.adapters = next.adapters
+            let (live, stopped, started) = try runtime.applyLive(next, file: path, levels: levels)
+            effective = live
             if !stopped.isEmpty || !started.isEmpty {
                 applied.append("adapters")
                 logger.notice(
@@ -94,18 +81,14 @@ struct ConfigReloader: Service, CustomStringConvertible {
                 )
             }
         } catch {
-            reject(error.issues.map(\.description))
+            switch error {
+            case .accessControl(let problem): reject([problem])
+            case .adapters(let issues): reject(issues.map(\.description))
+            }
             return
         }
-        applyAccessControl()
-        effective.broker.allowAnonymous = next.broker.allowAnonymous
-        effective.broker.allowEmptyPasswords = next.broker.allowEmptyPasswords
-        effective.broker.passwordFile = next.broker.passwordFile
-        effective.broker.aclFile = next.broker.aclFile
         applied.append("access control")
         if next.log != current.log {
-            levels.update(next.log)
-            effective.log = next.log
             applied.append("log")
             logger.notice("log levels changed", metadata: ["log.level": "\(next.log.level.rawValue)"])
         }
@@ -115,7 +98,6 @@ struct ConfigReloader: Service, CustomStringConvertible {
             logger.warning(
                 "configuration section changed; takes effect after restart", metadata: ["config.section": "\(section)"])
         }
-        runtime.applied(effective)
         runtime.recordReload(outcome: "applied", messages: pending)
         let summary = applied.isEmpty ? "nothing to apply live" : "applied \(applied.joined(separator: ", "))"
         let restart =

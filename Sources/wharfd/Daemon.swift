@@ -51,19 +51,19 @@ struct Daemon {
             levels.update(configuration.log)
         }
         let gatewayID = configuration.gateway.id.isEmpty ? Self.hostName() : configuration.gateway.id
-        let hostBox = RemoteConfigHostBox()
+        let hostBox = LateValue<RemoteConfigHost>()
         let control = remote.flatMap { remote -> UplinkControl? in
             guard configuration.uplink.enabled else { return nil }
             return UplinkControl(
                 subscriptions: [remote.desiredTopic(gatewayID)],
-                onMessage: { _, bytes in hostBox.host?.documentArrived(bytes) },
-                onConnection: { hostBox.host?.uplinkChanged(connected: $0) })
+                onMessage: { _, bytes in hostBox.value?.documentArrived(bytes) },
+                onConnection: { hostBox.value?.uplinkChanged(connected: $0) })
         }
         // Read before anything starts: a missing or malformed file stops wharfd with file:line.
         let accessControl = try MQTTBroker.loadAccessControl(configuration.broker)
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
-        let runtimeBox = RuntimeBox()
+        let runtimeBox = LateValue<DaemonRuntime>()
         let gateway: Gateway
         do {
             gateway = try await Gateway.make(
@@ -73,7 +73,7 @@ struct Daemon {
                 group: group,
                 control: control
             ) { addresses in
-                runtimeBox.runtime?.listenersBound(addresses)
+                runtimeBox.value?.listenersBound(addresses)
                 logger.notice(
                     "wharfd ready",
                     metadata: [
@@ -82,7 +82,7 @@ struct Daemon {
                         "listeners": "\(addresses.map { "\($0)" }.joined(separator: ","))",
                     ]
                 )
-                notifier.ready(status: runtimeBox.runtime?.statusLine() ?? "ready")
+                notifier.ready(status: runtimeBox.value?.statusLine() ?? "ready")
             }
         } catch {
             try? await group.shutdownGracefully()
@@ -117,7 +117,7 @@ struct Daemon {
             supervisor: supervisor,
             group: group
         )
-        runtimeBox.runtime = runtime
+        runtimeBox.value = runtime
         let restart = RestartRequest()
         if let remote {
             let host = remote.makeHost(
@@ -125,7 +125,7 @@ struct Daemon {
                 target: DaemonRemoteTarget(
                     runtime: runtime, levels: levels, control: control,
                     reportedTopic: remote.reportedTopic(gatewayID), restart: restart))
-            hostBox.host = host
+            hostBox.value = host
             runtime.remoteConfig = host
         }
 
@@ -143,7 +143,7 @@ struct Daemon {
                 )
             )
         }
-        if let host = hostBox.host { services.append(.init(service: host)) }
+        if let host = hostBox.value { services.append(.init(service: host)) }
         services.append(
             .init(
                 service: ConfigReloader(
@@ -153,7 +153,7 @@ struct Daemon {
                     levels: levels,
                     notifier: notifier,
                     overrides: overrides,
-                    remote: hostBox.host
+                    remote: hostBox.value
                 )
             )
         )
@@ -192,7 +192,7 @@ struct Daemon {
             await gateway.close()
             try? await group.shutdownGracefully()
             // A provisional configuration the services failed with is rolled back, and wharfd restarts.
-            try remote?.failedStart("\(error)", current: hostBox.host?.machine(), logger: logger)
+            try remote?.failedStart("\(error)", current: hostBox.value?.machine(), logger: logger)
             throw ExitCode.failure
         }
         await gateway.close()

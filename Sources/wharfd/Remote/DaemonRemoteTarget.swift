@@ -46,27 +46,17 @@ struct DaemonRemoteTarget: RemoteConfigTarget {
     }
 
     func applyLive(_ running: RunningConfiguration) async -> [ReportedError] {
-        let next = running.configuration
         let source = running.version == 0 ? "local file" : "remote:\(running.version)"
-        let control: AccessControl
         do {
-            control = try MQTTBroker.loadAccessControl(next.broker)
+            _ = try runtime.applyLive(running.configuration, file: source, levels: levels)
+            return []
         } catch {
-            return [ReportedError(path: "config.acl", message: "\(error)")]
+            switch error {
+            case .accessControl(let problem): return [ReportedError(path: "config.acl", message: problem)]
+            case .adapters(let issues):
+                return issues.map { ReportedError(path: "config." + $0.path, message: $0.message) }
+            }
         }
-        do {
-            _ = try runtime.supervisor.apply(next.adapters, file: source)
-        } catch {
-            return error.issues.map { ReportedError(path: "config." + $0.path, message: $0.message) }
-        }
-        runtime.gateway.broker.updateAccessControl(control)
-        levels.update(next.log)
-        var effective = runtime.configuration
-        effective.adapters = next.adapters
-        effective.log = next.log
-        effective.broker.aclFile = next.broker.aclFile
-        runtime.applied(effective)
-        return []
     }
 
     func restartDaemon() {
@@ -102,15 +92,5 @@ final class RestartRequest: Sendable {
     func request() {
         requested.store(true, ordering: .releasing)
         shutdown.withLock { $0 }?()
-    }
-}
-
-/// Remote configuration's host, handed to the uplink's control channel created before it.
-final class RemoteConfigHostBox: Sendable {
-    private let value = Mutex<RemoteConfigHost?>(nil)
-
-    var host: RemoteConfigHost? {
-        get { value.withLock { $0 } }
-        set { value.withLock { $0 = newValue } }
     }
 }
