@@ -355,3 +355,16 @@ def test_a_restart_loop_with_a_provisional_configuration_rolls_it_back(remote_ga
     report = cloud.wait_result(1, "rolled-back", timeout=60)
     assert "started 4 times with version 1" in report["last_attempt"]["errors"][0]["message"]
     assert get(admin_port, "/api/v1/config").json()["uplink"]["forward"][0]["name"] != "remote-rule"
+
+
+def test_a_document_above_max_document_bytes_is_refused_unread(remote_gateway, signer) -> None:
+    gateway, cloud, admin_port = remote_gateway(extra="  max_document_bytes: 1KiB\n")
+    before = remote_status(admin_port)
+    components = {f"component{index}": "debug" for index in range(60)}
+    document = signer.sign({"log": {"level": "debug", "components": components}}, version=2)
+    assert len(document) > 1024
+    cloud.push(document)
+    wait_until(lambda: "more than remote_config.max_document_bytes" in gateway.log(), what="the refusal in the log")
+    after = remote_status(admin_port)
+    assert after["updated_at"] == before["updated_at"] and after["desired_version"] is None
+    assert get(admin_port, "/api/v1/config").json()["log"]["level"] == "info"
