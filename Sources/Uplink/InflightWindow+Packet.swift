@@ -5,10 +5,11 @@ import WharfCore
 extension InflightWindow {
     /// The PUBLISH for a record on this link, or why the record cannot be sent.
     ///
-    /// QoS 2 records go out as QoS 1: the queue deletes on PUBACK, and a duplicate after a reconnect is
-    /// the accepted cost of at-least-once delivery. `now` is wall-clock milliseconds.
+    /// `qos` is the one chosen for this link (the record's, lowered to what the server grants); a
+    /// record without `identifier` goes at QoS 0. `now` is wall-clock milliseconds.
     static func packet(
         for item: UplinkItem,
+        qos: QoS,
         identifier: UInt16?,
         dup: Bool,
         link: LinkParameters,
@@ -25,7 +26,7 @@ extension InflightWindow {
         let packet = PublishPacket(
             topic: item.topic,
             payload: item.payload,
-            qos: identifier == nil ? .atMostOnce : .atLeastOnce,
+            qos: identifier == nil ? .atMostOnce : max(.atLeastOnce, qos),
             retain: item.retain && link.retainAvailable,
             dup: dup && identifier != nil,
             packetIdentifier: identifier,

@@ -105,7 +105,8 @@ public struct UplinkConfiguration: Sendable {
     public var version: MQTTProtocolVersion
     /// How long to wait between reconnect attempts.
     public var backoff: BackoffPolicy
-    /// The largest number of QoS 1 publishes awaiting PUBACK; the server's Receive Maximum lowers it.
+    /// The largest number of QoS 1 and 2 publishes awaiting PUBACK (or PUBCOMP); the server's Receive
+    /// Maximum lowers it.
     public var maxInflight: Int
     /// The resolved status topic (`wharf/{gateway}/status`): retained "online", will "offline".
     public var statusTopic: String
@@ -120,6 +121,8 @@ public struct UplinkConfiguration: Sendable {
     public var shutdownTimeout: Duration
     /// The gateway's own topics (remote configuration), if any; they take precedence over `subscriptions`.
     public var control: UplinkControl?
+    /// Whether a forward rule asks for QoS 2, which the uplink then uses where the server grants it.
+    public var exactlyOnce = false
     /// Which PUBACK reason codes are transient (retried) and which permanent (dead-lettered).
     public var refusals = RefusalClassifier()
     /// The pause before sending again after a transient refusal, growing while refusals continue.

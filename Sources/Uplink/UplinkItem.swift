@@ -9,7 +9,8 @@ public struct UplinkItem: Sendable {
     public var topic: String
     /// The payload bytes.
     public var payload: ByteBuffer
-    /// The QoS asked for: 0 is sent at most once; 1 and 2 are sent as QoS 1 and kept until PUBACK.
+    /// The QoS asked for: 0 is sent at most once; 1 is kept until PUBACK; 2 is sent at QoS 2 where the
+    /// server grants it (kept until PUBREC) and at QoS 1 otherwise.
     public var qos: QoS
     /// Whether the cloud broker should retain the message.
     public var retain: Bool

@@ -99,10 +99,12 @@ extension UplinkService {
         if configuration.version == .v5 && configuration.sessionExpiry > 0 {
             properties.sessionExpiryInterval = configuration.sessionExpiry
         }
+        let endpoint = self.endpoint
+        let willQoS: QoS = shared.withLock { $0.willAtMostOnce.contains(endpoint) } ? .atMostOnce : .atLeastOnce
         let will = Will(
             topic: configuration.statusTopic,
             payload: ByteBuffer(string: "offline"),
-            qos: .atLeastOnce,
+            qos: willQoS,
             retain: true
         )
         return ConnectPacket(
@@ -138,6 +140,14 @@ extension UplinkService {
         switch first {
         case .connAck(let connAck) where connAck.reasonCode == 0:
             return connAck
+        case .connAck(let connAck)
+        where connAck.reasonCode == ReasonCode.qosNotSupported.rawValue && connect.will?.qos == .atLeastOnce:
+            // A cloud whose Maximum QoS is 0 refuses a QoS 1 will: the next attempt sends it at QoS 0.
+            shared.withLock { _ = $0.willAtMostOnce.insert(endpoint) }
+            throw UplinkError(
+                .refused,
+                "\(endpoint) refused the connection: \(refusal(connAck, version: connect)); it takes no QoS 1 will, "
+                    + "so the will (retained \"offline\" on the status topic) goes at QoS 0 from the next attempt")
         case .connAck(let connAck):
             throw UplinkError(.refused, "\(endpoint) refused the connection: \(refusal(connAck, version: connect))")
         case .disconnect(let disconnect):

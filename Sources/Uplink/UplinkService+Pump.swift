@@ -5,11 +5,12 @@ import Synchronization
 import WharfCore
 
 extension UplinkService {
-    /// Registers a burst of PUBACKs: frees their window slots, hands accepted records to the queue,
-    /// keeps transiently refused ones for resending (and throttles), and dead-letters permanent refusals.
+    /// Registers a burst of answers: frees their window slots, hands accepted records to the queue (at
+    /// PUBACK, or at PUBREC for QoS 2, whose PUBREL the next pump sends), keeps transiently refused ones
+    /// for resending (and throttles), and dead-letters permanent refusals.
     ///
     /// Runs on the event loop.
-    func acknowledge(_ acknowledgements: [PubAckPacket]) {
+    func acknowledge(_ answers: [PublishAnswer]) {
         let now = clock.now()
         let wallNow = wallClock()
         var logged: [(Int64, PubAckPacket, RefusalKind)] = []
@@ -18,7 +19,15 @@ extension UplinkService {
         shared.withLock { shared in
             shared.keepAlive?.received()
             var accepted = 0
-            for ack in acknowledgements {
+            for answer in answers {
+                let ack: PubAckPacket
+                switch answer {
+                case .pubComp(let completed):
+                    if shared.window.complete(completed.packetIdentifier) { shared.status.exactlyOnceCompleted += 1 }
+                    continue
+                case .pubAck(let packet), .pubRec(let packet):
+                    ack = packet
+                }
                 let code = ack.reasonCode.rawValue
                 let kind = configuration.refusals.classify(code)
                 // A refused status publish is not resent (the next connection publishes it afresh).
@@ -32,7 +41,13 @@ extension UplinkService {
                     }
                     continue
                 }
-                guard case .record(let sequence) = shared.window.acknowledge(ack.packetIdentifier) else { continue }
+                let outcome =
+                    if case .pubRec = answer, kind == nil {
+                        shared.window.received(ack.packetIdentifier)
+                    } else {
+                        shared.window.acknowledge(ack.packetIdentifier)
+                    }
+                guard case .record(let sequence) = outcome else { continue }
                 records += 1
                 guard kind == .permanent else {
                     accepted += 1
@@ -127,9 +142,14 @@ extension UplinkService {
         if resends.heldByMaximumQoS || fresh.heldByMaximumQoS { reportMaximumQoS() }
         var finished = resends.finished + fresh.finished
         let dropped = resends.dropped + fresh.dropped
-        var buffer = channel.allocator.buffer(capacity: 64 * (resends.publishes.count + fresh.publishes.count))
+        var buffer = channel.allocator.buffer(
+            capacity: 64 * (resends.publishes.count + fresh.publishes.count) + 4 * resends.releases.count)
         var written = (resends: 0, fresh: 0)
         var unencodable = 0
+        for identifier in resends.releases {
+            // Fixed-size packets: encoding them cannot fail.
+            try? MQTTPacket.pubRel(PubAckPacket(packetIdentifier: identifier)).encode(into: &buffer, version: version)
+        }
         for (index, packet) in (resends.publishes + fresh.publishes).enumerated() {
             do {
                 try MQTTPacket.publish(packet).encode(into: &buffer, version: version)

@@ -11,8 +11,12 @@ extension UplinkService {
         while let packet = try await inbound.next() {
             switch packet {
             case .pubAck(let ack):
-                // The publish handler takes PUBACKs off the stream; one that gets here is handled the same way.
-                acknowledge([ack])
+                // The publish handler takes these off the stream; one that gets here is handled the same way.
+                acknowledge([.pubAck(ack)])
+            case .pubRec(let received):
+                acknowledge([.pubRec(received)])
+            case .pubComp(let completed):
+                acknowledge([.pubComp(completed)])
             case .publish(let publish):
                 shared.withLock { $0.keepAlive?.received() }
                 try await deliver(publish, on: link)
@@ -36,8 +40,8 @@ extension UplinkService {
                 logger.warning("Uplink: \(message)", metadata: ["uplink.error": "server-disconnect"])
                 link.fail(UplinkError(.serverDisconnected, message))
                 return
-            case .connect, .connAck, .pubRec, .pubComp, .subscribe, .unsubscribe, .pingReq, .auth:
-                // The uplink never publishes at QoS 2 nor authenticates: these cannot be answers to it.
+            case .connect, .connAck, .subscribe, .unsubscribe, .pingReq, .auth:
+                // The uplink never authenticates: these cannot be answers to it.
                 throw UplinkError(.protocolViolation, "\(endpoint) sent an unexpected \(packet.packetType)")
             }
         }

@@ -78,11 +78,16 @@ extension UplinkService {
         await waitUntil(deadline) { $0.window.inFlight == 0 }
         var disconnect = DisconnectPacket()
         do {
-            if let identifier = try await publishStatus("offline", on: link) {
+            switch try await publishStatus("offline", on: link) {
+            case .awaiting(let identifier):
                 await waitUntil(deadline) { !$0.window.isOutstanding(identifier) }
-            } else if link.parameters.version == .v5 {
+            case .sent:
+                break
+            case .windowFull where link.parameters.version == .v5:
                 // No room in the server's window for the status publish: let the server send the will.
                 disconnect = DisconnectPacket(reasonCode: .disconnectWithWill)
+            case .windowFull:
+                break
             }
             try await write([.disconnect(disconnect)], on: link)
         } catch {

@@ -121,19 +121,41 @@ extension UplinkService {
         }
     }
 
-    /// Publishes the retained status (QoS 1); returns its packet identifier, or nil if the window was full.
+    /// What became of a status publish.
+    enum StatusPublish {
+        /// Sent at QoS 1 and awaiting the PUBACK of this identifier.
+        case awaiting(UInt16)
+        /// Sent at QoS 0 to a cloud whose Maximum QoS is 0: nothing to wait for.
+        case sent
+        /// Not sent: the server's window was full.
+        case windowFull
+    }
+
+    /// Publishes the retained status: QoS 1, or QoS 0 where the cloud's Maximum QoS is 0 (a QoS 1
+    /// publish would be a protocol error there).
     @discardableResult
-    func publishStatus(_ text: String, on link: UplinkLink) async throws -> UInt16? {
-        guard let identifier = shared.withLock({ $0.window.reserveStatus() }) else { return nil }
+    func publishStatus(_ text: String, on link: UplinkLink) async throws -> StatusPublish {
+        let exactlyOnce = link.parameters.maximumQoS != .atMostOnce
+        var identifier: UInt16? = nil
+        if exactlyOnce {
+            guard let reserved = shared.withLock({ $0.window.reserveStatus() }) else { return .windowFull }
+            identifier = reserved
+        }
+        var properties = MQTTProperties()
+        if link.parameters.version == .v5 && text == "online" {
+            // Which cloud node the gateway is on, for operators watching the status topic.
+            properties.userProperties = [UserProperty("endpoint", endpoint)]
+        }
         let packet = PublishPacket(
             topic: configuration.statusTopic,
             payload: ByteBuffer(string: text),
-            qos: .atLeastOnce,
+            qos: identifier == nil ? .atMostOnce : .atLeastOnce,
             retain: link.parameters.retainAvailable,
-            packetIdentifier: identifier
+            packetIdentifier: identifier,
+            properties: properties
         )
         try await write([.publish(packet)], on: link)
-        return identifier
+        return identifier.map { .awaiting($0) } ?? .sent
     }
 
     /// Subscribes to the remote subscriptions in one SUBSCRIBE; the SUBACK is checked when it arrives.
@@ -164,6 +186,20 @@ extension UplinkService {
         control.connectionStarted()
         while !Task.isCancelled {
             while let (topic, payload) = control.takeUnpublished() {
+                if link.parameters.maximumQoS == .atMostOnce {
+                    // A QoS 1 publish would be a protocol error on this cloud.
+                    let packet = PublishPacket(
+                        topic: topic, payload: ByteBuffer(bytes: payload), qos: .atMostOnce,
+                        retain: link.parameters.retainAvailable)
+                    do {
+                        try await write([.publish(packet)], on: link)
+                    } catch {
+                        control.putBack(topic)
+                        link.fail(describing(error))
+                        return
+                    }
+                    continue
+                }
                 guard let identifier = shared.withLock({ $0.window.reserveStatus() }) else {
                     // The window is full: try again when PUBACKs free room.
                     control.putBack(topic)

@@ -91,7 +91,7 @@ public final class UplinkService: Service, Sendable {
         self.resolver = resolver
         self.shared = Mutex(
             SharedState(
-                window: InflightWindow(maxInflight: configuration.maxInflight),
+                window: InflightWindow(maxInflight: configuration.maxInflight, exactlyOnce: configuration.exactlyOnce),
                 throttle: RefusalThrottle(
                     maxWindow: configuration.maxInflight, policy: configuration.throttleBackoff, seed: seed)))
         var index = TopicTrie<Int, Int>()
@@ -178,6 +178,8 @@ extension UplinkService {
         var activeChannel: ObjectIdentifier?
         /// The index of the endpoint in use or being tried, in the configuration's list.
         var endpointIndex = 0
+        /// Endpoints that refused a QoS 1 will (CONNACK 0x9B QoS not supported): their will goes at QoS 0.
+        var willAtMostOnce: Set<String> = []
     }
 }
 

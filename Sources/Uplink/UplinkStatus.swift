@@ -48,6 +48,8 @@ public struct UplinkStatus: Sendable, Hashable {
     public var connectedSince: UInt64?
     /// Refusals by reason code, the throttle's window and time, and a Maximum QoS 0 cloud.
     public var refusals = UplinkRefusalStatus()
+    /// QoS 2 flows the cloud completed (PUBCOMP), including releases of identifiers left open earlier.
+    public var exactlyOnceCompleted = 0
 
     /// Creates a status.
     public init(

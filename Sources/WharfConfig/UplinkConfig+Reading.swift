@@ -104,7 +104,7 @@ extension ForwardRuleConfig {
             filter: filter,
             stripPrefix: reader.string("strip_prefix", default: defaults.stripPrefix),
             remotePrefix: reader.string("remote_prefix", default: defaults.remotePrefix),
-            qos: reader.int("qos", default: defaults.qos, in: 0...1),
+            qos: reader.int("qos", default: defaults.qos, in: 0...2),
             policy: reader.choice("policy", default: defaults.policy)
         )
         reader.finish()

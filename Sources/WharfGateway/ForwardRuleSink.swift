@@ -21,7 +21,7 @@ final class ForwardRuleSink: DurableSink {
         self.name = rule.name
         self.stripPrefix = rule.stripPrefix
         self.remotePrefix = rule.remotePrefix.replacing("{gateway}", with: gatewayID)
-        self.qos = rule.qos == 0 ? .atMostOnce : .atLeastOnce
+        self.qos = QoS(rawValue: UInt8(clamping: rule.qos)) ?? .atLeastOnce
         self.policy = rule.policy == .rejectNew ? .rejectNew : .dropOldest
         self.queue = queue
         self.wallClock = wallClock

@@ -64,6 +64,8 @@ public struct UplinkSnapshot: Sendable, Hashable {
     public var failovers: Int = 0
     /// Refusals by reason code and the throttle's state.
     public var refusals = UplinkRefusalStatus()
+    /// QoS 2 flows the cloud completed (PUBCOMP).
+    public var exactlyOnceCompleted = 0
 }
 
 extension Gateway {
@@ -120,6 +122,7 @@ extension Gateway {
             failovers: status.failovers
         )
         snapshot.refusals = status.refusals
+        snapshot.exactlyOnceCompleted = status.exactlyOnceCompleted
         return snapshot
     }
 

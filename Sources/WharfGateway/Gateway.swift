@@ -179,6 +179,7 @@ public struct Gateway: Sendable {
             )
         }
         configuration.failback = uplink.failback
+        configuration.exactlyOnce = uplink.forward.contains { $0.qos == 2 }
         configuration.refusals = RefusalClassifier(extraTransient: Set(uplink.refusals.transientReasonCodes))
         configuration.throttleBackoff = uplink.refusals.throttle
         return configuration

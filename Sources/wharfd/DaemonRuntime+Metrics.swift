@@ -82,6 +82,7 @@ extension DaemonRuntime {
             sample.counter("wharf_uplink_messages_resent_total", uplink.resent)
             sample.counter("wharf_uplink_messages_acknowledged_total", uplink.acknowledged)
             sample.counter("wharf_uplink_messages_rejected_total", uplink.rejected)
+            sample.counter("wharf_uplink_exactly_once_completed_total", uplink.exactlyOnceCompleted)
             sample.counter("wharf_uplink_messages_received_total", uplink.received)
             sample.counter("wharf_uplink_bytes_sent_total", uplink.bytesSent)
             sample.counter("wharf_uplink_bytes_received_total", uplink.bytesReceived)

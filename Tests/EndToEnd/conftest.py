@@ -138,11 +138,14 @@ def certificates(tmp_path: Path) -> Certificates:
 
 @pytest.fixture
 def cloud_factory(tmp_path: Path) -> Iterator[Callable[..., Cloud]]:
-    """make_cloud(persistence=False, tls=None, start=True): a Mosquitto cloud broker on fixed ports."""
+    """make_cloud(persistence=False, tls=None, start=True, extra=()): a Mosquitto cloud broker on fixed
+    ports; `extra` lines are added to its configuration (e.g. "max_qos 1")."""
     made: list[Cloud] = []
 
-    def make(*, persistence: bool = False, tls: CloudTLS | None = None, start: bool = True) -> Cloud:
-        instance = Cloud(tmp_path / f"cloud{len(made)}", persistence=persistence, tls=tls)
+    def make(
+        *, persistence: bool = False, tls: CloudTLS | None = None, start: bool = True, extra: tuple[str, ...] = ()
+    ) -> Cloud:
+        instance = Cloud(tmp_path / f"cloud{len(made)}", persistence=persistence, tls=tls, extra=extra)
         made.append(instance)
         if start:
             instance.start()

@@ -84,10 +84,13 @@ import WharfCore
                   filter: x
                 - name: twice
                   filter: y
-                  qos: 2
+                  qos: 3
                 - remote_prefix: z
+                - filter: "exactly/once/#"
+                  qos: 2
               subscribe:
                 - filter: "c/#/d"
+                  qos: 2
             """
         guard case .failure(let error) = ConfigLoader.load(yaml: yaml, file: "wharf.yaml") else {
             Issue.record("expected errors")
@@ -102,6 +105,9 @@ import WharfCore
         #expect(paths.contains("uplink.forward[2].qos"))
         #expect(paths.contains("uplink.forward[3].filter"))
         #expect(paths.contains("uplink.subscribe[0].filter"))
+        // QoS 2 is a forward rule's choice; cloud subscriptions stay at 0 or 1.
+        #expect(!paths.contains("uplink.forward[4].qos"))
+        #expect(paths.contains("uplink.subscribe[0].qos"))
         #expect(error.issues.allSatisfy { $0.line != nil })
     }
 }

@@ -297,10 +297,11 @@ class AckingPublisher:
     so the broker sees a steady stream (and can group-commit) rather than one at a time.
     """
 
-    def __init__(self, client: MqttClient, name: str, topic: str) -> None:
+    def __init__(self, client: MqttClient, name: str, topic: str, qos: int = 1) -> None:
         self.client = client
         self.name = name
         self.topic = topic
+        self.qos = qos
         self.sequence = 0
         self._sequences: dict[int, int] = {}  # paho mid -> sequence
         self._reasons: dict[int, int] = {}  # paho mid -> PUBACK reason code
@@ -322,7 +323,9 @@ class AckingPublisher:
         sequences = []
         for _ in range(count):
             self.sequence += 1
-            info = self.client.paho.publish(self.topic, self.payload(self.sequence, size), 1, properties=properties)
+            info = self.client.paho.publish(
+                self.topic, self.payload(self.sequence, size), self.qos, properties=properties
+            )
             assert info.rc == paho.MQTT_ERR_SUCCESS, f"{self.name}: publish failed locally: {info.rc}"
             with self._cond:
                 self._sequences[info.mid] = self.sequence
