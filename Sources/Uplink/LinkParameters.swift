@@ -17,7 +17,9 @@ struct LinkParameters: Sendable, Hashable {
     var keepAlive: UInt16
     /// The client identifier in force: the one the server assigned, or ours.
     var clientIdentifier: String
-    /// The highest QoS the server accepts in PUBLISH.
+    /// The highest QoS the uplink uses in PUBLISH: the MQTT 5 server's Maximum QoS; 1 for an MQTT 3.1.1
+    /// server, which cannot say whether it handles QoS 2 (RabbitMQ answers a QoS 2 PUBLISH with a
+    /// PUBACK, and a PUBREL stops its connection from answering at all).
     var maximumQoS: QoS
     /// Whether the server accepts retained messages.
     var retainAvailable: Bool
@@ -31,7 +33,7 @@ struct LinkParameters: Sendable, Hashable {
         self.topicAliasMaximum = 0
         self.keepAlive = keepAlive
         self.clientIdentifier = clientIdentifier
-        self.maximumQoS = .exactlyOnce
+        self.maximumQoS = version == .v5 ? .exactlyOnce : .atLeastOnce
         self.retainAvailable = true
     }
 

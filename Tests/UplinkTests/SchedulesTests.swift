@@ -108,6 +108,11 @@ import WharfCore
         #expect(parameters.clientIdentifier == "gw1")
         #expect(parameters.maximumPacketSize == MQTTPacket.maximumSize)
         #expect(parameters.windowCapacity(maxInflight: 100) == 100)
+        // A 3.1.1 server cannot say it handles QoS 2: records go at QoS 1 at most.
+        #expect(parameters.maximumQoS == .atLeastOnce)
+        let v5 = LinkParameters(
+            connect: ConnectPacket(protocolVersion: .v5, clientIdentifier: "gw1", keepAlive: 30), connAck: connAck)
+        #expect(v5.maximumQoS == .exactlyOnce)
     }
 
     @Test func mqtt5HonoursTheServersLimits() {
