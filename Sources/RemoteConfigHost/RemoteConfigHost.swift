@@ -19,7 +19,7 @@ public final class RemoteConfigHost: Service, Sendable {
     /// What arrives in the inbox.
     enum Input: Sendable {
         case document([UInt8], reply: (@Sendable (RemoteConfigLocalOutcome) -> Void)?)
-        case uplink(connected: Bool)
+        case uplink(endpoint: String?)
         case tick
     }
 
@@ -39,6 +39,8 @@ public final class RemoteConfigHost: Service, Sendable {
         var restartRequested = false
         /// The local file as last read.
         var localTree: ConfigNode
+        /// The cloud broker the uplink is connected to, for the report; nil while not connected.
+        var uplinkEndpoint: String?
     }
 
     private let gatewayID: String
@@ -100,9 +102,9 @@ public final class RemoteConfigHost: Service, Sendable {
         inboxContinuation.yield(.document(bytes, reply: nil))
     }
 
-    /// The uplink connected or lost its connection.
-    public func uplinkChanged(connected: Bool) {
-        inboxContinuation.yield(.uplink(connected: connected))
+    /// The uplink connected to `endpoint` (`host:port`), or lost its connection (nil).
+    public func uplinkChanged(endpoint: String?) {
+        inboxContinuation.yield(.uplink(endpoint: endpoint))
     }
 
     /// Checks and applies a document given on this machine (`wharfctl config apply`), with the same
@@ -161,8 +163,14 @@ public final class RemoteConfigHost: Service, Sendable {
             if reply == nil { work.withLock { $0.latestDesired = bytes } }
             let outcome = await consider(bytes)
             reply?(outcome)
-        case .uplink(let connected):
-            await process(connected ? .uplinkConnected : .uplinkLost)
+        case .uplink(let endpoint):
+            let moved = work.withLock { work in
+                defer { if endpoint != nil { work.uplinkEndpoint = endpoint } }
+                return endpoint != nil && endpoint != work.uplinkEndpoint
+            }
+            // A report names the endpoint in use: after a failover the cloud hears where the gateway is.
+            if moved { publish(work.withLock { $0.machine.report }, hash: work.withLock { $0.running.hash }) }
+            await process(endpoint != nil ? .uplinkConnected : .uplinkLost)
         case .tick:
             let (state, deadline, lastHealth) = work.withLock {
                 ($0.machine.state, $0.machine.nextDeadline, $0.healthy)
@@ -438,7 +446,8 @@ public final class RemoteConfigHost: Service, Sendable {
     }
 
     private func publish(_ report: RemoteConfigReport, hash: String) {
-        target.publishReport(report.document(effectiveConfigHash: hash))
+        target.publishReport(
+            report.document(effectiveConfigHash: hash, uplinkEndpoint: work.withLock { $0.uplinkEndpoint }))
     }
 
     private func updateSnapshot() {

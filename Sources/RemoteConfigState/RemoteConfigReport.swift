@@ -28,7 +28,8 @@ public struct RemoteConfigReport: Sendable, Hashable {
 
     /// The JSON document to publish; `effectiveConfigHash` is the host's hash of the effective
     /// configuration running. Versions of 0 are written as `null`.
-    public func document(effectiveConfigHash: String) -> String {
+    /// `uplinkEndpoint` is the cloud broker the uplink is connected to (`host:port`), if it is.
+    public func document(effectiveConfigHash: String, uplinkEndpoint: String? = nil) -> String {
         var json = "{\"desired_version\":" + Self.version(desiredVersion)
         json += ",\"running_version\":" + Self.version(runningVersion)
         json += ",\"last_known_good_version\":" + Self.version(lastKnownGoodVersion)
@@ -41,6 +42,12 @@ public struct RemoteConfigReport: Sendable, Hashable {
         }
         json += ",\"effective_config_hash\":"
         JSONString.appendQuoted(effectiveConfigHash, to: &json)
+        json += ",\"uplink_endpoint\":"
+        if let uplinkEndpoint {
+            JSONString.appendQuoted(uplinkEndpoint, to: &json)
+        } else {
+            json += "null"
+        }
         json += ",\"updated_at\":\(updatedAt)}"
         return json
     }

@@ -11,8 +11,8 @@ public final class UplinkControl: Sendable {
     public let subscriptions: [String]
     /// Called with each message that arrives on `subscriptions` (topic, payload); must not block.
     let onMessage: @Sendable (String, [UInt8]) -> Void
-    /// Called with `true` once a connection is up and subscribed, with `false` when it is lost.
-    let onConnection: @Sendable (Bool) -> Void
+    /// Called with the endpoint (`host:port`) once a connection is up and subscribed, with nil when it is lost.
+    let onConnection: @Sendable (String?) -> Void
     /// The retained messages, and the topics not yet published on the current connection.
     private let retained = Mutex<(messages: [String: [UInt8]], unpublished: Set<String>)>(([:], []))
     /// Signalled when a retained message changes.
@@ -22,7 +22,7 @@ public final class UplinkControl: Sendable {
     public init(
         subscriptions: [String],
         onMessage: @escaping @Sendable (String, [UInt8]) -> Void,
-        onConnection: @escaping @Sendable (Bool) -> Void
+        onConnection: @escaping @Sendable (String?) -> Void
     ) {
         self.subscriptions = subscriptions
         self.onMessage = onMessage

@@ -52,7 +52,7 @@ extension UplinkService {
                 group.addTask {
                     await subscribed.wait()
                     guard !Task.isCancelled else { return }
-                    control.onConnection(true)
+                    control.onConnection(self.endpoint)
                     await self.publishControl(control, on: link)
                 }
             }
@@ -79,7 +79,7 @@ extension UplinkService {
             }
             group.cancelAll()
             await group.waitForAll()
-            configuration.control?.onConnection(false)
+            configuration.control?.onConnection(nil)
             switch link.outcome {
             case .stopped: return .stopped
             case .failback: return .failback

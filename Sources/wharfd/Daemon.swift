@@ -57,7 +57,7 @@ struct Daemon {
             return UplinkControl(
                 subscriptions: [remote.desiredTopic(gatewayID)],
                 onMessage: { _, bytes in hostBox.value?.documentArrived(bytes) },
-                onConnection: { hostBox.value?.uplinkChanged(connected: $0) })
+                onConnection: { hostBox.value?.uplinkChanged(endpoint: $0) })
         }
         // Read before anything starts: a missing or malformed file stops wharfd with file:line.
         let accessControl = try MQTTBroker.loadAccessControl(configuration.broker)

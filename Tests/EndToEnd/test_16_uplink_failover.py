@@ -14,6 +14,7 @@ from wharf_e2e.broker import free_port
 from wharf_e2e.client import V5, MqttClient
 from wharf_e2e.cloud import Cloud, CloudSubscriber
 from wharf_e2e.gateway import AckingPublisher, DeliveryReport, Gateway, UplinkOptions
+from wharf_e2e.remote_config import CloudView, remote_yaml
 
 pytestmark = pytest.mark.wharf_only(reason="wharfd's uplink endpoints and failover")
 
@@ -26,7 +27,7 @@ def endpoint(cloud: Cloud) -> str:
 
 
 def failover_gateway(
-    gateway_factory, primary: Cloud, backup: Cloud, admin_port: int, failback: str = "never"
+    gateway_factory, primary: Cloud, backup: Cloud, admin_port: int, failback: str = "never", extra_yaml: str = ""
 ) -> Gateway:
     # Keep alive 2 s: a killed broker's socket closes at once, a frozen one is noticed within 3 s.
     options = UplinkOptions(
@@ -37,7 +38,7 @@ def failover_gateway(
         backoff_base="200ms",
         backoff_cap="1s",
     )
-    return gateway_factory(options, wharf_extra_yaml=admin_yaml(admin_port))
+    return gateway_factory(options, wharf_extra_yaml=admin_yaml(admin_port) + extra_yaml)
 
 
 def uplink_status(admin_port: int) -> dict:
@@ -228,3 +229,28 @@ def test_kill9_of_wharfd_during_a_failover_loses_no_acknowledged_message(
         f"kill -9 of the primary then of wharfd: 1000 acknowledged, {len(at_primary.snapshot())} at the primary, "
         f"{len(report.distinct('p'))} distinct in all, {len(report.duplicates)} duplicates"
     )
+
+
+@pytest.mark.timeout(90)
+def test_the_status_and_the_reported_state_name_the_endpoint_in_use_across_a_failover(
+    cloud_factory, gateway_factory, clients, tmp_path
+) -> None:
+    primary, backup = cloud_factory(), cloud_factory()
+    views = {endpoint(c): CloudView(clients(c)) for c in (primary, backup)}
+    statuses = {endpoint(c): CloudSubscriber(c, [STATUS]).connect() for c in (primary, backup)}
+    trusted = tmp_path / "trusted-keys"
+    trusted.mkdir()
+    admin_port = free_port()
+    failover_gateway(gateway_factory, primary, backup, admin_port, extra_yaml=remote_yaml(trusted))
+    wait_connected_to(admin_port, primary)
+    views[endpoint(primary)].wait(lambda r: r.get("uplink_endpoint") == endpoint(primary), 15)
+
+    primary.kill9()
+    wait_connected_to(admin_port, backup)
+    # The cloud side learns where the gateway is now: the retained report names the backup there.
+    report = views[endpoint(backup)].wait(lambda r: r.get("uplink_endpoint") == endpoint(backup), 15)
+    assert report["running_version"] is None
+    # Each side's "online" (MQTT 5) names that side.
+    for cloud in (primary, backup):
+        online = [m for m in statuses[endpoint(cloud)].snapshot() if m.text == "online"]
+        assert online and ("endpoint", endpoint(cloud)) in online[-1].properties.get("UserProperty", [])

@@ -10,8 +10,9 @@ import Testing
             + #""last_attempt":{"version":7,"result":"pending-confirmation","sections":["adapters"],"#
             + #""errors":[{"path":"adapters[0].port","message":"line one\nline two = \"x\"\r\t\\"}],"#
             + #""started_at":1700000000,"finished_at":null},"effective_config_hash":"sha256:a\"b","#
-            + #""updated_at":1700000100}"#
-        #expect(report.document(effectiveConfigHash: "sha256:a\"b") == expected)
+            + #""uplink_endpoint":"cloud-2.example:8883","updated_at":1700000100}"#
+        #expect(
+            report.document(effectiveConfigHash: "sha256:a\"b", uplinkEndpoint: "cloud-2.example:8883") == expected)
     }
 
     @Test func aGatewayThatNeverTookARemoteConfigReportsNulls() {
@@ -19,7 +20,7 @@ import Testing
         #expect(
             document
                 == #"{"desired_version":null,"running_version":null,"last_known_good_version":null,"provisional":false,"#
-                + #""last_attempt":null,"effective_config_hash":"h","updated_at":0}"#)
+                + #""last_attempt":null,"effective_config_hash":"h","uplink_endpoint":null,"updated_at":0}"#)
     }
 
     @Test func aRollbackIsReportedAfterTheRestartThatRestoredTheLastKnownGood() {
