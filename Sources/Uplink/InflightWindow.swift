@@ -18,20 +18,18 @@ struct InflightWindow: Sendable {
         var finished: [Int64] = []
         /// Records given up, with the reason, for logging and counting.
         var dropped: [(sequence: Int64, reason: DropReason)] = []
+        /// Records that can never be sent to the link's endpoint: move them to the dead-letter table.
+        var deadLettered: [(sequence: Int64, refusal: LocalRefusal)] = []
         /// Whether QoS 1 records wait because the server's Maximum QoS is 0 (they are never downgraded).
         var heldByMaximumQoS = false
 
-        var isEmpty: Bool { publishes.isEmpty && finished.isEmpty }
+        var isEmpty: Bool { publishes.isEmpty && finished.isEmpty && deadLettered.isEmpty }
     }
 
-    /// Why a record is dropped instead of sent.
+    /// Why a record is dropped instead of sent (one that can never fit is dead-lettered instead, `LocalRefusal`).
     enum DropReason: String, Error, Sendable, Hashable {
         /// Its message expiry passed while it waited.
         case expired
-        /// Its PUBLISH exceeds the server's Maximum Packet Size.
-        case tooLarge = "too-large"
-        /// Its topic is not a valid MQTT topic name.
-        case invalidTopic = "invalid-topic"
     }
 
     /// What a PUBACK acknowledged.
@@ -139,11 +137,11 @@ struct InflightWindow: Sendable {
         return max(0, min(free, batch))
     }
 
-    /// Takes the next retransmissions that fit in the window.
-    mutating func takeResends(now: Int64) -> Batch {
+    /// Takes the next retransmissions that fit in the window, at most `limit` publishes (the publish rate's).
+    mutating func takeResends(now: Int64, limit: Int = .max) -> Batch {
         var batch = Batch()
         guard let link else { return batch }
-        while resendHead < resendOrder.count && inFlight < recordCapacity {
+        while resendHead < resendOrder.count && inFlight < recordCapacity && batch.publishes.count < limit {
             let identifier = resendOrder[resendHead]
             // A PUBACK may have arrived for it in the meantime; then it is simply gone.
             guard case .record(let item, sent: false) = outstanding[identifier] else {
@@ -164,8 +162,7 @@ struct InflightWindow: Sendable {
                 batch.publishes.append(packet)
             case .failure(let reason):
                 outstanding[identifier] = nil
-                batch.finished.append(item.sequence)
-                batch.dropped.append((item.sequence, reason))
+                batch.giveUp(item.sequence, reason)
             }
         }
         if resendHead == resendOrder.count {
@@ -204,8 +201,7 @@ struct InflightWindow: Sendable {
                     batch.finished.append(item.sequence)
                 }
             case .failure(let reason):
-                batch.finished.append(item.sequence)
-                batch.dropped.append((item.sequence, reason))
+                batch.giveUp(item.sequence, reason)
             }
         }
         return batch

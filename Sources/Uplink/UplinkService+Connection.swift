@@ -27,6 +27,7 @@ extension UplinkService {
                 let connect = connectPacket()
                 let connAck = try await handshake(connect, channel: channel.channel, outbound, &iterator)
                 let parameters = LinkParameters(connect: connect, connAck: connAck)
+                    .limited(by: endpoint.limits, endpoint: endpoint.description)
                 let now = clock.now()
                 schedule.connected(at: now)
                 selector.connected(at: now)

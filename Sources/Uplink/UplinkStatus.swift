@@ -34,7 +34,8 @@ public struct UplinkStatus: Sendable, Hashable {
     public var acknowledged: Int
     /// Records the cloud refused for good (MQTT 5 reason code 0x80 and above, not transient): dead-lettered.
     public var rejected: Int
-    /// Records given up without being delivered: expired, too large for the server, invalid topic.
+    /// Records given up without being delivered: expired, or impossible to encode (one that can never
+    /// fit the endpoint moves to the dead-letter table instead, counted in `limits`).
     public var dropped: Int
     /// Messages from remote subscriptions published into the local broker.
     public var received: Int
@@ -48,6 +49,8 @@ public struct UplinkStatus: Sendable, Hashable {
     public var connectedSince: UInt64?
     /// Refusals by reason code, the throttle's window and time, and a Maximum QoS 0 cloud.
     public var refusals = UplinkRefusalStatus()
+    /// Records dead-lettered by the operator's limits, and waits for the publish rate.
+    public var limits = UplinkLimitStatus()
 
     /// Creates a status.
     public init(

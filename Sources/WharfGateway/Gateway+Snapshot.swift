@@ -64,6 +64,8 @@ public struct UplinkSnapshot: Sendable, Hashable {
     public var failovers: Int = 0
     /// Refusals by reason code and the throttle's state.
     public var refusals = UplinkRefusalStatus()
+    /// Records dead-lettered by the operator's limits, and waits for the publish rate.
+    public var limits = UplinkLimitStatus()
 }
 
 extension Gateway {
@@ -120,6 +122,7 @@ extension Gateway {
             failovers: status.failovers
         )
         snapshot.refusals = status.refusals
+        snapshot.limits = status.limits
         return snapshot
     }
 
