@@ -27,20 +27,18 @@ struct InflightWindow: Sendable {
         var finished: [Int64] = []
         /// Records given up, with the reason, for logging and counting.
         var dropped: [(sequence: Int64, reason: DropReason)] = []
+        /// Records that can never be sent to the link's endpoint: move them to the dead-letter table.
+        var deadLettered: [(sequence: Int64, refusal: LocalRefusal)] = []
         /// Whether QoS 1 records wait because the server's Maximum QoS is 0 (they are never downgraded).
         var heldByMaximumQoS = false
 
-        var isEmpty: Bool { releases.isEmpty && publishes.isEmpty && finished.isEmpty }
+        var isEmpty: Bool { releases.isEmpty && publishes.isEmpty && finished.isEmpty && deadLettered.isEmpty }
     }
 
-    /// Why a record is dropped instead of sent.
+    /// Why a record is dropped instead of sent (one that can never fit is dead-lettered instead, `LocalRefusal`).
     enum DropReason: String, Error, Sendable, Hashable {
         /// Its message expiry passed while it waited.
         case expired
-        /// Its PUBLISH exceeds the server's Maximum Packet Size.
-        case tooLarge = "too-large"
-        /// Its topic is not a valid MQTT topic name.
-        case invalidTopic = "invalid-topic"
     }
 
     /// What a PUBACK (or a PUBREC ending a QoS 2 flow) acknowledged.
@@ -194,8 +192,9 @@ struct InflightWindow: Sendable {
         return max(0, min(free, batch))
     }
 
-    /// Takes the PUBRELs due on this connection, then the next retransmissions that fit in the window.
-    mutating func takeResends(now: Int64) -> Batch {
+    /// Takes the PUBRELs due on this connection, then the next retransmissions that fit in the window,
+    /// at most `limit` publishes (the publish rate's; PUBRELs are not publishes).
+    mutating func takeResends(now: Int64, limit: Int = .max) -> Batch {
         var batch = Batch()
         guard let link else { return batch }
         for identifier in releaseOrder {
@@ -211,7 +210,7 @@ struct InflightWindow: Sendable {
             }
         }
         releaseOrder.removeAll(keepingCapacity: true)
-        while resendHead < resendOrder.count && inFlight < recordCapacity {
+        while resendHead < resendOrder.count && inFlight < recordCapacity && batch.publishes.count < limit {
             let identifier = resendOrder[resendHead]
             // A PUBACK may have arrived for it in the meantime; then it is simply gone.
             guard case .record(let item, sent: false) = outstanding[identifier] else {
@@ -234,8 +233,7 @@ struct InflightWindow: Sendable {
                 batch.publishes.append(packet)
             case .failure(let reason):
                 free(identifier)
-                batch.finished.append(item.sequence)
-                batch.dropped.append((item.sequence, reason))
+                batch.giveUp(item.sequence, reason)
             }
         }
         if resendHead == resendOrder.count {
@@ -276,8 +274,7 @@ struct InflightWindow: Sendable {
                     batch.finished.append(item.sequence)
                 }
             case .failure(let reason):
-                batch.finished.append(item.sequence)
-                batch.dropped.append((item.sequence, reason))
+                batch.giveUp(item.sequence, reason)
             }
         }
         return batch

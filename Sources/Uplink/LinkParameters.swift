@@ -23,6 +23,10 @@ struct LinkParameters: Sendable, Hashable {
     var maximumQoS: QoS
     /// Whether the server accepts retained messages.
     var retainAvailable: Bool
+    /// The operator's limits for the endpoint of this connection (`limited(by:endpoint:)`).
+    var limits = UplinkLimits()
+    /// The endpoint of this connection (`host:port`), named in the reasons of dead letters.
+    var endpoint = ""
 
     /// Defaults for a connection before (or without) MQTT 5 CONNACK properties.
     init(version: MQTTProtocolVersion, keepAlive: UInt16, clientIdentifier: String) {
@@ -56,9 +60,9 @@ struct LinkParameters: Sendable, Hashable {
         if let retain = properties.retainAvailable { retainAvailable = retain != 0 }
     }
 
-    /// How many publishes may await PUBACK: our limit, lowered to the server's Receive Maximum, and
-    /// kept below the 65535 packet identifiers with room to spare for SUBSCRIBE.
+    /// How many publishes may await PUBACK: our limit, lowered to the server's Receive Maximum and the
+    /// endpoint's `max_inflight`, and kept below the 65535 packet identifiers with room to spare for SUBSCRIBE.
     func windowCapacity(maxInflight: Int) -> Int {
-        max(1, min(maxInflight, receiveMaximum, 65_000))
+        max(1, min(maxInflight, receiveMaximum, limits.maxInflight?.value ?? .max, 65_000))
     }
 }

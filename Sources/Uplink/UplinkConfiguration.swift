@@ -66,12 +66,15 @@ public struct UplinkEndpoint: Sendable, Hashable, CustomStringConvertible {
     public var port: Int
     /// Where it was configured (`uplink.host`, `uplink.endpoints[1]`), for the pre-flight's problems.
     public var keyPath: String
+    /// The operator's limits towards this endpoint.
+    public var limits: UplinkLimits
 
     /// Creates an endpoint.
-    public init(host: String, port: Int, keyPath: String = "uplink.host") {
+    public init(host: String, port: Int, keyPath: String = "uplink.host", limits: UplinkLimits = UplinkLimits()) {
         self.host = host
         self.port = port
         self.keyPath = keyPath
+        self.limits = limits
     }
 
     /// `host:port`, with an IPv6 address in brackets (`[::1]:8883`).

@@ -27,6 +27,7 @@ extension UplinkService {
                 let connect = connectPacket()
                 let connAck = try await handshake(connect, channel: channel.channel, outbound, &iterator)
                 let parameters = LinkParameters(connect: connect, connAck: connAck)
+                    .limited(by: endpoint.limits, endpoint: endpoint.description)
                 let now = clock.now()
                 schedule.connected(at: now)
                 selector.connected(at: now)
@@ -100,7 +101,9 @@ extension UplinkService {
             properties.sessionExpiryInterval = configuration.sessionExpiry
         }
         let endpoint = self.endpoint
-        let willQoS: QoS = shared.withLock { $0.willAtMostOnce.contains(endpoint) } ? .atMostOnce : .atLeastOnce
+        // QoS 0 where the endpoint's max_qos says so, or where the cloud refused a QoS 1 will before.
+        let refused = shared.withLock { $0.willAtMostOnce.contains(endpoint) }
+        let willQoS: QoS = refused || currentEndpoint.limits.maxQoS?.value == .atMostOnce ? .atMostOnce : .atLeastOnce
         let will = Will(
             topic: configuration.statusTopic,
             payload: ByteBuffer(string: "offline"),

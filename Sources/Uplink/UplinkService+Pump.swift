@@ -116,19 +116,30 @@ extension UplinkService {
                 }
                 return (InflightWindow.Batch(), InflightWindow.Batch(), nil)
             }
-            let resends = shared.window.takeResends(now: wallNow)
+            // The publish rate's tokens bound the records sent now, resends and fresh ones together.
+            let allowance = shared.rateLimiter?.available(at: now) ?? Int.max
+            let resends = shared.window.takeResends(now: wallNow, limit: allowance)
             var fresh = InflightWindow.Batch()
             if !shared.stopping && shared.window.pendingResends == 0 {
-                let limit = shared.window.readLimit(batch: batchSize)
-                if limit > 0 && shared.readAhead.count > 0 {
+                var budget = allowance - resends.publishes.count
+                while budget > 0 {
+                    let limit = min(shared.window.readLimit(batch: batchSize), budget)
+                    guard limit > 0 && shared.readAhead.count > 0 else { break }
                     let taken = shared.readAhead.take(limit)
-                    fresh = shared.window.admit(Array(taken), now: wallNow)
+                    let batch = shared.window.admit(Array(taken), now: wallNow)
+                    fresh.merge(batch)
+                    budget -= batch.publishes.count
                     // Whatever the window did not take goes back in front, still in order.
                     let lastRead = shared.window.lastRead
-                    shared.readAhead.putBack(taken.drop { $0.sequence <= lastRead })
+                    let left = taken.drop { $0.sequence <= lastRead }
+                    shared.readAhead.putBack(left)
+                    // Records taken but not sent (dead-lettered, expired) leave tokens for the next ones.
+                    guard left.isEmpty && batch.publishes.count < taken.count else { break }
                 }
                 refetch = shared.readAhead.count < batchSize
             }
+            let sent = resends.publishes.count + fresh.publishes.count
+            if let wake = shared.spendPublishTokens(sent, allowance: allowance, at: now) { wakeAt = wake }
             return (resends, fresh, shared.window.link?.version)
         }
         if let wakeAt {
@@ -142,6 +153,8 @@ extension UplinkService {
         if resends.heldByMaximumQoS || fresh.heldByMaximumQoS { reportMaximumQoS() }
         var finished = resends.finished + fresh.finished
         let dropped = resends.dropped + fresh.dropped
+        let deadLettered = resends.deadLettered + fresh.deadLettered
+        if !deadLettered.isEmpty { deadLetter(deadLettered, at: wallNow) }
         var buffer = channel.allocator.buffer(
             capacity: 64 * (resends.publishes.count + fresh.publishes.count) + 4 * resends.releases.count)
         var written = (resends: 0, fresh: 0)
@@ -185,15 +198,23 @@ extension UplinkService {
 
     /// A cloud whose Maximum QoS is 0 cannot take QoS 1 records: report it once per connection, keep them.
     private func reportMaximumQoS() {
-        let first = shared.withLock { shared -> Bool in
+        let (first, limit) = shared.withLock { shared -> (Bool, UplinkLimit<QoS>?) in
             defer { shared.maximumQoSReported = true }
             shared.status.refusals.heldByMaximumQoS = true
-            return !shared.maximumQoSReported
+            let link = shared.window.link
+            return (!shared.maximumQoSReported, link?.maximumQoSIsLocal == true ? link?.limits.maxQoS : nil)
         }
         guard first else { return }
         let message =
-            "\(endpoint) accepts only QoS 0 (CONNACK Maximum QoS 0): QoS 1 records stay queued instead of being "
-            + "sent at QoS 0 and lost; allow QoS 1 on the cloud, or set qos: 0 on the forward rules meant to go at QoS 0"
+            if let limit {
+                "\(endpoint) may be sent only QoS 0 (\(limit.keyPath) 0): QoS 1 records stay queued instead of being "
+                    + "sent at QoS 0 and lost; raise \(limit.keyPath), or set qos: 0 on the forward rules meant to go "
+                    + "at QoS 0"
+            } else {
+                "\(endpoint) accepts only QoS 0 (CONNACK Maximum QoS 0): QoS 1 records stay queued instead of being "
+                    + "sent at QoS 0 and lost; allow QoS 1 on the cloud, or set qos: 0 on the forward rules meant to go "
+                    + "at QoS 0"
+            }
         shared.withLock { $0.status.lastError = message }
         logger.error("Uplink: \(message)", metadata: ["uplink.error": "maximum-qos"])
     }

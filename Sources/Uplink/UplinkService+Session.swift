@@ -16,6 +16,9 @@ extension UplinkService {
             shared.window.connected(parameters)
             shared.keepAlive = KeepAliveSchedule(keepAlive: parameters.keepAlive, now: now)
             shared.rejectionsLogged = 0
+            shared.localRefusalsLogged = 0
+            shared.rateLimiter = parameters.limits.maxPublishRate.map { PublishRateLimiter(rate: $0.value, now: now) }
+            shared.status.limits.publishRate = parameters.limits.maxPublishRate?.value
             // A failback's goodbye stopped the sending of the previous connection.
             shared.stopping = false
             shared.maximumQoSReported = false
@@ -32,6 +35,8 @@ extension UplinkService {
                 shared.activeChannel = nil
                 shared.window.disconnected()
                 shared.keepAlive = nil
+                shared.rateLimiter = nil
+                shared.status.limits.publishRate = nil
             }
         }
         transition(
@@ -44,6 +49,7 @@ extension UplinkService {
                 "mqtt.keep_alive": "\(parameters.keepAlive)",
                 "uplink.window": "\(parameters.windowCapacity(maxInflight: configuration.maxInflight))",
                 "uplink.resend": "\(shared.withLock { $0.window.pendingResends })",
+                "uplink.limits": "\(parameters.limits.summary)",
             ]
         )
         let subscribed = AsyncSignal()

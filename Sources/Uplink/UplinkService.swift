@@ -15,7 +15,10 @@ public import WharfCore
 /// resumed the session). A PUBACK carrying an MQTT 5 error code (0x80 and above) never deletes the
 /// record: a transient refusal (quota, busy, see `RefusalClassifier`) keeps it in the window to go
 /// out again before anything newer, halves the window and pauses sending (`RefusalThrottle`); a
-/// permanent one moves it to the queue's dead-letter table, counted in `status.rejected`.
+/// permanent one moves it to the queue's dead-letter table, counted in `status.rejected`. A record that
+/// can never be sent to the endpoint in use (its `UplinkLimits`, the server's Maximum Packet Size, an
+/// invalid topic) moves there without being sent, counted in `status.limits`; the endpoint's
+/// `max_publish_rate` spaces the sending (`PublishRateLimiter`).
 ///
 /// The link announces itself on `statusTopic`: a retained "online" after every CONNACK, with a retained
 /// "offline" will for an unclean loss. A graceful stop (service-group shutdown or `stop()`) waits
@@ -156,6 +159,10 @@ extension UplinkService {
         var pendingDeadLetters: [UplinkDeadLetter] = []
         /// The end of the pause a pump wake-up is scheduled for, so that one timer serves it.
         var wakeScheduled: UInt64?
+        /// The endpoint's `max_publish_rate` on the current connection; nil without one.
+        var rateLimiter: PublishRateLimiter?
+        /// How many records the limits dead-lettered on the current connection (the first ones are logged).
+        var localRefusalsLogged = 0
         /// Whether the Maximum QoS 0 problem was logged on the current connection.
         var maximumQoSReported = false
         /// Records finished (PUBACK, dropped, QoS 0 sent) and not yet acknowledged to the queue.

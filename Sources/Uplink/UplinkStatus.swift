@@ -34,7 +34,8 @@ public struct UplinkStatus: Sendable, Hashable {
     public var acknowledged: Int
     /// Records the cloud refused for good (MQTT 5 reason code 0x80 and above, not transient): dead-lettered.
     public var rejected: Int
-    /// Records given up without being delivered: expired, too large for the server, invalid topic.
+    /// Records given up without being delivered: expired, or impossible to encode (one that can never
+    /// fit the endpoint moves to the dead-letter table instead, counted in `limits`).
     public var dropped: Int
     /// Messages from remote subscriptions published into the local broker.
     public var received: Int
@@ -50,6 +51,8 @@ public struct UplinkStatus: Sendable, Hashable {
     public var refusals = UplinkRefusalStatus()
     /// QoS 2 flows the cloud completed (PUBCOMP), including releases of identifiers left open earlier.
     public var exactlyOnceCompleted = 0
+    /// Records dead-lettered by the operator's limits, and waits for the publish rate.
+    public var limits = UplinkLimitStatus()
 
     /// Creates a status.
     public init(

@@ -4,6 +4,8 @@ public struct UplinkEndpointConfig: Sendable, Equatable {
     public var host: String
     /// The port; 0 means 8883 with TLS and 1883 without.
     public var port: Int
+    /// Limits of this endpoint (the `uplink.limits` keys in its mapping), overriding `uplink.limits`.
+    public var limits = UplinkLimitsConfig()
 
     /// Creates an endpoint.
     public init(host: String, port: Int = 0) {
@@ -81,7 +83,18 @@ extension UplinkConfig {
     public var effectiveEndpoints: [UplinkEndpointConfig] {
         let listed = endpoints.isEmpty && !host.isEmpty ? [UplinkEndpointConfig(host: host, port: port)] : endpoints
         let fallback = tls.enabled ? 8883 : 1883
-        return listed.map { UplinkEndpointConfig(host: $0.host, port: $0.port != 0 ? $0.port : fallback) }
+        return listed.map { endpoint in
+            var resolved = endpoint
+            if resolved.port == 0 { resolved.port = fallback }
+            return resolved
+        }
+    }
+
+    /// The limits in force for the endpoint at `index` of `effectiveEndpoints`: its own keys, else
+    /// `limits`, each with the key that sets it.
+    public func effectiveLimits(ofEndpointAt index: Int) -> EffectiveUplinkLimits {
+        let own = endpoints.indices.contains(index) ? endpoints[index].limits : UplinkLimitsConfig()
+        return own.effective(path: "uplink.endpoints[\(index)]", over: limits)
     }
 
     /// Reads `failback`: a duration, or `never` (or 0) for none.
@@ -94,9 +107,9 @@ extension UplinkConfig {
 }
 
 extension UplinkEndpointConfig {
-    /// Reads `endpoints` (texts `host:port` or mappings `{host, port}`) and reports a list given
-    /// together with `host`/`port` (other than their empty defaults), an empty list where a broker is
-    /// `needed`, and an endpoint listed twice.
+    /// Reads `endpoints` (texts `host:port` or mappings `{host, port}`, which may hold limits of their
+    /// own) and reports a list given together with `host`/`port` (other than their empty defaults), an
+    /// empty list where a broker is `needed`, and an endpoint listed twice (whatever its limits).
     static func readList(from reader: ConfigReader, needed: Bool) -> [UplinkEndpointConfig] {
         guard let listNode = reader.value("endpoints") else { return [] }
         guard let elements = reader.list("endpoints") else { return [] }
@@ -115,7 +128,8 @@ extension UplinkEndpointConfig {
         var found: [(endpoint: UplinkEndpointConfig, node: ConfigNode)] = []
         for element in elements {
             guard let parsed = endpoint(element, from: reader) else { continue }
-            if let earlier = found.first(where: { $0.endpoint == parsed }) {
+            if let earlier = found.first(where: { $0.endpoint.host == parsed.host && $0.endpoint.port == parsed.port })
+            {
                 reader.report(
                     "this endpoint is already listed at \(where: earlier.node); list each broker once", at: element)
                 continue
@@ -147,7 +161,9 @@ extension UplinkEndpointConfig {
                 return nil
             }
             let unbracketed = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
-            return UplinkEndpointConfig(host: unbracketed, port: item.int("port", default: 0, in: 0...65_535))
+            var endpoint = UplinkEndpointConfig(host: unbracketed, port: item.int("port", default: 0, in: 0...65_535))
+            endpoint.limits = UplinkLimitsConfig(readingKeysOf: item)
+            return endpoint
         default:
             reader.report("expected host:port or a mapping with host and port, got \(element.quoted)", at: element)
             return nil

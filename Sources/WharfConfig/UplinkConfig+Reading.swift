@@ -32,6 +32,9 @@ extension UplinkConfig {
         forward = ForwardRuleConfig.readList(reader.sectionList("forward") ?? [], from: reader)
         subscribe = (reader.sectionList("subscribe") ?? []).compactMap(RemoteSubscriptionConfig.init(reading:))
         refusals = UplinkRefusalsConfig(reading: reader)
+        let limitsReader = reader.section("limits")
+        limits = UplinkLimitsConfig(readingKeysOf: limitsReader).asSectionDefaults
+        limitsReader.finish()
         reader.finish()
     }
 }

@@ -40,6 +40,8 @@ public struct UplinkConfig: Sendable, Equatable {
     public var subscribe: [RemoteSubscriptionConfig]
     /// Transient PUBACK reason codes and the throttle's pause (`transient_reason_codes`, `throttle`).
     public var refusals = UplinkRefusalsConfig()
+    /// Limits for every endpoint (`limits`); an endpoint's own keys override them.
+    public var limits = UplinkLimitsConfig()
 
     /// Creates the section with its defaults.
     public init(

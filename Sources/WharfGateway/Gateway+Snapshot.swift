@@ -66,6 +66,8 @@ public struct UplinkSnapshot: Sendable, Hashable {
     public var refusals = UplinkRefusalStatus()
     /// QoS 2 flows the cloud completed (PUBCOMP).
     public var exactlyOnceCompleted = 0
+    /// Records dead-lettered by the operator's limits, and waits for the publish rate.
+    public var limits = UplinkLimitStatus()
 }
 
 extension Gateway {
@@ -123,6 +125,7 @@ extension Gateway {
         )
         snapshot.refusals = status.refusals
         snapshot.exactlyOnceCompleted = status.exactlyOnceCompleted
+        snapshot.limits = status.limits
         return snapshot
     }
 

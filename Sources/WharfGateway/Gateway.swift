@@ -175,7 +175,9 @@ public struct Gateway: Sendable {
         let listed = !uplink.endpoints.isEmpty
         configuration.endpoints = uplink.effectiveEndpoints.enumerated().map { index, endpoint in
             UplinkEndpoint(
-                host: endpoint.host, port: endpoint.port, keyPath: listed ? "uplink.endpoints[\(index)]" : "uplink.host"
+                host: endpoint.host, port: endpoint.port,
+                keyPath: listed ? "uplink.endpoints[\(index)]" : "uplink.host",
+                limits: UplinkLimits(uplink.effectiveLimits(ofEndpointAt: index))
             )
         }
         configuration.failback = uplink.failback

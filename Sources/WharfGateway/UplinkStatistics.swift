@@ -34,6 +34,8 @@ enum UplinkStatistics {
             ("$SYS/broker/uplink/throttle/pauses", "\(refusals.pauses)"),
             ("$SYS/broker/uplink/throttle/window", "\(refusals.window)"),
             ("$SYS/broker/uplink/maximum qos blocked", refusals.heldByMaximumQoS ? "1" : "0"),
+            ("$SYS/broker/uplink/refusals/local", "\(uplink.limits.deadLetteredTotal)"),
+            ("$SYS/broker/uplink/limits/rate waits", "\(uplink.limits.rateWaits)"),
             ("$SYS/broker/queue/dead letters", "\(statistics.deadLetters)"),
         ]
         for reason in ForwardDropReason.allCases {

@@ -97,6 +97,16 @@ extension DaemonRuntime {
                     "wharf_uplink_refusals_total", count,
                     labels: ["reason": Gateway.reasonLabel(code), "kind": "permanent"])
             }
+            for (code, count) in uplink.limits.deadLetteredByReason {
+                sample.counter(
+                    "wharf_uplink_refusals_total", count,
+                    labels: ["reason": Gateway.reasonLabel(code), "kind": "local"])
+            }
+            for (limit, count) in uplink.limits.deadLettered {
+                sample.counter("wharf_uplink_limit_hits_total", count, labels: ["limit": limit])
+            }
+            sample.counter(
+                "wharf_uplink_limit_hits_total", uplink.limits.rateWaits, labels: ["limit": "max_publish_rate"])
             for (code, count) in refusals.transientDisconnects {
                 sample.counter(
                     "wharf_uplink_transient_disconnects_total", count, labels: ["reason": Gateway.reasonLabel(code)])

@@ -126,6 +126,25 @@ def test_a_cloud_granting_qos1_gets_qos2_records_at_qos1(
 
 
 @pytest.mark.timeout(60)
+def test_max_qos_2_enables_qos2_towards_an_mqtt_311_cloud(
+    cloud_factory, gateway_factory, clients: Callable[..., MqttClient]
+) -> None:
+    cloud = cloud_factory()
+    at_cloud = CloudSubscriber(cloud, [SITE + "#"], qos=2).connect()
+    admin_port = free_port()
+    options = UplinkOptions(
+        port=cloud.port, mqtt_version="3.1.1", forward=(Forward(qos=2),), extra=("  limits:", "    max_qos: 2")
+    )
+    gateway = gateway_factory(options, wharf_extra_yaml=admin_yaml(admin_port))
+    publisher = AckingPublisher(clients(gateway, version=V5, client_id="pub"), "p", "devices/p/data", qos=2)
+    publisher.publish(200)
+    publisher.wait_acks()
+    report = wait_for_all(at_cloud, publisher)
+    assert report.duplicates == []
+    assert {m.qos for m in at_cloud.snapshot() if m.topic.startswith(SITE)} == {2}
+
+
+@pytest.mark.timeout(60)
 def test_a_cloud_with_maximum_qos_0_gets_the_status_and_the_will_at_qos0(
     cloud_factory, gateway_factory, clients: Callable[..., MqttClient]
 ) -> None:

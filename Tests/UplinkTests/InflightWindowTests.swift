@@ -228,24 +228,35 @@ extension InflightWindow.Batch {
         #expect(batch.publishes.first?.properties.isEmpty == true)
     }
 
-    @Test func recordsTooLargeForTheServerAreDropped() {
+    @Test func recordsTooLargeForTheServerAreDeadLettered() {
         var window = InflightWindow(maxInflight: 10)
-        window.connected(link(maximumPacketSize: 20))
+        var parameters = link(maximumPacketSize: 20)
+        parameters.endpoint = "cloud-a:8883"
+        window.connected(parameters)
         let big = UplinkItem(sequence: 2, topic: "t", payload: ByteBuffer(repeating: 7, count: 100))
         let batch = window.admit([record(1, topic: "t"), big, record(3, topic: "t")], now: 0)
         #expect(batch.sequences == [1, 3])
-        #expect(batch.dropped.map(\.sequence) == [2])
-        #expect(batch.dropped.map(\.reason) == [.tooLarge])
+        #expect(batch.dropped.isEmpty && batch.finished.isEmpty)
+        #expect(batch.deadLettered.map(\.sequence) == [2])
+        #expect(batch.deadLettered.map(\.refusal.reasonCode) == [0x95])
+        #expect(batch.deadLettered.map(\.refusal.limit) == ["maximum_packet_size"])
+        #expect(
+            batch.deadLettered.first?.refusal.reasonString
+                == "PUBLISH of 108 bytes above the Maximum Packet Size 20 of cloud-a:8883 (its CONNACK)")
         #expect(window.inFlight == 2)
     }
 
-    @Test func invalidTopicsAreDropped() {
+    @Test func invalidTopicsAreDeadLettered() {
         var window = InflightWindow(maxInflight: 10)
         window.connected(link())
         let batch = window.admit([record(1, topic: "a/+/b"), record(2, topic: ""), record(3)], now: 0)
         #expect(batch.sequences == [3])
-        #expect(batch.dropped.map(\.reason) == [.invalidTopic, .invalidTopic])
-        #expect(batch.finished == [1, 2])
+        #expect(batch.dropped.isEmpty && batch.finished.isEmpty)
+        #expect(batch.deadLettered.map(\.sequence) == [1, 2])
+        #expect(batch.deadLettered.map(\.refusal.reasonCode) == [0x90, 0x90])
+        #expect(batch.deadLettered.map(\.refusal.limit) == ["topic_name", "topic_name"])
+        #expect(batch.deadLettered.first?.refusal.reasonString.contains("'+' or '#'") == true)
+        #expect(window.lastRead == 3)
     }
 
     @Test func retainIsClearedWhenTheServerHasNoRetain() {
