@@ -158,7 +158,7 @@ extension UplinkService {
         var buffer = channel.allocator.buffer(
             capacity: 64 * (resends.publishes.count + fresh.publishes.count) + 4 * resends.releases.count)
         var written = (resends: 0, fresh: 0)
-        var unencodable = 0
+        var unencodable: [(sequence: Int64, refusal: LocalRefusal)] = []
         for identifier in resends.releases {
             // Fixed-size packets: encoding them cannot fail.
             try? MQTTPacket.pubRel(PubAckPacket(packetIdentifier: identifier)).encode(into: &buffer, version: version)
@@ -168,25 +168,28 @@ extension UplinkService {
                 try MQTTPacket.publish(packet).encode(into: &buffer, version: version)
                 if index < resends.publishes.count { written.resends += 1 } else { written.fresh += 1 }
             } catch {
-                // Only properties beyond MQTT's field limits get here; the record can never be sent.
-                logger.warning(
-                    "Uplink drops a record it cannot encode for topic \(packet.topic): \(error)",
-                    metadata: ["uplink.error": "encode"]
-                )
-                unencodable += 1
+                // Only properties beyond MQTT's field limits get here; the record can never be sent. A
+                // QoS 0 record has already finished; any other is kept as a dead letter.
                 if let identifier = packet.packetIdentifier,
                     let sequence = shared.withLock({ $0.window.abandon(identifier) })
                 {
-                    finished.append(sequence)
+                    let reason = "cannot be encoded as an MQTT PUBLISH for topic \(packet.topic): \(error)"
+                    unencodable.append(
+                        (sequence, LocalRefusal(limit: "encoding", reasonCode: 0x83, reasonString: reason)))
+                } else {
+                    logger.warning(
+                        "Uplink drops a QoS 0 record it cannot encode for topic \(packet.topic): \(error)",
+                        metadata: ["uplink.error": "encode"])
                 }
             }
         }
+        if !unencodable.isEmpty { deadLetter(unencodable, at: wallNow) }
         if !dropped.isEmpty { logDrops(dropped) }
         let sentAt = clock.now()
         let bytes = buffer.readableBytes
         shared.withLock { shared in
             shared.pendingAcknowledgements.append(contentsOf: finished)
-            shared.status.dropped += dropped.count + unencodable
+            shared.status.dropped += dropped.count
             shared.status.published += written.fresh
             shared.status.resent += written.resends
             shared.status.bytesSent += bytes

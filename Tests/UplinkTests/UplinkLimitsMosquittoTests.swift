@@ -62,4 +62,27 @@ import WharfCore
         await watcher.disconnect()
         await mosquitto.stop()
     }
+
+    @Test func aRecordThatCannotBeEncodedIsDeadLetteredNotDropped() async throws {
+        let mosquitto = try await Mosquitto()
+        try await mosquitto.start()
+        let queue = InMemoryUplinkQueue()
+        queue.append(topic: "site/data", payload: ByteBuffer(string: "1"))
+        // A user property longer than an MQTT string can be (65535 bytes): no PUBLISH can carry it.
+        var properties = MessageProperties()
+        properties.userProperties = [UserProperty("k", String(repeating: "v", count: 70_000))]
+        queue.append(topic: "site/data", payload: ByteBuffer(string: "2"), properties: properties)
+        queue.append(topic: "site/data", payload: ByteBuffer(string: "3"))
+        let harness = UplinkHarness(testConfiguration(port: mosquitto.port), queue: queue)
+        try await harness.running {
+            await harness.waitUntil("2 acknowledged", timeout: .seconds(30)) { $0.acknowledged >= 2 }
+            await harness.waitUntilQueueEmpty(queue)
+        }
+        let letters = queue.deadLetters.map(\.letter)
+        #expect(letters.map(\.sequence) == [2])
+        #expect(letters.map(\.reasonCode) == [0x83])
+        #expect(letters.first?.reasonString?.hasPrefix("cannot be encoded as an MQTT PUBLISH") == true)
+        #expect(harness.service.status.limits.deadLettered == ["encoding": 1])
+        await mosquitto.stop()
+    }
 }
