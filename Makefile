@@ -74,7 +74,8 @@ deb:
 package-test: deb
 	packaging/test-install.sh
 
-## Benchmarks against Mosquitto, bare SQLite and in-process publishing on this machine
+## Benchmarks against Mosquitto, bare SQLite, in-process publishing and a 3-node RabbitMQ cluster
+## on this machine
 ## (see docs/benchmarks.md).
 bench:
 	scripts/install-deps.sh bench
@@ -85,6 +86,7 @@ bench:
 	scripts/bench-appliance.sh
 	scripts/bench-plugin.sh
 	scripts/bench-remote-config.sh
+	scripts/bench-cluster.sh
 
 clean:
 	rm -rf .build .wharf-data
