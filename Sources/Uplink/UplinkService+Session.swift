@@ -105,10 +105,13 @@ extension UplinkService {
     /// "host:port" of the endpoint in use, for messages.
     var endpoint: String { "\(currentEndpoint)" }
 
-    /// An error as an `UplinkError` naming the host.
+    /// An error on an established link as an `UplinkError` naming the host: a socket error there is
+    /// a lost connection, not a failure to connect.
     func describing(_ error: any Error) -> UplinkError {
         let endpoint = currentEndpoint
-        return UplinkError.describing(error, host: endpoint.host, port: endpoint.port)
+        let described = UplinkError.describing(error, host: endpoint.host, port: endpoint.port)
+        guard described.kind == .connectFailed else { return described }
+        return UplinkError(.connectionClosed, "lost the connection to \(endpoint): \(error)")
     }
 
     /// Writes packets as one buffer and notes the activity for keep alive and the byte counter.

@@ -107,3 +107,16 @@ import WharfCore
         await backup.stop()
     }
 }
+
+@Suite struct UplinkErrorWordingTests {
+    @Test func aSocketErrorOnAnEstablishedLinkIsALostConnectionNotAFailureToConnect() {
+        let harness = UplinkHarness(testConfiguration(port: 1883))
+        let reset = IOError(errnoCode: ECONNRESET, reason: "read")
+        let lost = harness.service.describing(reset)
+        #expect(lost.kind == .connectionClosed)
+        #expect(lost.message.hasPrefix("lost the connection to 127.0.0.1:1883"))
+        // Connecting is still described as connecting.
+        let failed = UplinkError.describing(reset, host: "127.0.0.1", port: 1883)
+        #expect(failed.kind == .connectFailed && failed.message.hasPrefix("cannot connect to 127.0.0.1:1883"))
+    }
+}
