@@ -34,6 +34,7 @@ extension StoreBenchReport {
                 ("max", fixed(r.values.max() ?? 0, 4)),
                 ("target", r.target.map { fixed($0, 2) } ?? "null"),
                 ("rounds_meeting_target", r.target == nil ? "null" : "\(r.roundsMeetingTarget)"),
+                ("failures", "\(r.failures)"),
             ])
         }
         return object([

@@ -73,6 +73,7 @@ extension StoreBenchReport {
     /// `≥ 80 %: met (4 of 5 rounds at or above)` for the target ratio, `–` for the others.
     private func verdict(_ ratio: Ratio) -> String {
         guard let target = ratio.target else { return "–" }
+        guard ratio.failures == 0 else { return "not judged: \(ratio.failures) appends failed" }
         let outcome = ratio.value >= target ? "met" : "missed"
         return "≥ \(percent(target)): \(outcome) (\(ratio.roundsMeetingTarget) of \(ratio.values.count) rounds at "
             + "or above)"

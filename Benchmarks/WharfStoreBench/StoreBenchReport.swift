@@ -47,6 +47,8 @@ struct StoreBenchReport {
         /// The ratio of each round, `nil` for a round without both cases.
         var roundValues: [Double?]
         var target: Double?
+        /// Appends of the queue case that failed, over every round: a run with failures is no measurement.
+        var failures: Int
 
         /// The ratios of the rounds that had both cases.
         var values: [Double] { roundValues.compactMap { $0 } }
@@ -132,7 +134,9 @@ struct StoreBenchReport {
             identifier: "\(queueCase.identifier)/\(bareCase.identifier)",
             label: label,
             roundValues: paired,
-            target: target
+            target: target,
+            failures: runs.filter { $0.benchCase == queueCase && $0.synchronous == mode }
+                .reduce(0) { $0 + $1.measurement.failures }
         )
     }
 }
