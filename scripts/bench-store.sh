@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Wharf store-and-forward benchmark (docs/benchmarks.md, "Store-and-forward"), in three parts:
-#   store   wharf-store-bench: ForwardQueue.append against a bare SQLite insert loop on the same disk;
+#   store   wharf-store-bench: ForwardQueue.append against a bare SQLite insert loop on the same disk
+#           (the store's table, pragmas and multi-row INSERTs, at the store's rows per commit);
 #   drain   N QoS 1 messages queued in wharfd while the cloud broker (Mosquitto) is down, then the
 #           rate at which the uplink delivers them once it is up, without and with a cloud subscriber;
 #   ingest  for comparison, Mosquitto's own ingest of N QoS 1 messages from one client with as
@@ -10,7 +11,8 @@
 #   STORE_MESSAGES [500000]     rows per all-at-once case of wharf-store-bench
 #   STORE_GATED [20000]         rows per window-1 publisher case (window W: W times as many)
 #   STORE_WINDOWS [1,100]       publisher windows of wharf-store-bench
-#   STORE_ROUNDS [5]            wharf-store-bench rounds (the table shows medians)
+#   STORE_ROUNDS [5]            wharf-store-bench rounds, queue and bare loop interleaved in each
+#                               (the tables show every round, the medians and the ranges)
 #   STORE_SYNCHRONOUS [full,normal]
 #   DRAIN_MESSAGES [100000]     messages queued before the cloud broker starts
 #   DRAIN_PUBLISHERS [10]       wharf-bench fan-in publishers filling the queue

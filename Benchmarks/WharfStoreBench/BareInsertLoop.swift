@@ -3,29 +3,21 @@ import CSQLite
 import Store
 
 /// The baseline: SQLite alone inserting rows shaped like the forward queue's, in transactions of
-/// `batch` rows, on one thread, with the store's pragmas and nothing else.
+/// `batch` rows, on one thread, with the store's pragmas, statements and nothing else.
 ///
-/// The table is a copy of `forward_queue` (same columns and partial index) and every row binds
-/// the same ten values the store binds, the payload without a copy as the store does, so the
-/// difference to `ForwardQueue.append` is the store's own cost: queueing, accounting, group
-/// commit and completions.
+/// It does the SQLite work the store's writer does per row: the same table (made from the store's
+/// own schema), the same multi-row `INSERT` for every full group of
+/// ``StoreSQLite/queueInsertGroupRows`` rows of a transaction and the same one-row `INSERT` for
+/// the rest, binding the same ten values (the payload without a copy). What it leaves out is the
+/// store's own machinery: queueing, accounting, the saved sequence, group commit and completions,
+/// which is what a ratio to `ForwardQueue.append` measures.
 struct BareInsertLoop {
     /// The database file; it must not exist yet.
     var path: String
     /// `PRAGMA synchronous` of the run.
     var synchronous: SynchronousMode
-
-    /// The columns of `forward_queue` in `StoreSchema` version 1.
-    static let schema = [
-        """
-        CREATE TABLE forward_queue (
-            seq INTEGER PRIMARY KEY, rule TEXT NOT NULL, topic TEXT NOT NULL, payload BLOB NOT NULL,
-            qos INTEGER NOT NULL, retain INTEGER NOT NULL, properties BLOB, enqueued_at INTEGER NOT NULL,
-            expires_at INTEGER, size INTEGER NOT NULL
-        )
-        """,
-        "CREATE INDEX forward_queue_expiry ON forward_queue(expires_at) WHERE expires_at IS NOT NULL",
-    ]
+    /// The statements that create `forward_queue` and its index (``queueSchema(in:)``).
+    var schema: [String]
 
     /// Inserts `rows` copies of `sample` in transactions of `batch` rows; times the transactions only.
     func run(rows: Int, batch: Int, sample: SampleRecord) throws(StoreBenchError) -> Measurement {
@@ -36,35 +28,39 @@ struct BareInsertLoop {
             throw StoreBenchError("cannot open \(path)")
         }
         defer { sqlite3_close_v2(db) }
-        let mode = synchronous == .full ? "FULL" : "NORMAL"
         try execute(db, "PRAGMA journal_mode = WAL")
-        try execute(db, "PRAGMA synchronous = \(mode)")
-        try execute(db, "PRAGMA journal_size_limit = \(32 * 1024 * 1024)")
-        for statement in Self.schema { try execute(db, statement) }
+        try execute(db, "PRAGMA synchronous = \(synchronous.pragmaValue)")
+        try execute(db, "PRAGMA journal_size_limit = \(StoreSQLite.journalSizeLimit)")
+        for statement in schema { try execute(db, statement) }
 
-        let insert = try prepare(
-            db,
-            """
-            INSERT INTO forward_queue(seq, rule, topic, payload, qos, retain, properties, enqueued_at, expires_at, size)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-            """
-        )
-        defer { sqlite3_finalize(insert) }
+        let single = try prepare(db, StoreSQLite.queueInsertSQL)
+        defer { sqlite3_finalize(single) }
+        let group = try prepare(db, StoreSQLite.queueInsertGroupSQL)
+        defer { sqlite3_finalize(group) }
         let begin = try prepare(db, "BEGIN IMMEDIATE")
         defer { sqlite3_finalize(begin) }
         let commit = try prepare(db, "COMMIT")
         defer { sqlite3_finalize(commit) }
 
         let batch = max(1, batch)
+        let groupRows = Int64(StoreSQLite.queueInsertGroupRows)
         var sequence: Int64 = 1
         var commits = 0
+        var statements = 0
         let start = ProcessClock.now()
         while sequence <= Int64(rows) {
             try step(db, begin)
-            let last = min(Int64(rows), sequence + Int64(batch) - 1)
-            while sequence <= last {
-                try insertRow(db, insert, sequence: sequence, sample: sample)
+            let end = min(Int64(rows), sequence + Int64(batch) - 1) + 1
+            // As the store's writer does with a batch of appends: full groups first, then one by one.
+            while end - sequence >= groupRows {
+                try insertGroup(db, group, first: sequence, sample: sample)
+                sequence += groupRows
+                statements += 1
+            }
+            while sequence < end {
+                try insertRow(db, single, sequence: sequence, sample: sample)
                 sequence += 1
+                statements += 1
             }
             try step(db, commit)
             commits += 1
@@ -76,8 +72,23 @@ struct BareInsertLoop {
             seconds: end.wall - start.wall,
             cpuSeconds: end.cpu - start.cpu,
             commits: commits,
-            sqliteThreadCPUSeconds: end.cpu - start.cpu
+            sqliteThreadCPUSeconds: end.cpu - start.cpu,
+            insertStatements: statements
         )
+    }
+
+    /// Binds every value but the payload of the row at `row` (from 0) of `statement`.
+    private func bindRow(_ statement: OpaquePointer, row: Int32, sequence: Int64, sample: SampleRecord) {
+        let base = row * 10
+        sqlite3_bind_int64(statement, base + 1, sequence)
+        bindText(statement, base + 2, sample.rule)
+        bindText(statement, base + 3, sample.topic)
+        sqlite3_bind_int64(statement, base + 5, 1)
+        sqlite3_bind_int(statement, base + 6, 0)
+        sqlite3_bind_null(statement, base + 7)
+        sqlite3_bind_int64(statement, base + 8, sample.enqueuedAt)
+        sqlite3_bind_null(statement, base + 9)
+        sqlite3_bind_int64(statement, base + 10, Int64(sample.size))
     }
 
     private func insertRow(
@@ -86,24 +97,42 @@ struct BareInsertLoop {
         sequence: Int64,
         sample: SampleRecord
     ) throws(StoreBenchError) {
-        sqlite3_bind_int64(insert, 1, sequence)
-        bindText(insert, 2, sample.rule)
-        bindText(insert, 3, sample.topic)
-        sqlite3_bind_int64(insert, 5, 1)
-        sqlite3_bind_int(insert, 6, 0)
-        sqlite3_bind_null(insert, 7)
-        sqlite3_bind_int64(insert, 8, sample.enqueuedAt)
-        sqlite3_bind_null(insert, 9)
-        sqlite3_bind_int64(insert, 10, Int64(sample.size))
+        bindRow(insert, row: 0, sequence: sequence, sample: sample)
         let rc = sample.payloadBytes.withUnsafeBytes { raw -> Int32 in
             // SQLITE_STATIC (a nil destructor): SQLite reads the bytes in place until the reset below.
             sqlite3_bind_blob(insert, 4, raw.baseAddress, Int32(raw.count), nil)
-            let rc = sqlite3_step(insert)
-            sqlite3_reset(insert)
-            sqlite3_clear_bindings(insert)
-            return rc
+            return stepAndClear(insert)
         }
         guard rc == SQLITE_DONE else { throw failure(db, "INSERT") }
+    }
+
+    private func insertGroup(
+        _ db: OpaquePointer,
+        _ insert: OpaquePointer,
+        first: Int64,
+        sample: SampleRecord
+    ) throws(StoreBenchError) {
+        let rows = Int32(StoreSQLite.queueInsertGroupRows)
+        for row in 0..<rows {
+            bindRow(insert, row: row, sequence: first + Int64(row), sample: sample)
+        }
+        let rc = sample.payloadBytes.withUnsafeBytes { raw -> Int32 in
+            // Every row borrows the same bytes in place (SQLITE_STATIC), as each of the store's rows
+            // borrows its record's buffer, until the reset below.
+            for row in 0..<rows {
+                sqlite3_bind_blob(insert, row * 10 + 4, raw.baseAddress, Int32(raw.count), nil)
+            }
+            return stepAndClear(insert)
+        }
+        guard rc == SQLITE_DONE else { throw failure(db, "INSERT of \(rows) rows") }
+    }
+
+    /// Steps `statement` once, then resets it and clears its bindings, as the store's statements do.
+    private func stepAndClear(_ statement: OpaquePointer) -> Int32 {
+        let rc = sqlite3_step(statement)
+        sqlite3_reset(statement)
+        sqlite3_clear_bindings(statement)
+        return rc
     }
 
     private func bindText(_ statement: OpaquePointer, _ index: Int32, _ text: String) {
@@ -117,9 +146,11 @@ struct BareInsertLoop {
         guard sqlite3_exec(db, sql, nil, nil, nil) == SQLITE_OK else { throw failure(db, sql) }
     }
 
+    /// Prepares as the store does: once, with `SQLITE_PREPARE_PERSISTENT`.
     private func prepare(_ db: OpaquePointer, _ sql: String) throws(StoreBenchError) -> OpaquePointer {
         var statement: OpaquePointer?
-        guard sqlite3_prepare_v2(db, sql, -1, &statement, nil) == SQLITE_OK, let statement else {
+        let flags = UInt32(SQLITE_PREPARE_PERSISTENT)
+        guard sqlite3_prepare_v3(db, sql, -1, flags, &statement, nil) == SQLITE_OK, let statement else {
             throw failure(db, sql)
         }
         return statement

@@ -13,6 +13,8 @@ struct Measurement: Sendable {
     var firstError: String?
     /// CPU seconds of the thread that ran SQLite: the bare loop's, or the store's writer thread.
     var sqliteThreadCPUSeconds: Double?
+    /// `INSERT` statements the bare loop stepped (multi-row and one-row); `nil` for the store.
+    var insertStatements: Int?
 
     /// Rows per second.
     var rate: Double { seconds > 0 ? Double(rows - failures) / seconds : 0 }
@@ -24,6 +26,8 @@ struct Measurement: Sendable {
     var sqliteThreadMicrosecondsPerRow: Double? {
         sqliteThreadCPUSeconds.map { rows > 0 ? $0 / Double(rows) * 1e6 : 0 }
     }
+    /// Average rows per `INSERT` statement of the bare loop.
+    var rowsPerInsert: Double? { insertStatements.map { $0 > 0 ? Double(rows) / Double($0) : 0 } }
     /// Share of the time the SQLite thread was busy: near 1, that thread sets the pace.
     var sqliteThreadBusy: Double? { sqliteThreadCPUSeconds.map { seconds > 0 ? $0 / seconds : 0 } }
 }

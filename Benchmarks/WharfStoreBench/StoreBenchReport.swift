@@ -1,6 +1,7 @@
 import Store
 
-/// The table, ratios and JSON of a store benchmark.
+/// The figures of a store benchmark: every run, the medians and ranges of each case, and the
+/// ratios of the queue to the bare loop round by round.
 struct StoreBenchReport {
     var runs: [StoreBenchRun]
     var modes: [SynchronousMode]
@@ -14,7 +15,10 @@ struct StoreBenchReport {
     var dir: String
     var elapsed: Double
 
-    /// The median figures of one case.
+    /// The share of the bare loop's rate the all-at-once queue must reach (the product's target).
+    static let target = 0.8
+
+    /// The median figures of one case, and its rate in every round.
     struct Summary {
         var benchCase: StoreBenchCase
         var synchronous: SynchronousMode
@@ -22,25 +26,40 @@ struct StoreBenchReport {
         var batch: Int?
         var rate: Double
         var rowsPerCommit: Double
+        var rowsPerInsert: Double?
         var cpuMicrosecondsPerRow: Double
         var sqliteThreadBusy: Double?
         var sqliteThreadMicrosecondsPerRow: Double?
-        var rates: [Double]
+        /// The rate of each round, `nil` for a round without this case.
+        var roundRates: [Double?]
         var failures: Int
         var firstError: String?
+
+        /// The rates of the rounds that ran.
+        var rates: [Double] { roundRates.compactMap { $0 } }
     }
 
-    /// A queue case divided by a bare-loop case of the same rounds.
+    /// A queue case's rate divided by a bare-loop case's rate in the same round, for every round.
     struct Ratio {
         var synchronous: SynchronousMode
         var identifier: String
         var label: String
-        var value: Double
+        /// The ratio of each round, `nil` for a round without both cases.
+        var roundValues: [Double?]
         var target: Double?
+        /// Appends of the queue case that failed, over every round: a run with failures is no measurement.
+        var failures: Int
+
+        /// The ratios of the rounds that had both cases.
+        var values: [Double] { roundValues.compactMap { $0 } }
+        /// Their median.
+        var value: Double { median(values) ?? 0 }
+        /// Rounds at or above the target.
+        var roundsMeetingTarget: Int { target.map { target in values.filter { $0 >= target }.count } ?? 0 }
     }
 
     /// The cases in table order.
-    private var cases: [StoreBenchCase] {
+    var cases: [StoreBenchCase] {
         [.bareLarge, .queueUnbounded, .bareMatchingUnbounded]
             + windows.flatMap { [StoreBenchCase.queuePublishers(window: $0), .bareMatchingPublishers(window: $0)] }
     }
@@ -58,10 +77,11 @@ struct StoreBenchReport {
                     batch: median(matching.compactMap { $0.batch.map(Double.init) }).map { Int($0.rounded()) },
                     rate: median(measured.map(\.rate)) ?? 0,
                     rowsPerCommit: median(measured.map(\.rowsPerCommit)) ?? 0,
+                    rowsPerInsert: median(measured.compactMap(\.rowsPerInsert)),
                     cpuMicrosecondsPerRow: median(measured.map(\.cpuMicrosecondsPerRow)) ?? 0,
                     sqliteThreadBusy: median(measured.compactMap(\.sqliteThreadBusy)),
                     sqliteThreadMicrosecondsPerRow: median(measured.compactMap(\.sqliteThreadMicrosecondsPerRow)),
-                    rates: measured.map(\.rate),
+                    roundRates: (1...rounds).map { round in matching.first { $0.round == round }?.measurement.rate },
                     failures: measured.reduce(0) { $0 + $1.failures },
                     firstError: measured.lazy.compactMap(\.firstError).first
                 )
@@ -69,13 +89,14 @@ struct StoreBenchReport {
         }
     }
 
+    /// The target ratio first (all at once against the bare loop at the queue's own batch, run
+    /// beside it in the same round), then the others, which have no target.
     var ratios: [Ratio] {
         modes.flatMap { mode -> [Ratio] in
             var ratios = [
-                pooledRatio(mode),
                 ratio(
                     mode, .queueUnbounded, over: .bareMatchingUnbounded, "all at once / bare loop at the same batch",
-                    nil),
+                    Self.target),
                 ratio(mode, .queueUnbounded, over: .bareLarge, "all at once / bare loop at B=\(largeBatch)", nil),
             ]
             for window in windows {
@@ -93,28 +114,7 @@ struct StoreBenchReport {
         }
     }
 
-    /// The median rate of the all-at-once queue runs over the median of every bare run beside them.
-    ///
-    /// Both bare cases commit about as many rows per transaction (the queue's batch is close to
-    /// its limit, the large batch), so together they are one sample twice as large; the target is
-    /// judged on this ratio.
-    private func pooledRatio(_ mode: SynchronousMode) -> Ratio? {
-        let rates = { (benchCase: StoreBenchCase) in
-            runs.filter { $0.benchCase == benchCase && $0.synchronous == mode }.map(\.measurement.rate)
-        }
-        guard let queue = median(rates(.queueUnbounded)),
-            let bare = median(rates(.bareLarge) + rates(.bareMatchingUnbounded)), bare > 0
-        else { return nil }
-        return Ratio(
-            synchronous: mode,
-            identifier: "queue-unbounded/bare-pooled",
-            label: "all at once / both bare loops beside it (medians of every run)",
-            value: queue / bare,
-            target: 0.8
-        )
-    }
-
-    /// The median over rounds of the queue case's rate divided by the bare case's in the same round.
+    /// The queue case's rate divided by the bare case's in the same round, for every round.
     private func ratio(
         _ mode: SynchronousMode,
         _ queueCase: StoreBenchCase,
@@ -122,155 +122,21 @@ struct StoreBenchReport {
         _ label: String,
         _ target: Double?
     ) -> Ratio? {
-        let paired = (1...rounds).compactMap { round -> Double? in
+        let paired = (1...rounds).map { round -> Double? in
             let queue = runs.first { $0.benchCase == queueCase && $0.synchronous == mode && $0.round == round }
             let bare = runs.first { $0.benchCase == bareCase && $0.synchronous == mode && $0.round == round }
             guard let queue, let bare, bare.measurement.rate > 0 else { return nil }
             return queue.measurement.rate / bare.measurement.rate
         }
-        guard let value = median(paired) else { return nil }
+        guard paired.contains(where: { $0 != nil }) else { return nil }
         return Ratio(
             synchronous: mode,
             identifier: "\(queueCase.identifier)/\(bareCase.identifier)",
             label: label,
-            value: value,
-            target: target
+            roundValues: paired,
+            target: target,
+            failures: runs.filter { $0.benchCase == queueCase && $0.synchronous == mode }
+                .reduce(0) { $0 + $1.measurement.failures }
         )
     }
-
-    /// One line per run, while the benchmark goes on.
-    static func progressLine(_ run: StoreBenchRun, producers: Int) -> String {
-        let m = run.measurement
-        var line =
-            "store-bench: \(run.synchronous.rawValue) round \(run.round): "
-            + "\(run.benchCase.label(producers: producers, batch: run.batch)): "
-            + "\(grouped(m.rate)) rows/s, \(fixed(m.rowsPerCommit, 1)) rows/commit, \(fixed(m.seconds, 3)) s"
-        if m.failures > 0 { line += ", \(m.failures) failed (\(m.firstError ?? "?"))" }
-        return line
-    }
-
-    /// Markdown tables for a person (and for docs/benchmarks.md).
-    var text: String {
-        var lines = [
-            "wharf-store-bench: \(messages) rows per all-at-once case, \(gatedMessages) per window-1 publisher case, "
-                + "\(payload)-byte payload, \(producers) producers, large batch \(largeBatch), medians of \(rounds) "
-                + "rounds, fresh database per run under \(dir); \(fixed(elapsed, 1)) s in all.",
-            "",
-            "| synchronous | case | rows | rows/s | rows/commit | process CPU µs/row | SQLite thread CPU µs/row "
-                + "| SQLite thread busy |",
-            "|---|---|--:|--:|--:|--:|--:|--:|",
-        ]
-        for s in summaries {
-            let failed = s.failures > 0 ? " (\(s.failures) failed: \(s.firstError ?? "?"))" : ""
-            lines.append(
-                "| \(s.synchronous.rawValue.uppercased()) | \(s.benchCase.label(producers: producers, batch: s.batch))"
-                    + "\(failed) | \(s.rows) | \(grouped(s.rate)) | \(fixed(s.rowsPerCommit, 1)) "
-                    + "| \(fixed(s.cpuMicrosecondsPerRow, 2)) | \(s.sqliteThreadMicrosecondsPerRow.map { fixed($0, 2) } ?? "–") "
-                    + "| \(s.sqliteThreadBusy.map { fixed($0 * 100, 0) + " %" } ?? "–") |"
-            )
-        }
-        lines += [
-            "", "| synchronous | ForwardQueue.append rate / bare loop rate | ratio | target |", "|---|---|--:|--:|",
-        ]
-        for r in ratios {
-            let target = r.target.map { "≥ \(fixed($0 * 100, 0)) % " + (r.value >= $0 ? "(met)" : "(missed)") } ?? "–"
-            lines.append(
-                "| \(r.synchronous.rawValue.uppercased()) | \(r.label) | \(fixed(r.value * 100, 0)) % | \(target) |")
-        }
-        return lines.joined(separator: "\n")
-    }
-
-    /// One JSON object with every median, every run's rate and the ratios.
-    var json: String {
-        let summaryObjects = summaries.map { s in
-            object([
-                ("synchronous", quoted(s.synchronous.rawValue)),
-                ("case", quoted(s.benchCase.identifier)),
-                ("label", quoted(s.benchCase.label(producers: producers, batch: s.batch))),
-                ("rows", "\(s.rows)"),
-                ("batch", s.batch.map { "\($0)" } ?? "null"),
-                ("rows_per_s", fixed(s.rate, 1)),
-                ("rows_per_commit", fixed(s.rowsPerCommit, 2)),
-                ("cpu_us_per_row", fixed(s.cpuMicrosecondsPerRow, 3)),
-                ("sqlite_thread_busy", s.sqliteThreadBusy.map { fixed($0, 3) } ?? "null"),
-                ("sqlite_thread_cpu_us_per_row", s.sqliteThreadMicrosecondsPerRow.map { fixed($0, 3) } ?? "null"),
-                ("rates", "[" + s.rates.map { fixed($0, 1) }.joined(separator: ", ") + "]"),
-                ("failures", "\(s.failures)"),
-            ])
-        }
-        let ratioObjects = ratios.map { r in
-            object([
-                ("synchronous", quoted(r.synchronous.rawValue)),
-                ("ratio", quoted(r.identifier)),
-                ("label", quoted(r.label)),
-                ("value", fixed(r.value, 4)),
-                ("target", r.target.map { fixed($0, 2) } ?? "null"),
-            ])
-        }
-        return object([
-            ("messages", "\(messages)"),
-            ("gated_messages", "\(gatedMessages)"),
-            ("payload", "\(payload)"),
-            ("producers", "\(producers)"),
-            ("windows", "[" + windows.map(String.init).joined(separator: ", ") + "]"),
-            ("large_batch", "\(largeBatch)"),
-            ("rounds", "\(rounds)"),
-            ("dir", quoted(dir)),
-            ("elapsed_s", fixed(elapsed, 2)),
-            ("cases", "[" + summaryObjects.joined(separator: ", ") + "]"),
-            ("ratios", "[" + ratioObjects.joined(separator: ", ") + "]"),
-        ])
-    }
-}
-
-/// The median, or `nil` for no values.
-func median(_ values: [Double]) -> Double? {
-    guard !values.isEmpty else { return nil }
-    let sorted = values.sorted()
-    let middle = sorted.count / 2
-    return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
-}
-
-private func object(_ fields: [(String, String)]) -> String {
-    "{" + fields.map { "\(quoted($0.0)): \($0.1)" }.joined(separator: ", ") + "}"
-}
-
-private func quoted(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case _ where scalar.value < 0x20:
-            let hex = String(scalar.value, radix: 16)
-            out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-        default: out.unicodeScalars.append(scalar)
-        }
-    }
-    return out + "\""
-}
-
-/// `value` with exactly `digits` decimals, in plain notation.
-func fixed(_ value: Double, _ digits: Int) -> String {
-    guard value.isFinite else { return "0" }
-    var scale: Int64 = 1
-    for _ in 0..<digits { scale *= 10 }
-    let scaled = Int64((value * Double(scale)).rounded())
-    let sign = scaled < 0 ? "-" : ""
-    let magnitude = scaled.magnitude
-    let whole = magnitude / UInt64(scale)
-    guard digits > 0 else { return "\(sign)\(whole)" }
-    let fraction = String(magnitude % UInt64(scale))
-    return "\(sign)\(whole)." + String(repeating: "0", count: digits - fraction.count) + fraction
-}
-
-/// `value` rounded to a whole number, with thin groups of three digits (`1 234 567`).
-func grouped(_ value: Double) -> String {
-    let digits = fixed(value, 0)
-    var out = ""
-    for (index, character) in digits.reversed().enumerated() {
-        if index > 0, index % 3 == 0, character != "-" { out.append(" ") }
-        out.append(character)
-    }
-    return String(out.reversed())
 }

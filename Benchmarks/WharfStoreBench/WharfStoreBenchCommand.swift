@@ -16,10 +16,12 @@ struct WharfStoreBenchCommand: AsyncParsableCommand {
         abstract: "Durable append rate of the forward queue against a bare SQLite insert loop on the same disk.",
         discussion: """
             Every run opens a fresh database in its own temporary directory under --dir. The bare loop \
-            inserts rows shaped like the queue's in transactions of B rows; the queue runs take \
-            ForwardQueue.append from concurrent producers, either all submitted at once or from \
-            publishers that wait for each append to be durable. The bare loop then runs again with \
-            the queue's own rows per commit, so each ratio compares equal batches. See docs/benchmarks.md.
+            inserts rows shaped like the queue's, into the store's own table, in transactions of B rows, \
+            with the store's multi-row INSERT for every full group of rows and its one-row INSERT for the \
+            rest; the queue runs take ForwardQueue.append from concurrent producers, either all submitted \
+            at once or from publishers that wait for each append to be durable. The bare loop runs beside \
+            each queue run, in the same round, with the queue's own rows per commit, so each ratio compares \
+            equal batches round by round. See docs/benchmarks.md.
             """
     )
 
@@ -48,8 +50,8 @@ struct WharfStoreBenchCommand: AsyncParsableCommand {
     @Option(help: "synchronous settings to measure, comma-separated: full, normal.")
     var synchronous = "full,normal"
 
-    @Option(help: "Rounds; the table shows medians.")
-    var rounds = 3
+    @Option(help: "Rounds; the tables show every round, the median and the range.")
+    var rounds = 5
 
     @Option(help: "Directory in which each run makes a fresh temporary directory (same disk as the data).")
     var dir = "/tmp"
@@ -79,12 +81,16 @@ struct WharfStoreBenchCommand: AsyncParsableCommand {
 
     func run() async throws {
         let sample = SampleRecord(payloadSize: payload)
+        let schema = try await BareInsertLoop.queueSchema(in: dir)
         var runs: [StoreBenchRun] = []
         let started = ProcessClock.now()
-        for mode in modes {
-            var batches: [StoreBenchCase: Int] = [:]
-            for round in 1...rounds {
-                runs += try await runRound(mode: mode, round: round, sample: sample, batches: &batches)
+        // Rounds outside, settings inside: a change in the machine's load during the run reaches
+        // every case and both settings, not the last setting alone.
+        var batches: [SynchronousMode: [StoreBenchCase: Int]] = [:]
+        for round in 1...rounds {
+            for mode in modes {
+                runs += try await runRound(
+                    mode: mode, round: round, sample: sample, schema: schema, batches: &batches[mode, default: [:]])
             }
         }
         let report = StoreBenchReport(
@@ -118,6 +124,7 @@ struct WharfStoreBenchCommand: AsyncParsableCommand {
         mode: SynchronousMode,
         round: Int,
         sample: SampleRecord,
+        schema: [String],
         batches: inout [StoreBenchCase: Int]
     ) async throws -> [StoreBenchRun] {
         var runs: [StoreBenchRun] = []
@@ -130,7 +137,7 @@ struct WharfStoreBenchCommand: AsyncParsableCommand {
         func bare(_ benchCase: StoreBenchCase, rows: Int, batch: Int) throws {
             let scratch = try ScratchDirectory(in: dir)
             defer { scratch.remove() }
-            let loop = BareInsertLoop(path: scratch.databasePath, synchronous: mode)
+            let loop = BareInsertLoop(path: scratch.databasePath, synchronous: mode, schema: schema)
             record(benchCase, batch: batch, try loop.run(rows: rows, batch: batch, sample: sample))
         }
         func queue(_ benchCase: StoreBenchCase) async throws -> Measurement {

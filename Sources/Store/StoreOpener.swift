@@ -96,7 +96,7 @@ enum StoreOpener {
             }
             try db.execute("PRAGMA synchronous = \(options.synchronous.pragmaValue)")
             try db.execute("PRAGMA busy_timeout = 5000")
-            try db.execute("PRAGMA journal_size_limit = \(32 * 1024 * 1024)")
+            try db.execute("PRAGMA journal_size_limit = \(StoreSQLite.journalSizeLimit)")
             if let maxPageCount = options.maxPageCount {
                 _ = try db.rows("PRAGMA max_page_count = \(maxPageCount)")
             }

@@ -5,7 +5,8 @@ public enum SynchronousMode: String, Sendable, CaseIterable {
     /// fsync only at checkpoints: a commit survives a process crash but not a power cut.
     case normal
 
-    var pragmaValue: String {
+    /// The value of `PRAGMA synchronous` the store sets for this mode.
+    public var pragmaValue: String {
         switch self {
         case .full: "FULL"
         case .normal: "NORMAL"

@@ -4,7 +4,7 @@ import WharfCore
 /// Runs of forward-queue appends written with one multi-row `INSERT`.
 extension WriterContext {
     /// The end of the run of appends at `start` that may go into one group: at most
-    /// ``StatementKey/queueInsertGroupRows`` long, before `end`, and never including `avoiding`
+    /// ``StoreSQLite/queueInsertGroupRows`` long, before `end`, and never including `avoiding`
     /// (an append that must make room first, which takes the one-by-one path).
     func appendRunEnd(
         _ operations: ArraySlice<WriteOperation>,
@@ -12,7 +12,7 @@ extension WriterContext {
         before end: Int,
         avoiding: Int?
     ) -> Int {
-        let limit = min(end, start + StatementKey.queueInsertGroupRows)
+        let limit = min(end, start + StoreSQLite.queueInsertGroupRows)
         var index = start
         while index < limit, index != avoiding, case .append = operations[index] {
             index += 1
@@ -30,7 +30,7 @@ extension WriterContext {
         _ operations: ArraySlice<WriteOperation>,
         into deliveries: inout [Delivery]
     ) throws(SQLiteError) -> Bool {
-        guard operations.count == StatementKey.queueInsertGroupRows else { return false }
+        guard operations.count == StoreSQLite.queueInsertGroupRows else { return false }
         let statement = try db.statement(.queueInsertGroup)
         let first = queue.nextSequence
         var total = 0

@@ -21,13 +21,8 @@ enum StatementKey: Int, CaseIterable {
         case .rollback: "ROLLBACK"
         case .metaUpsert:
             "INSERT INTO store_meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value"
-        case .queueInsert:
-            """
-            INSERT INTO forward_queue(seq, rule, topic, payload, qos, retain, properties, enqueued_at, expires_at, size)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-            """
-        case .queueInsertGroup:
-            Self.queueInsertGroupSQL
+        case .queueInsert: StoreSQLite.queueInsertSQL
+        case .queueInsertGroup: StoreSQLite.queueInsertGroupSQL
         case .queueSelectAfter:
             """
             SELECT seq, rule, topic, payload, qos, retain, properties, enqueued_at, expires_at, size
@@ -115,21 +110,4 @@ enum StatementKey: Int, CaseIterable {
             "SELECT topic, payload, qos, properties, received_at FROM broker_retained ORDER BY topic"
         }
     }
-}
-
-extension StatementKey {
-    /// Rows per multi-row `INSERT` into the forward queue: one statement step per group saves SQLite
-    /// about a quarter of its per-row work against one step per row.
-    static let queueInsertGroupRows = 32
-
-    /// `INSERT ... VALUES (?1, ..., ?10), (?11, ..., ?20), ...` for ``queueInsertGroupRows`` rows,
-    /// with the columns of ``queueInsert`` in the same order.
-    static let queueInsertGroupSQL: String = {
-        let rows = (0..<queueInsertGroupRows).map { row in
-            "(" + (1...10).map { "?\(row * 10 + $0)" }.joined(separator: ", ") + ")"
-        }
-        return
-            "INSERT INTO forward_queue(seq, rule, topic, payload, qos, retain, properties, enqueued_at, expires_at, size) "
-            + "VALUES " + rows.joined(separator: ", ")
-    }()
 }
