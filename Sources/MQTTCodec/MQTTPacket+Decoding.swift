@@ -37,10 +37,10 @@ extension MQTTPacket {
             throw .malformed("packet type 0 is reserved")
         }
         let flags = first & 0x0F
-        if type != .publish && flags != type.requiredFlags {
+        if type != .publish && !type.acceptsFlags(flags, version: version) {
             throw .malformed("\(type) fixed header flags are \(flags), must be \(type.requiredFlags)")
         }
-        if type == .auth && version == .v311 { throw .malformed("packet type 15 is reserved in MQTT 3.1.1") }
+        if type == .auth && version != .v5 { throw .malformed("packet type 15 is reserved in MQTT \(version)") }
         switch headerLength {
         case 0: return nil
         case -1: throw .malformed("remaining length is not minimally encoded")

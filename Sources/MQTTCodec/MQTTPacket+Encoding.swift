@@ -5,9 +5,10 @@ extension MQTTPacket {
     ///
     /// Unrepresentable means: a string or binary field over 65535 bytes, a Remaining Length over
     /// 268435455, a QoS 1/2 PUBLISH without packet identifier, retain handling above 2, AUTH or a
-    /// password without user name in 3.1.1. CONNECT is written in its own `protocolVersion`. For
-    /// 3.1.1, MQTT 5 properties and reason codes are left out (failure codes in CONNACK and SUBACK
-    /// become their 3.1.1 equivalents).
+    /// password without user name in 3.1 and 3.1.1, a SUBACK failure code in 3.1. CONNECT is
+    /// written in its own `protocolVersion`. For 3.1 and 3.1.1, MQTT 5 properties and reason codes
+    /// are left out (failure codes in CONNACK and SUBACK become their 3.1.1 equivalents), and 3.1's
+    /// CONNACK carries no session present flag.
     public func encode(into buffer: inout ByteBuffer, version: MQTTProtocolVersion) throws(MQTTEncodeError) {
         // The packets a busy server sends most take shortcuts.
         switch self {
@@ -48,7 +49,9 @@ extension MQTTPacket {
     }
 
     private func checkedRemainingLength(version: MQTTProtocolVersion) throws(MQTTEncodeError) -> Int {
-        if case .auth = self, version == .v311 { throw MQTTEncodeError(message: "AUTH does not exist in MQTT 3.1.1") }
+        if case .auth = self, version != .v5 {
+            throw MQTTEncodeError(message: "AUTH does not exist in MQTT \(version)")
+        }
         let remainingLength = remainingLength(version: version)
         guard remainingLength <= MQTTPacket.maximumRemainingLength else {
             throw MQTTEncodeError(message: "\(packetType) remaining length \(remainingLength) exceeds 268435455")

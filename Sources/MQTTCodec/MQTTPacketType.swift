@@ -38,6 +38,14 @@ public enum MQTTPacketType: UInt8, Sendable, Hashable, CaseIterable {
         default: return 0
         }
     }
+
+    /// Whether a fixed header of this type (PUBLISH aside) may carry `flags` in `version`.
+    ///
+    /// MQTT 3.1 sets DUP (bit 3) on a PUBREL, SUBSCRIBE or UNSUBSCRIBE it sends again; 3.1.1
+    /// fixed these flags, so only 3.1 accepts the DUP bit there.
+    func acceptsFlags(_ flags: UInt8, version: MQTTProtocolVersion) -> Bool {
+        flags == requiredFlags || (version == .v31 && requiredFlags != 0 && flags == requiredFlags | 0b1000)
+    }
 }
 
 extension MQTTPacketType: CustomStringConvertible {

@@ -430,6 +430,56 @@ let goldenCases: [GoldenCase] = [
             )
         )
     ),
+
+    // MARK: MQTT 3.1 (protocol name "MQIsdp", level 3)
+    GoldenCase(
+        name: "CONNECT with will, user name and password",
+        version: .v31,
+        // Flags 0xEE: user name, password, will retain, will QoS 1, will, clean session.
+        bytes: [0x10, 0x32] + s("MQIsdp") + [0x03, 0xEE, 0x00, 0x3C] + s("client1") + s("will/topic") + s("bye")
+            + s("user") + s("pass"),
+        packet: .connect(
+            ConnectPacket(
+                protocolVersion: .v31,
+                clientIdentifier: "client1",
+                cleanStart: true,
+                keepAlive: 60,
+                username: "user",
+                password: utf8("pass"),
+                will: Will(topic: "will/topic", payload: buffer("bye"), qos: .atLeastOnce, retain: true)
+            )
+        )
+    ),
+    GoldenCase(
+        name: "minimal CONNECT, persistent session",
+        version: .v31,
+        bytes: [0x10, 0x0F] + s("MQIsdp") + [0x03, 0x00, 0x00, 0x00] + s("c"),
+        packet: .connect(ConnectPacket(protocolVersion: .v31, clientIdentifier: "c", cleanStart: false, keepAlive: 0))
+    ),
+    GoldenCase(
+        name: "CONNACK accepted",
+        version: .v31,
+        bytes: [0x20, 0x02, 0x00, 0x00],
+        packet: .connAck(ConnAckPacket(reasonCode: 0))
+    ),
+    GoldenCase(
+        name: "CONNACK identifier rejected",
+        version: .v31,
+        bytes: [0x20, 0x02, 0x00, 0x02],
+        packet: .connAck(ConnAckPacket(reasonCode: 2))
+    ),
+    GoldenCase(
+        name: "SUBACK",
+        version: .v31,
+        bytes: [0x90, 0x05, 0x00, 0x0A, 0x00, 0x01, 0x02],
+        packet: .subAck(SubAckPacket(packetIdentifier: 10, reasonCodes: [0, 1, 2]))
+    ),
+    GoldenCase(
+        name: "PUBREL",
+        version: .v31,
+        bytes: [0x62, 0x02, 0x00, 0x07],
+        packet: .pubRel(PubAckPacket(packetIdentifier: 7))
+    ),
 ]
 
 @Suite struct GoldenBytesTests {

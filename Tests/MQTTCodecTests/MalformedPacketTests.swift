@@ -30,6 +30,12 @@ let fixedHeaderCases: [BadCase] = [
     BadCase("reserved packet type 0", .v311, [0x00, 0x00], .malformedPacket),
     BadCase("reserved packet type 0", .v5, [0x0F, 0x00], .malformedPacket),
     BadCase("AUTH in 3.1.1", .v311, [0xF0, 0x00], .malformedPacket),
+    BadCase("AUTH in 3.1", .v31, [0xF0, 0x00], .malformedPacket),
+    BadCase("PUBREL with DUP", .v311, [0x6A, 0x02, 0x00, 0x01], .malformedPacket),
+    BadCase("SUBSCRIBE with DUP", .v5, packet(0x8A, [0x00, 0x01, 0x00] + s("a") + [0x00]), .malformedPacket),
+    BadCase("PUBREL with DUP but not QoS 1", .v31, [0x68, 0x02, 0x00, 0x01], .malformedPacket),
+    BadCase("PUBACK with DUP", .v31, [0x48, 0x02, 0x00, 0x01], .malformedPacket),
+    BadCase("PINGREQ with DUP", .v31, [0xC8, 0x00], .malformedPacket),
     BadCase("CONNECT flags", .v311, [0x11, 0x00], .malformedPacket),
     BadCase("CONNACK flags", .v5, [0x28, 0x02, 0x00, 0x00], .malformedPacket),
     BadCase("PUBACK flags", .v311, [0x41, 0x02, 0x00, 0x01], .malformedPacket),
@@ -101,6 +107,8 @@ let acknowledgmentCases: [BadCase] = [
     BadCase("SUBACK code 3", .v311, [0x90, 0x03, 0x00, 0x01, 0x03], .malformedPacket),
     BadCase("SUBACK code 0x87", .v311, [0x90, 0x03, 0x00, 0x01, 0x87], .malformedPacket),
     BadCase("SUBACK code 0x11", .v5, [0x90, 0x04, 0x00, 0x01, 0x00, 0x11], .malformedPacket),
+    BadCase("SUBACK failure 0x80", .v31, [0x90, 0x03, 0x00, 0x01, 0x80], .malformedPacket),
+    BadCase("CONNACK reserved return code", .v31, [0x20, 0x02, 0x00, 0x06], .malformedPacket),
     BadCase("UNSUBACK identifier 0", .v311, [0xB0, 0x02, 0x00, 0x00], .protocolError),
     BadCase("UNSUBACK trailing byte", .v311, [0xB0, 0x03, 0x00, 0x01, 0x00], .malformedPacket),
     BadCase("UNSUBACK without codes", .v5, [0xB0, 0x03, 0x00, 0x01, 0x00], .protocolError),
@@ -124,6 +132,7 @@ let subscribeCases: [BadCase] = [
     BadCase("SUBSCRIBE options reserved bits", .v311, packet(0x82, [0x00, 0x01] + s("a") + [0x04]), .malformedPacket),
     BadCase("SUBSCRIBE options high bit", .v311, packet(0x82, [0x00, 0x01] + s("a") + [0x80]), .malformedPacket),
     BadCase("SUBSCRIBE QoS 3", .v311, packet(0x82, [0x00, 0x01] + s("a") + [0x03]), .malformedPacket),
+    BadCase("SUBSCRIBE options reserved bits", .v31, packet(0x82, [0x00, 0x01] + s("a") + [0x04]), .malformedPacket),
     BadCase(
         "SUBSCRIBE options reserved bits", .v5, packet(0x82, [0x00, 0x01, 0x00] + s("a") + [0x40]), .malformedPacket),
     BadCase("SUBSCRIBE options bit 7", .v5, packet(0x82, [0x00, 0x01, 0x00] + s("a") + [0x81]), .malformedPacket),
@@ -150,8 +159,14 @@ let subscribeCases: [BadCase] = [
 
 let connectCases: [BadCase] = [
     BadCase(
-        "MQIsdp level 3", .v311, packet(0x10, connectHeader(level: 3, flags: 0x02, name: "MQIsdp") + s("c")),
+        "MQIsdp level 4", .v311, packet(0x10, connectHeader(level: 4, flags: 0x02, name: "MQIsdp") + s("c")),
         .unsupportedProtocolVersion),
+    BadCase(
+        "MQIsdp level 5", .v5, packet(0x10, connectHeader(level: 5, flags: 0x02, name: "MQIsdp") + s("c")),
+        .unsupportedProtocolVersion),
+    BadCase(
+        "MQIsdp level 0x83 (bridge bit)", .v311,
+        packet(0x10, connectHeader(level: 0x83, flags: 0x02, name: "MQIsdp") + s("c")), .unsupportedProtocolVersion),
     BadCase(
         "MQTT level 3", .v311, packet(0x10, connectHeader(level: 3, flags: 0x02) + s("c")), .unsupportedProtocolVersion),
     BadCase(
@@ -178,6 +193,16 @@ let connectCases: [BadCase] = [
     BadCase("will QoS 3", .v311, packet(0x10, connectHeader(flags: 0x1E) + s("c") + s("w") + s("p")), .malformedPacket),
     BadCase(
         "password without user name", .v311, packet(0x10, connectHeader(flags: 0x42) + s("c") + bin([1])),
+        .malformedPacket),
+    BadCase(
+        "password without user name", .v31,
+        packet(0x10, connectHeader(level: 3, flags: 0x42, name: "MQIsdp") + s("c") + bin([1])), .malformedPacket),
+    BadCase(
+        "will QoS 3 without will", .v31, packet(0x10, connectHeader(level: 3, flags: 0x1A, name: "MQIsdp") + s("c")),
+        .malformedPacket),
+    BadCase(
+        "user name truncated", .v31,
+        packet(0x10, connectHeader(level: 3, flags: 0x82, name: "MQIsdp") + s("c") + [0x00, 0x05, 0x75]),
         .malformedPacket),
     BadCase("keep alive truncated", .v311, packet(0x10, s("MQTT") + [0x04, 0x02, 0x00]), .malformedPacket),
     BadCase("client identifier missing", .v311, packet(0x10, connectHeader(flags: 0x02)), .malformedPacket),
@@ -263,7 +288,9 @@ let connectCases: [BadCase] = [
         #expect(decodeError(v5, .v311)?.protocolVersion == .v5)
         let v311 = packet(0x10, connectHeader(flags: 0x42) + s("c") + bin([1]))
         #expect(decodeError(v311, .v5)?.protocolVersion == .v311)
-        let unsupported = packet(0x10, connectHeader(level: 3, flags: 0x02, name: "MQIsdp") + s("c"))
+        let v31 = packet(0x10, connectHeader(level: 3, flags: 0x1E, name: "MQIsdp") + s("c") + s("w") + s("p"))
+        #expect(decodeError(v31, .v311)?.protocolVersion == .v31)
+        let unsupported = packet(0x10, connectHeader(level: 4, flags: 0x02, name: "MQIsdp") + s("c"))
         #expect(decodeError(unsupported, .v5)?.protocolVersion == nil)
         #expect(decodeError([0x40, 0x02, 0x00, 0x00], .v5)?.protocolVersion == nil)
     }

@@ -181,7 +181,7 @@ struct RandomPacketGenerator {
                 properties: willProperties())
             : nil
         let username = maybe { $0.string() }
-        // 3.1.1 forbids a password without a user name.
+        // 3.1 and 3.1.1 forbid a password without a user name.
         let password = username != nil || isV5 ? maybe { $0.bytes() } : nil
         return ConnectPacket(
             protocolVersion: version,
@@ -208,7 +208,9 @@ struct RandomPacketGenerator {
         } else {
             code = uint8(0...5)
         }
-        return ConnAckPacket(sessionPresent: code == 0 && bool(), reasonCode: code, properties: connAckProperties())
+        // MQTT 3.1 has no session present flag.
+        let sessionPresent = code == 0 && version != .v31 && bool()
+        return ConnAckPacket(sessionPresent: sessionPresent, reasonCode: code, properties: connAckProperties())
     }
 
     mutating func publish() -> PublishPacket {
@@ -260,7 +262,12 @@ struct RandomPacketGenerator {
     }
 
     mutating func subAck() -> SubAckPacket {
-        let codes: [UInt8] = isV5 ? [0, 1, 2, 0x80, 0x83, 0x87, 0x8F, 0x91, 0x97, 0x9E, 0xA1, 0xA2] : [0, 1, 2, 0x80]
+        let codes: [UInt8] =
+            switch version {
+            case .v31: [0, 1, 2]  // 3.1 has no failure code
+            case .v311: [0, 1, 2, 0x80]
+            case .v5: [0, 1, 2, 0x80, 0x83, 0x87, 0x8F, 0x91, 0x97, 0x9E, 0xA1, 0xA2]
+            }
         return SubAckPacket(
             packetIdentifier: identifier(),
             reasonCodes: (0..<int(1...6)).map { _ in pick(codes) },

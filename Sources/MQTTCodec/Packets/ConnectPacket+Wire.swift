@@ -17,10 +17,10 @@ extension ConnectPacket {
     static func decode(body: inout ByteBuffer) throws(MQTTDecodeError) -> ConnectPacket {
         let name = try body.readMQTTString("protocol name")
         let level = try body.readMQTTByte("protocol level")
-        guard name == "MQTT", let version = MQTTProtocolVersion(rawValue: level) else {
+        guard let version = MQTTProtocolVersion(protocolName: name, level: level) else {
             throw MQTTDecodeError(
                 reasonCode: .unsupportedProtocolVersion,
-                message: "protocol \"\(name)\" level \(level) is not supported (MQTT 4 and 5 are)"
+                message: "protocol \"\(name)\" level \(level) is not supported (MQIsdp 3, MQTT 4 and 5 are)"
             )
         }
         do {
@@ -37,17 +37,20 @@ extension ConnectPacket {
         version: MQTTProtocolVersion
     ) throws(MQTTDecodeError) -> ConnectPacket {
         let flags = try body.readMQTTByte("connect flags")
-        guard flags & Flag.reserved == 0 else { throw .malformed("reserved connect flag is set") }
+        // MQTT 3.1 calls bit 0 unused and does not tie the will QoS and retain bits to the will
+        // flag; 3.1.1 made both malformed. Mosquitto reads 3.1 the same way.
+        let isV31 = version == .v31
+        guard flags & Flag.reserved == 0 || isV31 else { throw .malformed("reserved connect flag is set") }
         let hasWill = flags & Flag.will != 0
         let willQoSBits = (flags & Flag.willQoSMask) >> 3
         let willRetain = flags & Flag.willRetain != 0
-        if !hasWill && (willQoSBits != 0 || willRetain) {
+        if !hasWill && !isV31 && (willQoSBits != 0 || willRetain) {
             throw .malformed("will QoS or will retain set without the will flag")
         }
         guard let willQoS = QoS(rawValue: willQoSBits) else { throw .malformed("will QoS 3 is not valid") }
         let hasUsername = flags & Flag.username != 0
         let hasPassword = flags & Flag.password != 0
-        if version == .v311 && hasPassword && !hasUsername {
+        if version != .v5 && hasPassword && !hasUsername {
             throw .malformed("password flag set without user name flag")
         }
         let keepAlive = try body.readMQTTUInt16("keep alive")
@@ -65,8 +68,10 @@ extension ConnectPacket {
             let payload = try body.readMQTTBinarySlice("will payload")
             will = Will(topic: topic, payload: payload, qos: willQoS, retain: willRetain, properties: willProperties)
         }
-        let username = hasUsername ? try body.readMQTTString("user name") : nil
-        let password = hasPassword ? try body.readMQTTBinary("password") : nil
+        // Some MQTT 3.1 clients set the user name or password flag and leave the field out; when
+        // the packet ends there, 3.1 reads the field as absent (Mosquitto does the same).
+        let username = hasUsername && !(isV31 && body.readableBytes == 0) ? try body.readMQTTString("user name") : nil
+        let password = hasPassword && !(isV31 && body.readableBytes == 0) ? try body.readMQTTBinary("password") : nil
         return ConnectPacket(
             protocolVersion: version,
             clientIdentifier: clientIdentifier,
@@ -81,8 +86,8 @@ extension ConnectPacket {
 
     /// Remaining Length of the encoded packet.
     var remainingLength: Int {
-        // Protocol name (2 + 4), level, flags, keep alive.
-        var size = 10 + stringFieldSize(clientIdentifier)
+        // Protocol name (2 + 4, or 2 + 6 for 3.1's "MQIsdp"), level, flags, keep alive.
+        var size = (protocolVersion == .v31 ? 12 : 10) + stringFieldSize(clientIdentifier)
         if protocolVersion == .v5 { size += properties.encodedSize }
         if let will {
             if protocolVersion == .v5 { size += will.properties.encodedSize }
@@ -95,8 +100,8 @@ extension ConnectPacket {
 
     /// Writes the variable header and payload.
     func writeBody(into buffer: inout ByteBuffer) throws(MQTTEncodeError) {
-        if protocolVersion == .v311 && password != nil && username == nil {
-            throw MQTTEncodeError(message: "MQTT 3.1.1 does not allow a password without a user name")
+        if protocolVersion != .v5 && password != nil && username == nil {
+            throw MQTTEncodeError(message: "MQTT \(protocolVersion) does not allow a password without a user name")
         }
         var flags: UInt8 = cleanStart ? Flag.cleanStart : 0
         if let will {
@@ -104,8 +109,14 @@ extension ConnectPacket {
         }
         if username != nil { flags |= Flag.username }
         if password != nil { flags |= Flag.password }
-        // Length 4, "MQTT", then the level.
-        buffer.writeMultipleIntegers(UInt16(4), UInt32(0x4D51_5454), protocolVersion.rawValue, flags, keepAlive)
+        if protocolVersion == .v31 {
+            // Length 6, "MQIsdp", then level 3.
+            buffer.writeMultipleIntegers(UInt16(6), UInt32(0x4D51_4973), UInt16(0x6470), protocolVersion.rawValue)
+            buffer.writeMultipleIntegers(flags, keepAlive)
+        } else {
+            // Length 4, "MQTT", then the level.
+            buffer.writeMultipleIntegers(UInt16(4), UInt32(0x4D51_5454), protocolVersion.rawValue, flags, keepAlive)
+        }
         if protocolVersion == .v5 { try properties.write(into: &buffer) }
         try buffer.writeMQTTString(clientIdentifier, "client identifier")
         if let will {

@@ -35,9 +35,10 @@ public struct Will: Sendable, Hashable {
 public struct ConnectPacket: Sendable, Hashable {
     /// The protocol level the client speaks; it decides how the rest of the connection is coded.
     public var protocolVersion: MQTTProtocolVersion
-    /// The client identifier; empty asks the server to assign one.
+    /// The client identifier; empty asks the server to assign one (3.1.1 and 5.0; 3.1 requires
+    /// 1 to 23 characters, which servers check, not the codec).
     public var clientIdentifier: String
-    /// Clean Session (3.1.1) or Clean Start (5.0).
+    /// Clean Session (3.1 and 3.1.1) or Clean Start (5.0).
     public var cleanStart: Bool
     /// Keep alive in seconds; 0 disables it.
     public var keepAlive: UInt16

@@ -35,7 +35,7 @@ extension SubscribePacket {
 }
 
 extension SubscriptionOptions {
-    /// Decodes an options byte: 3.1.1 has only the QoS bits; in 5.0 QoS 3 and retain handling 3 are
+    /// Decodes an options byte: 3.1 and 3.1.1 have only the QoS bits; in 5.0 QoS 3 and retain handling 3 are
     /// protocol errors while the two top bits are reserved.
     static func decode(
         _ byte: UInt8,
@@ -43,7 +43,7 @@ extension SubscriptionOptions {
         topicFilter: String
     ) throws(MQTTDecodeError) -> SubscriptionOptions {
         switch version {
-        case .v311:
+        case .v31, .v311:
             guard byte & 0xFC == 0 else { throw .malformed("reserved subscription option bits are set") }
             guard let qos = QoS(rawValue: byte) else { throw .malformed("requested QoS 3 is not valid") }
             return SubscriptionOptions(qos: qos)
@@ -65,7 +65,7 @@ extension SubscriptionOptions {
         }
     }
 
-    /// The options byte for `version`; 3.1.1 carries only the QoS.
+    /// The options byte for `version`; 3.1 and 3.1.1 carry only the QoS.
     func encoded(version: MQTTProtocolVersion) throws(MQTTEncodeError) -> UInt8 {
         guard version == .v5 else { return qos.rawValue }
         guard retainHandling <= 2 else {
