@@ -11,6 +11,11 @@ extension MQTTConnectionHandler {
     /// any older connection, answer CONNACK and resume delivery (MQTT §3.1, §3.2).
     func handleConnect(_ connect: ConnectPacket, context: ChannelHandlerContext) {
         version = connect.protocolVersion
+        if let problem = ClientIdentifierRule.refusal(for: connect) {
+            logger.info("refusing CONNECT: \(problem)")
+            refuse(.clientIdentifierNotValid, context: context)
+            return
+        }
         if version == .v5, let limit = connect.properties.maximumPacketSize {
             clientMaximumPacketSize = Int(limit)
         }
@@ -60,7 +65,7 @@ extension MQTTConnectionHandler {
         }
         var assignedIdentifier: String? = identifier == connect.clientIdentifier ? nil : identifier
         if identifier.isEmpty {
-            if version == .v311 && !connect.cleanStart {
+            if version != .v5 && !connect.cleanStart {
                 refuse(.clientIdentifierNotValid, context: context)
                 return
             }
@@ -145,7 +150,7 @@ extension MQTTConnectionHandler {
         logger.debug(
             "client connected",
             metadata: [
-                "mqtt.version": "\(version == .v5 ? "5.0" : "3.1.1")",
+                "mqtt.version": "\(version)",
                 "mqtt.clean_start": "\(connect.cleanStart)",
                 "mqtt.session_present": "\(claim.sessionPresent)",
             ]
@@ -178,7 +183,7 @@ extension MQTTConnectionHandler {
             sessionPresent: sessionPresent, reasonCode: ReasonCode.success.rawValue, properties: properties)
     }
 
-    /// Refuses a CONNECT with `reason` (mapped to a 3.1.1 return code for old clients) and closes.
+    /// Refuses a CONNECT with `reason` (mapped to a 3.1 / 3.1.1 return code for old clients) and closes.
     func refuse(_ reason: ReasonCode, context: ChannelHandlerContext) {
         broker.statistics.protocolErrors.add(1, ordering: .relaxed)
         let code = version == .v5 ? reason.rawValue : reason.connectReturnCode

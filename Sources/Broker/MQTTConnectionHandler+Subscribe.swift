@@ -17,7 +17,6 @@ extension MQTTConnectionHandler {
         let identifier = subscribe.properties.subscriptionIdentifiers.first
         var codes: [UInt8] = []
         let now = broker.clock.now()
-        let failure = version == .v5 ? ReasonCode.topicFilterInvalid.rawValue : 0x80
         let principal = self.principal ?? session.principal
 
         for request in subscribe.subscriptions {
@@ -26,7 +25,7 @@ extension MQTTConnectionHandler {
             switch SharedSubscription.parse(filter) {
             case .success(let shared)?:
                 guard broker.config.sharedSubscriptions else {
-                    codes.append(version == .v5 ? ReasonCode.sharedSubscriptionsNotSupported.rawValue : 0x80)
+                    codes.append(refusalCode(.sharedSubscriptionsNotSupported, for: request))
                     continue
                 }
                 if request.options.noLocal {
@@ -36,22 +35,22 @@ extension MQTTConnectionHandler {
                 group = shared.group
                 filter = shared.filter
             case .failure?:
-                codes.append(failure)
+                codes.append(refusalCode(.topicFilterInvalid, for: request))
                 continue
             case nil:
                 if Topic.validateFilter(filter) != nil {
-                    codes.append(failure)
+                    codes.append(refusalCode(.topicFilterInvalid, for: request))
                     continue
                 }
             }
             if exceedsTopicLevels(filter) {
-                codes.append(failure)
+                codes.append(refusalCode(.topicFilterInvalid, for: request))
                 continue
             }
             if let refusal = broker.router.checkSubscribe(filter, by: principal) {
                 logger.debug(
                     "subscription refused: \(refusal)", metadata: ["mqtt.topic_filter": "\(request.topicFilter)"])
-                codes.append(version == .v5 ? ReasonCode.notAuthorized.rawValue : 0x80)
+                codes.append(refusalCode(.notAuthorized, for: request))
                 continue
             }
             let subscription = SessionSubscription(
@@ -90,7 +89,7 @@ extension MQTTConnectionHandler {
                 logger.info(
                     "subscription refused: max_subscriptions_per_client (\(limit)) reached",
                     metadata: ["mqtt.topic_filter": "\(request.topicFilter)"])
-                codes.append(version == .v5 ? ReasonCode.quotaExceeded.rawValue : 0x80)
+                codes.append(refusalCode(.quotaExceeded, for: request))
                 continue
             }
             let existed = broker.router.subscribe(session, subscription)
@@ -116,6 +115,26 @@ extension MQTTConnectionHandler {
         }
         send(.subAck(SubAckPacket(packetIdentifier: subscribe.packetIdentifier, reasonCodes: codes)), context: context)
         deliverRetained(session: session, context: context)
+    }
+
+    /// The SUBACK code of a subscription refused for `reason`: the reason code itself in MQTT 5,
+    /// 0x80 in 3.1.1. MQTT 3.1 has no failure code, so a 3.1 client is answered with the QoS it
+    /// asked for while the subscription is not made, as Mosquitto answers it; the refusal is
+    /// logged, since the client cannot tell.
+    private func refusalCode(_ reason: ReasonCode, for request: TopicSubscription) -> UInt8 {
+        switch version {
+        case .v5:
+            return reason.rawValue
+        case .v311:
+            return 0x80
+        case .v31:
+            logger.info(
+                "subscription refused; MQTT 3.1 has no failure code, so SUBACK grants the requested QoS",
+                metadata: [
+                    "mqtt.topic_filter": "\(request.topicFilter)", "mqtt.reason_code": "\(reason.rawValue)",
+                ])
+            return request.options.qos.rawValue
+        }
     }
 
     /// Retained messages found by SUBSCRIBE go out a bounded number per event-loop turn, so that

@@ -16,7 +16,7 @@ _FORMAT = "MSG|%t|%q|%r|%p"
 
 
 def _version_arg(version: int) -> list[str]:
-    return ["-V", "mqttv5" if version == 5 else "mqttv311"]
+    return ["-V", {3: "mqttv31", 4: "mqttv311", 5: "mqttv5"}[version]]
 
 
 def mosquitto_pub(

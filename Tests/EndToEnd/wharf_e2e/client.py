@@ -1,4 +1,4 @@
-"""paho-mqtt clients (MQTT 3.1.1 and 5.0) with blocking, bounded helpers for tests."""
+"""paho-mqtt clients (MQTT 3.1, 3.1.1 and 5.0) with blocking, bounded helpers for tests."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
+V31 = paho.MQTTv31
 V311 = paho.MQTTv311
 V5 = paho.MQTTv5
 WAIT = 10.0

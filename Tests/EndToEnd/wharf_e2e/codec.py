@@ -46,6 +46,7 @@ PACKET_NAMES = {
     AUTH: "AUTH",
 }
 
+MQTT31 = 3  # protocol name "MQIsdp"; its packets are laid out as 3.1.1's
 MQTT311 = 4
 MQTT5 = 5
 
@@ -233,7 +234,7 @@ def connect(
     username: str | None = None,
     password: bytes | None = None,
     properties: Properties | None = None,
-    protocol_name: bytes = b"MQTT",
+    protocol_name: bytes | None = None,
     protocol_level: int | None = None,
     reserved_flag: bool = False,
     first_byte: int = 0x10,
@@ -250,6 +251,8 @@ def connect(
     if username is not None:
         flags |= 0x80
     level = version if protocol_level is None else protocol_level
+    if protocol_name is None:
+        protocol_name = b"MQIsdp" if version == MQTT31 else b"MQTT"
     body = bytearray(utf8(protocol_name) + bytes([level, flags]) + u16(keepalive))
     if version == MQTT5:
         body += encode_properties(properties)
