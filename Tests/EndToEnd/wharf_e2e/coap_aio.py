@@ -4,6 +4,7 @@ observers of wharfd's resources, all on one event loop thread per test."""
 from __future__ import annotations
 
 import asyncio
+import errno
 import threading
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -87,7 +88,16 @@ class CoapDevice:
         return f"coap://{HOST}:{self.port}"
 
     def start(self) -> "CoapDevice":
-        self.loop.run(self._start())
+        # aiocoap binds UDP and TCP on the port; a port free for UDP can be taken for TCP (another
+        # test's broker on a fixed port), so a port found in use is replaced by another.
+        for attempt in range(5):
+            try:
+                self.loop.run(self._start())
+                return self
+            except OSError as error:
+                if error.errno != errno.EADDRINUSE or attempt == 4:
+                    raise
+                self.port = free_udp_port()
         return self
 
     async def _start(self) -> None:
