@@ -8,7 +8,6 @@ import json
 import re
 import statistics
 import sys
-import time
 import urllib.request
 from pathlib import Path
 from typing import Callable, Sequence
@@ -16,6 +15,7 @@ from typing import Callable, Sequence
 # The end-to-end suite's harness (wharf_e2e): the cluster, wharfd and the MQTT clients.
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "Tests" / "EndToEnd"))
 
+from wharf_e2e.admin import wait_until  # noqa: E402
 from wharf_e2e.broker import HOST, BrokerOptions  # noqa: E402
 from wharf_e2e.gateway import Forward, UplinkOptions  # noqa: E402
 
@@ -81,18 +81,8 @@ def status(admin_port: int, timeout: float = 2.0) -> dict:
 
 
 def wait_for(probe: Callable[[], object], timeout: float, what: str) -> object:
-    deadline = time.monotonic() + timeout
-    last: object = None
-    while time.monotonic() < deadline:
-        try:
-            value = probe()
-            if value:
-                return value
-            last = value
-        except (OSError, ValueError) as error:
-            last = error
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
+    """The harness's wait, polling finely enough for the timings measured here."""
+    return wait_until(probe, timeout, what, interval=0.02)
 
 
 def fmt_s(value: float | None) -> str:

@@ -46,8 +46,10 @@ def get(port: int, path: str, timeout: float = 5.0) -> Reply:
         return Reply(error.code, error.headers.get("Content-Type", ""), error.read().decode())
 
 
-def wait_until(probe: Callable[[], T | None], timeout: float = 10.0, what: str = "condition") -> T:
-    """Calls `probe` until it returns something truthy; fails after `timeout` seconds."""
+def wait_until(
+    probe: Callable[[], T | None], timeout: float = 10.0, what: str = "condition", interval: float = 0.05
+) -> T:
+    """Calls `probe` every `interval` seconds until it returns something truthy; fails after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     last: object = None
     while time.monotonic() < deadline:
@@ -58,7 +60,7 @@ def wait_until(probe: Callable[[], T | None], timeout: float = 10.0, what: str =
             last = value
         except (OSError, ValueError) as error:
             last = error
-        time.sleep(0.05)
+        time.sleep(interval)
     raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
 
 
