@@ -2,9 +2,11 @@ public import Logging
 import MQTTCodec
 public import NIOCore
 import NIOPosix
+import NIOSSL
 public import ServiceLifecycle
 import Synchronization
 import WharfConfig
+import WharfCore
 
 /// Runs the broker's MQTT listeners and its housekeeping (session expiry, delayed wills,
 /// `$SYS`) until graceful shutdown, then disconnects clients with reason 0x8B.
@@ -65,6 +67,10 @@ public struct BrokerService: Service {
         let broker = self.broker
         let logger = self.logger
         let outbound = broker.config.flowControl.maxOutboundBytes
+        let tlsContext = try listener.tls.map { tls throws(BrokerError) in
+            try ListenerTLS.makeContext(tls, listener: listener.name)
+        }
+        let useIdentity = listener.useIdentityAsUsername
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 4096)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -83,8 +89,16 @@ public struct BrokerService: Service {
                 channel.eventLoop.makeCompletedFuture {
                     var connectionLogger = logger
                     connectionLogger[metadataKey: "mqtt.peer"] = "\(channel.remoteAddress.map { "\($0)" } ?? "?")"
+                    var peerIdentity: MQTTConnectionHandler.PeerIdentity?
+                    if let tlsContext {
+                        // The handshake runs under the CONNECT timeout that starts with the connection
+                        // (MQTTConnectionHandler.connectTimeout), so a client that stalls in it is closed.
+                        let tlsHandler = NIOSSLServerHandler(context: tlsContext)
+                        try channel.pipeline.syncOperations.addHandler(tlsHandler)
+                        if useIdentity { peerIdentity = { Self.commonName(tlsHandler.peerCertificate) } }
+                    }
                     let handler = MQTTConnectionHandler(
-                        broker: broker, listener: listener.name, logger: connectionLogger)
+                        broker: broker, listener: listener.name, logger: connectionLogger, peerIdentity: peerIdentity)
                     try channel.pipeline.syncOperations.addHandler(handler)
                 }
             }
@@ -95,6 +109,12 @@ public struct BrokerService: Service {
                 "cannot listen on \(listener.bind):\(listener.port) (listener '\(listener.name)'): \(error)"
             )
         }
+    }
+
+    /// The subject CN of a verified client certificate; `nil` without one or without a usable CN.
+    private static func commonName(_ certificate: NIOSSLCertificate?) -> String? {
+        guard let der = try? certificate?.toDERBytes() else { return nil }
+        return X509Subject.commonName(der: der)
     }
 
     /// Sizes the listeners' ``DescriptorBudget`` from the open-file limit and what is open now.

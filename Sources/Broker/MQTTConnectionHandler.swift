@@ -79,13 +79,20 @@ final class MQTTConnectionHandler: ChannelDuplexHandler {
     var keepAliveTimer: Scheduled<Void>?
     private var counters = (packets: 0, bytes: 0, publishes: 0, publishBytes: 0)
 
-    /// How long a new connection may take to send CONNECT before it is closed.
+    /// How long a new connection may take to send CONNECT before it is closed; on a TLS listener
+    /// this includes the handshake.
     static let connectTimeout = TimeAmount.seconds(10)
 
-    init(broker: MQTTBroker, listener: String, logger: Logger) {
+    /// The subject CN of the client's verified certificate, asked for on the event loop at CONNECT.
+    typealias PeerIdentity = () -> String?
+    /// Set on listeners with `use_identity_as_username`: the user name is the certificate's CN.
+    let peerIdentity: PeerIdentity?
+
+    init(broker: MQTTBroker, listener: String, logger: Logger, peerIdentity: PeerIdentity? = nil) {
         self.broker = broker
         self.listener = listener
         self.logger = logger
+        self.peerIdentity = peerIdentity
         let limits = broker.config.flowControl
         if limits.maxPublishRate > 0 || limits.maxPublishBytesRate > 0 {
             rateLimiter = PublishRateLimiter(

@@ -130,7 +130,7 @@ public enum SessionOwnerChange: String, Sendable, Equatable, CaseIterable {
     case newSession = "new-session"
 }
 
-/// One TCP listener for MQTT clients (an element of `broker.listeners`).
+/// One listener for MQTT clients (an element of `broker.listeners`): plain TCP, or TLS with `tls`.
 public struct ListenerConfig: Sendable, Equatable {
     /// Name used in logs and metrics; when the file gives none it is `bind:port`.
     public var name: String
@@ -138,11 +138,23 @@ public struct ListenerConfig: Sendable, Equatable {
     public var bind: String
     /// TCP port, 1 to 65535.
     public var port: Int
+    /// TLS settings; `nil` for plain TCP.
+    public var tls: ListenerTLSConfig?
+    /// Whether a client's user name is its certificate's subject CN (needs `tls.require_certificate`).
+    public var useIdentityAsUsername: Bool
 
     /// Creates a listener.
-    public init(name: String, bind: String = "127.0.0.1", port: Int = 1883) {
+    public init(
+        name: String,
+        bind: String = "127.0.0.1",
+        port: Int = 1883,
+        tls: ListenerTLSConfig? = nil,
+        useIdentityAsUsername: Bool = false
+    ) {
         self.name = name
         self.bind = bind
         self.port = port
+        self.tls = tls
+        self.useIdentityAsUsername = useIdentityAsUsername
     }
 }

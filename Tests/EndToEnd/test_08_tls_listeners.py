@@ -1,0 +1,367 @@
+"""08: TLS listeners on the broker, on wharfd and Mosquitto.
+
+Every broker gets a plain listener (on which the harness waits for start-up) and a TLS listener
+with the same certificates, made with openssl for each test: a CA, a server certificate for
+127.0.0.1, client certificates, an expired one, and an unrelated CA. Clients are paho-mqtt
+and mosquitto_pub/sub. A handshake the broker refuses shows as an SSL error, or (TLS 1.3, where
+the server checks the client's certificate after the client has finished) as a connection
+closed before CONNACK; both count as refused.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import ssl
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from wharf_e2e.broker import Broker, BrokerOptions, broker_kind, free_port, wharfd_path
+from wharf_e2e.certs import Certificates
+from wharf_e2e.cli import MOSQUITTO_PUB, mosquitto_pub, start_mosquitto_sub
+from wharf_e2e.client import MqttClient, unique_id
+
+QUIET = 0.5  # seconds to wait for a message that must not arrive
+STALL_CLOSED_WITHIN = 30.0  # bound on waiting for wharfd to close a stalled handshake (its CONNECT timeout is 10 s)
+
+
+@dataclass
+class TLSListener:
+    """What a client needs to reach the TLS listener of a started broker."""
+
+    broker: Broker
+    port: int
+    certs: Certificates
+
+    @property
+    def host(self) -> str:
+        return self.broker.host
+
+
+class TLSBroker(Broker):
+    """A broker with its plain listener and a TLS listener described by `wharf_listener` (wharfd)
+    or `mosquitto_extra` (Mosquitto); wharfd reads both listeners from its file, not --listen."""
+
+    def command(self) -> list[str]:
+        command = super().command()
+        if self.is_wharfd:
+            at = command.index("--listen")
+            del command[at : at + 2]
+        return command
+
+
+@pytest.fixture
+def tls_broker(tmp_path: Path, certificates: Certificates) -> Iterator[Callable[..., TLSListener]]:
+    started: list[Broker] = []
+
+    def start(
+        *,
+        require_certificate: bool = False,
+        use_identity: bool = False,
+        acl: str | None = None,
+        allow_anonymous: bool = True,
+    ) -> TLSListener:
+        port = free_port()
+        certs = certificates
+        options = BrokerOptions(allow_anonymous=allow_anonymous)
+        if acl is not None:
+            acl_path = tmp_path / "acl"
+            acl_path.write_text(acl)
+            options = options.with_changes(acl_file=str(acl_path))
+        workdir = tmp_path / f"broker-{len(started)}"
+        workdir.mkdir()
+        kind = broker_kind()
+        if kind == "wharfd":
+            tls = [
+                f"      cert_file: {certs.server_cert}",
+                f"      key_file: {certs.server_key}",
+                f"      ca_file: {certs.ca_file}",
+                f"      require_certificate: {'true' if require_certificate else 'false'}",
+            ]
+            listeners = (
+                "listeners:",
+                "  - name: plain",
+                f"    port: {{plain}}",
+                "  - name: lan-tls",
+                f"    port: {port}",
+                f"    use_identity_as_username: {'true' if use_identity else 'false'}",
+                "    tls:",
+                *tls,
+            )
+            options = options.with_changes(wharf_broker_extra=listeners)
+        else:
+            extra = ["user root"] if os.geteuid() == 0 else []
+            extra += [
+                f"listener {port} 127.0.0.1",
+                f"cafile {certs.ca_file}",
+                f"certfile {certs.server_cert}",
+                f"keyfile {certs.server_key}",
+                f"require_certificate {'true' if require_certificate else 'false'}",
+                f"use_identity_as_username {'true' if use_identity else 'false'}",
+            ]
+            options = options.with_changes(mosquitto_extra=tuple(extra))
+        broker = TLSBroker(kind, options, workdir)
+        # The plain listener's port is only known once the broker object has picked it.
+        broker.options = broker.options.with_changes(
+            wharf_broker_extra=tuple(line.replace("{plain}", str(broker.port)) for line in options.wharf_broker_extra)
+        )
+        broker.start()
+        started.append(broker)
+        return TLSListener(broker, port, certs)
+
+    yield start
+    for broker in started:
+        broker.stop()
+    for broker in started:
+        broker.check_clean_exit()
+
+
+def tls_client(
+    listener: TLSListener,
+    *,
+    ca: str | None = None,
+    cert: tuple[str, str] | None = None,
+    username: str | None = None,
+) -> MqttClient:
+    client = MqttClient(listener.host, listener.port, client_id=unique_id("tls"), username=username)
+    certfile, keyfile = cert if cert is not None else (None, None)
+    client.paho.tls_set(ca_certs=ca or listener.certs.ca_file, certfile=certfile, keyfile=keyfile)
+    return client
+
+
+def refused(client: MqttClient) -> bool:
+    """Whether the broker refuses the client's TLS session (before or right after the handshake)."""
+    try:
+        connack = client.connect(expect_success=False, timeout=5)
+    except (ssl.SSLError, OSError, AssertionError):
+        return True
+    finally:
+        client.close()
+    return connack.reason_code >= 0x80
+
+
+def tls_args(listener: TLSListener, cert: tuple[str, str] | None = None, ca: str | None = None) -> list[str]:
+    args = ["--cafile", ca or listener.certs.ca_file]
+    if cert is not None:
+        args += ["--cert", cert[0], "--key", cert[1]]
+    return args
+
+
+def test_paho_and_mosquitto_clients_talk_over_tls_without_client_certificates(
+    tls_broker: Callable[..., TLSListener],
+) -> None:
+    listener = tls_broker()
+    subscriber = tls_client(listener)
+    subscriber.connect()
+    topic = f"tls/{unique_id()}"
+    subscriber.subscribe(topic, qos=1)
+    mosquitto_pub(listener.host, listener.port, topic, "over-tls", qos=1, extra=tls_args(listener))
+    assert [m.text for m in subscriber.messages.wait(1)] == ["over-tls"]
+
+    sub = start_mosquitto_sub(listener.host, listener.port, [topic], qos=1, extra=tls_args(listener))
+    try:
+        assert sub.subscribed.wait(10)
+        subscriber.publish(topic, b"from-paho", qos=1)
+        assert [m.text for m in sub.wait(1)] == ["from-paho"]
+    finally:
+        sub.stop()
+        subscriber.close()
+
+
+def test_a_client_that_trusts_another_ca_does_not_connect(tls_broker: Callable[..., TLSListener]) -> None:
+    listener = tls_broker()
+    assert refused(tls_client(listener, ca=listener.certs.other_ca_file))
+    done = subprocess.run(
+        [MOSQUITTO_PUB, "-h", listener.host, "-p", str(listener.port), "-t", "x", "-m", "x",
+         *tls_args(listener, ca=listener.certs.other_ca_file)],
+        capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert done.returncode != 0
+
+
+def test_a_required_certificate_admits_only_clients_of_the_ca(tls_broker: Callable[..., TLSListener]) -> None:
+    listener = tls_broker(require_certificate=True)
+    certs = listener.certs
+    good = tls_client(listener, cert=(certs.client_cert, certs.client_key))
+    good.connect()
+    good.close()
+    mosquitto_pub(
+        listener.host, listener.port, "t", "with-cert", extra=tls_args(listener, (certs.client_cert, certs.client_key))
+    )
+
+    assert refused(tls_client(listener)), "a client without a certificate was admitted"
+    done = subprocess.run(
+        [MOSQUITTO_PUB, "-h", listener.host, "-p", str(listener.port), "-t", "x", "-m", "x", *tls_args(listener)],
+        capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert done.returncode != 0
+
+    foreign = certs.add_client("foreign", "/CN=foreign", issuer="other-ca")
+    assert refused(tls_client(listener, cert=foreign)), "a certificate of another CA was admitted"
+    expired = certs.add_expired_client("expired", "/CN=expired")
+    assert refused(tls_client(listener, cert=expired)), "an expired certificate was admitted"
+    # The broker still serves after refusing them.
+    again = tls_client(listener, cert=(certs.client_cert, certs.client_key))
+    again.connect()
+    again.close()
+
+
+@pytest.mark.wharf_only(
+    reason="Mosquitto asks for no client certificate unless require_certificate is true, so it never sees one"
+)
+def test_optional_certificates_are_still_verified(tls_broker: Callable[..., TLSListener]) -> None:
+    listener = tls_broker(require_certificate=False)
+    expired = listener.certs.add_expired_client("expired", "/CN=expired")
+    plain = tls_client(listener)
+    plain.connect()
+    plain.close()
+    with_good = tls_client(listener, cert=(listener.certs.client_cert, listener.certs.client_key))
+    with_good.connect()
+    with_good.close()
+    assert refused(tls_client(listener, cert=expired)), "an expired certificate was accepted"
+
+
+ACL = """\
+user sensor-7
+topic readwrite plant/sensor-7/#
+
+user observer
+topic read plant/#
+"""
+
+
+def test_the_certificate_cn_is_the_user_name_the_acl_confines(tls_broker: Callable[..., TLSListener]) -> None:
+    listener = tls_broker(require_certificate=True, use_identity=True, acl=ACL, allow_anonymous=False)
+    certs = listener.certs
+    observer = tls_client(listener, cert=certs.add_client("observer", "/CN=observer"))
+    observer.connect()
+    observer.subscribe("plant/#", qos=1)
+
+    # The user name a client claims is replaced by its certificate's CN.
+    sensor = tls_client(listener, cert=certs.add_client("sensor-7", "/CN=sensor-7"), username="observer")
+    sensor.connect()
+    own = "plant/sensor-7/temperature"
+    sensor.publish(own, b"21.5", qos=1)
+    sensor.publish("plant/sensor-8/temperature", b"99", qos=1)
+    assert [m.topic for m in observer.messages.wait(1)] == [own]
+
+    # A CN no ACL section names reaches nothing, whatever user name it claims.
+    stranger = tls_client(listener, cert=certs.add_client("stranger", "/CN=stranger"), username="sensor-7")
+    stranger.connect()
+    stranger.publish(own, b"forged", qos=1)
+    sensor.publish(own, b"22.0", qos=1)
+    observer.messages.wait(2)
+    time.sleep(QUIET)
+    assert [m.text for m in observer.messages.snapshot()] == ["21.5", "22.0"]
+    for client in (stranger, sensor, observer):
+        client.close()
+
+
+def test_a_stalled_handshake_does_not_hold_up_other_clients(tls_broker: Callable[..., TLSListener]) -> None:
+    listener = tls_broker()
+    stalled = []
+    for _ in range(8):
+        raw = socket.create_connection((listener.host, listener.port), timeout=5)
+        raw.sendall(b"\x16\x03\x01\x00")  # the start of a TLS record, and then nothing
+        stalled.append(raw)
+    try:
+        for _ in range(3):
+            client = tls_client(listener)
+            client.connect()
+            topic = f"tls/{unique_id()}"
+            client.subscribe(topic)
+            client.publish(topic, b"x")
+            assert client.messages.wait(1)
+            client.close()
+    finally:
+        for raw in stalled:
+            raw.close()
+
+
+@pytest.mark.wharf_only(reason="wharfd closes a TLS handshake that is not done within its CONNECT timeout")
+def test_a_stalled_handshake_is_closed(tls_broker: Callable[..., TLSListener]) -> None:
+    listener = tls_broker()
+    raw = socket.create_connection((listener.host, listener.port), timeout=STALL_CLOSED_WITHIN)
+    try:
+        raw.sendall(b"\x16\x03\x01\x00")
+        assert raw.recv(1) == b"", "the broker sent something to a stalled handshake"
+    except ConnectionResetError:
+        pass
+    finally:
+        raw.close()
+
+
+# --- configuration errors (wharfd only) -------------------------------------------------- #
+
+
+def check(tmp_path: Path, tls: str, use_identity: bool = False) -> subprocess.CompletedProcess[str]:
+    config = tmp_path / "wharf.yaml"
+    config.write_text(
+        "admin:\n  enabled: false\nbroker:\n  listeners:\n    - name: lan-tls\n      port: 8883\n"
+        + ("      use_identity_as_username: true\n" if use_identity else "")
+        + "      tls:\n"
+        + tls
+    )
+    return subprocess.run(
+        [str(wharfd_path()), "--config", str(config), "--check"],
+        capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+@pytest.mark.wharf_only(reason="wharfd --check")
+def test_check_names_file_line_and_key_of_unusable_tls_files(tmp_path: Path, certificates: Certificates) -> None:
+    config = str(tmp_path / "wharf.yaml")
+    missing = tmp_path / "missing.crt"
+    done = check(tmp_path, f"        cert_file: {missing}\n        key_file: {certificates.server_key}\n")
+    assert done.returncode != 0
+    assert f"{config}:8:20: broker.listeners[0].tls.cert_file: cannot read '{missing}'" in done.stderr + done.stdout
+
+    done = check(tmp_path, f"        cert_file: {certificates.server_cert}\n        key_file: {certificates.client_key}\n")
+    assert done.returncode != 0
+    assert (
+        f"{config}:9:19: broker.listeners[0].tls.key_file: '{certificates.client_key}' does not match the certificate"
+        in done.stderr + done.stdout
+    )
+
+    done = check(tmp_path, f"        cert_file: {certificates.server_key}\n        key_file: {certificates.server_key}\n")
+    assert done.returncode != 0
+    assert "broker.listeners[0].tls.cert_file: " in done.stderr + done.stdout
+    assert "is not a PEM certificate chain" in done.stderr + done.stdout
+
+    done = check(
+        tmp_path,
+        f"        cert_file: {certificates.server_cert}\n        key_file: {certificates.server_key}\n",
+        use_identity=True,
+    )
+    assert done.returncode != 0
+    assert "broker.listeners[0].use_identity_as_username: use_identity_as_username needs" in done.stderr + done.stdout
+
+    done = check(
+        tmp_path,
+        f"        cert_file: {certificates.server_cert}\n        key_file: {certificates.server_key}\n"
+        f"        ca_file: {certificates.ca_file}\n        require_certificate: true\n",
+        use_identity=True,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.wharf_only(reason="wharfd start-up")
+def test_wharfd_refuses_to_start_with_a_key_that_does_not_match(tmp_path: Path, certificates: Certificates) -> None:
+    config = tmp_path / "wharf.yaml"
+    config.write_text(
+        "admin:\n  enabled: false\nbroker:\n  listeners:\n"
+        f"    - name: lan-tls\n      port: {free_port()}\n      tls:\n"
+        f"        cert_file: {certificates.server_cert}\n        key_file: {certificates.client_key}\n"
+    )
+    (tmp_path / "data").mkdir()
+    done = subprocess.run(
+        [str(wharfd_path()), "--config", str(config), "--data-dir", str(tmp_path / "data")],
+        capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert done.returncode != 0
+    assert "does not match the certificate" in done.stderr + done.stdout
