@@ -89,17 +89,28 @@ public struct BrokerService: Service {
                 channel.eventLoop.makeCompletedFuture {
                     var connectionLogger = logger
                     connectionLogger[metadataKey: "mqtt.peer"] = "\(channel.remoteAddress.map { "\($0)" } ?? "?")"
-                    var peerIdentity: MQTTConnectionHandler.PeerIdentity?
+                    let sync = channel.pipeline.syncOperations
                     if let tlsContext {
                         // The handshake runs under the CONNECT timeout that starts with the connection
-                        // (MQTTConnectionHandler.connectTimeout), so a client that stalls in it is closed.
-                        let tlsHandler = NIOSSLServerHandler(context: tlsContext)
-                        try channel.pipeline.syncOperations.addHandler(tlsHandler)
-                        if useIdentity { peerIdentity = { Self.commonName(tlsHandler.peerCertificate) } }
+                        // (MQTTConnectionHandler.connectTimeout, ConnectDeadline on WebSocket listeners),
+                        // so a client that stalls in it is closed.
+                        try sync.addHandler(NIOSSLServerHandler(context: tlsContext))
                     }
-                    let handler = MQTTConnectionHandler(
-                        broker: broker, listener: listener.name, logger: connectionLogger, peerIdentity: peerIdentity)
-                    try channel.pipeline.syncOperations.addHandler(handler)
+                    let peerIdentity: @Sendable (any Channel) -> MQTTConnectionHandler.PeerIdentity? = { channel in
+                        guard useIdentity else { return nil }
+                        return { Self.commonName(of: channel) }
+                    }
+                    switch listener.transport {
+                    case .mqtt:
+                        let handler = MQTTConnectionHandler(
+                            broker: broker, listener: listener.name, logger: connectionLogger,
+                            peerIdentity: peerIdentity(channel))
+                        try sync.addHandler(handler)
+                    case .websocket:
+                        try Self.addWebSocketUpgrade(
+                            channel: channel, broker: broker, listener: listener, logger: connectionLogger,
+                            peerIdentity: peerIdentity)
+                    }
                 }
             }
         do {
@@ -111,9 +122,11 @@ public struct BrokerService: Service {
         }
     }
 
-    /// The subject CN of a verified client certificate; `nil` without one or without a usable CN.
-    private static func commonName(_ certificate: NIOSSLCertificate?) -> String? {
-        guard let der = try? certificate?.toDERBytes() else { return nil }
+    /// The subject CN of the client's verified certificate on `channel`; `nil` without one or
+    /// without a usable CN. Called on the channel's event loop.
+    private static func commonName(of channel: any Channel) -> String? {
+        let handler = try? channel.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self)
+        guard let der = try? handler?.peerCertificate?.toDERBytes() else { return nil }
         return X509Subject.commonName(der: der)
     }
 

@@ -73,6 +73,8 @@ final class MQTTConnectionHandler: ChannelDuplexHandler {
     private var handlingInbound = false
     private var outbound: ByteBuffer?
     var connectTimer: Scheduled<Void>?
+    /// Set once the connection is counted and its CONNECT timeout runs.
+    private var started = false
     /// 1.5 times the negotiated keep alive; nil when keep alive is off.
     var keepAliveTimeout: TimeAmount?
     var lastActivity = NIODeadline.uptimeNanoseconds(0)
@@ -105,7 +107,20 @@ final class MQTTConnectionHandler: ChannelDuplexHandler {
 
     // MARK: Channel events
 
+    /// On a WebSocket listener the handler joins a connection that is already active.
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { start(context: context) }
+    }
+
     func channelActive(context: ChannelHandlerContext) {
+        start(context: context)
+        context.fireChannelActive()
+    }
+
+    /// Counts the connection and starts the CONNECT timeout, once.
+    private func start(context: ChannelHandlerContext) {
+        guard !started else { return }
+        started = true
         broker.statistics.connectionsOpen.add(1, ordering: .relaxed)
         let channel = context.channel
         // The handler lives on this event loop; the timer fires there too.
@@ -115,10 +130,13 @@ final class MQTTConnectionHandler: ChannelDuplexHandler {
             self.closing = true
             channel.close(promise: nil)
         }
-        context.fireChannelActive()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        guard started else {
+            context.fireChannelInactive()
+            return
+        }
         connectTimer?.cancel()
         keepAliveTimer?.cancel()
         rateLimitTimer?.cancel()

@@ -110,6 +110,7 @@ extension ListenerConfig {
             bind = nil
         }
         let portNode = reader.value("port")
+        let transport = Self.readTransport(reader)
         var tls: ListenerTLSConfig?
         var tlsWellFormed = true
         if reader.value("tls") != nil {
@@ -126,7 +127,8 @@ extension ListenerConfig {
                 at: node
             )
         }
-        let port = portNode.map { reader.int($0, in: 1...65535) } ?? (tls == nil ? 1883 : 8883)
+        let port =
+            portNode.map { reader.int($0, in: 1...65535) } ?? Self.defaultPort(transport: transport, tls: tls != nil)
         var name: String?
         if let nameNode, let text = reader.string(nameNode) {
             name = text
@@ -141,7 +143,15 @@ extension ListenerConfig {
         guard let bind, let port else { return nil }
         let automatic = bind.contains(":") ? "[\(bind)]:\(port)" : "\(bind):\(port)"
         self.init(
-            name: name ?? automatic, bind: bind, port: port, tls: tls, useIdentityAsUsername: useIdentity)
+            name: name ?? automatic, bind: bind, port: port, tls: tls, useIdentityAsUsername: useIdentity,
+            transport: transport)
+    }
+
+    /// `protocol`: `mqtt` (default) or `websocket` (Mosquitto's `websockets` too).
+    private static func readTransport(_ reader: ConfigReader) -> ListenerTransport {
+        guard let node = reader.value("protocol") else { return .mqtt }
+        if case .string(let text) = node.content, text.lowercased() == "websockets" { return .websocket }
+        return reader.choice(node, as: ListenerTransport.self) ?? .mqtt
     }
 }
 

@@ -1,4 +1,4 @@
-"""08: TLS listeners on the broker, on wharfd and Mosquitto.
+"""08: TLS and WebSocket listeners on the broker, on wharfd and Mosquitto.
 
 Every broker gets a plain listener (on which the harness waits for start-up) and a TLS listener
 with the same certificates, made with openssl for each test: a CA, a server certificate for
@@ -24,6 +24,7 @@ import pytest
 from wharf_e2e.broker import Broker, BrokerOptions, broker_kind, free_port, wharfd_path
 from wharf_e2e.certs import Certificates
 from wharf_e2e.cli import MOSQUITTO_PUB, mosquitto_pub, start_mosquitto_sub
+from wharf_e2e import codec
 from wharf_e2e.client import MqttClient, unique_id
 
 QUIET = 0.5  # seconds to wait for a message that must not arrive
@@ -37,10 +38,24 @@ class TLSListener:
     broker: Broker
     port: int
     certs: Certificates
+    ws_port: int = 0  # MQTT over WebSocket, plain (0: none)
+    wss_port: int = 0  # MQTT over WebSocket over TLS (0: none)
 
     @property
     def host(self) -> str:
         return self.broker.host
+
+
+def listening(port: int) -> bool:
+    """Whether a socket listens on `port`, IPv4 or IPv6 (Mosquitto's WebSocket listeners are
+    dual-stack IPv6 sockets); read from /proc so that no probe connection reaches the broker."""
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as rows:
+            for row in rows.readlines()[1:]:
+                fields = row.split()
+                if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                    return True
+    return False
 
 
 class TLSBroker(Broker):
@@ -65,8 +80,10 @@ def tls_broker(tmp_path: Path, certificates: Certificates) -> Iterator[Callable[
         use_identity: bool = False,
         acl: str | None = None,
         allow_anonymous: bool = True,
+        websocket: bool = False,
     ) -> TLSListener:
         port = free_port()
+        ws_port, wss_port = (free_port(), free_port()) if websocket else (0, 0)
         certs = certificates
         options = BrokerOptions(allow_anonymous=allow_anonymous)
         if acl is not None:
@@ -83,16 +100,27 @@ def tls_broker(tmp_path: Path, certificates: Certificates) -> Iterator[Callable[
                 f"      ca_file: {certs.ca_file}",
                 f"      require_certificate: {'true' if require_certificate else 'false'}",
             ]
-            listeners = (
+            listeners: tuple[str, ...] = (
                 "listeners:",
                 "  - name: plain",
-                f"    port: {{plain}}",
+                "    port: {plain}",
                 "  - name: lan-tls",
                 f"    port: {port}",
                 f"    use_identity_as_username: {'true' if use_identity else 'false'}",
                 "    tls:",
                 *tls,
             )
+            if websocket:
+                listeners += (
+                    "  - name: ws",
+                    "    protocol: websocket",
+                    f"    port: {ws_port}",
+                    "  - name: wss",
+                    "    protocol: websocket",
+                    f"    port: {wss_port}",
+                    "    tls:",
+                    *tls,
+                )
             options = options.with_changes(wharf_broker_extra=listeners)
         else:
             extra = ["user root"] if os.geteuid() == 0 else []
@@ -104,6 +132,16 @@ def tls_broker(tmp_path: Path, certificates: Certificates) -> Iterator[Callable[
                 f"require_certificate {'true' if require_certificate else 'false'}",
                 f"use_identity_as_username {'true' if use_identity else 'false'}",
             ]
+            if websocket:
+                extra += [f"listener {ws_port} 127.0.0.1", "protocol websockets"]
+                extra += [
+                    f"listener {wss_port} 127.0.0.1",
+                    "protocol websockets",
+                    f"cafile {certs.ca_file}",
+                    f"certfile {certs.server_cert}",
+                    f"keyfile {certs.server_key}",
+                    f"require_certificate {'true' if require_certificate else 'false'}",
+                ]
             options = options.with_changes(mosquitto_extra=tuple(extra))
         broker = TLSBroker(kind, options, workdir)
         # The plain listener's port is only known once the broker object has picked it.
@@ -112,7 +150,13 @@ def tls_broker(tmp_path: Path, certificates: Certificates) -> Iterator[Callable[
         )
         broker.start()
         started.append(broker)
-        return TLSListener(broker, port, certs)
+        # The harness waits for the plain listener; the others are bound right after it.
+        deadline = time.monotonic() + 10
+        for other in (port, ws_port, wss_port):
+            while other and not listening(other):
+                assert time.monotonic() < deadline, f"port {other} is not listening:\n{broker.log()}"
+                time.sleep(0.02)
+        return TLSListener(broker, port, certs, ws_port, wss_port)
 
     yield start
     for broker in started:
@@ -365,3 +409,182 @@ def test_wharfd_refuses_to_start_with_a_key_that_does_not_match(tmp_path: Path, 
     )  # fmt: skip
     assert done.returncode != 0
     assert "does not match the certificate" in done.stderr + done.stdout
+
+
+# --- MQTT over WebSocket ------------------------------------------------------------------ #
+
+
+def ws_client(listener: TLSListener, *, secure: bool = False) -> MqttClient:
+    port = listener.wss_port if secure else listener.ws_port
+    client = MqttClient(listener.host, port, client_id=unique_id("ws"), transport="websockets")
+    if secure:
+        client.paho.tls_set(ca_certs=listener.certs.ca_file)
+    return client
+
+
+@pytest.mark.parametrize("secure", [False, True], ids=["ws", "wss"])
+def test_paho_websocket_clients_talk_to_tcp_clients(tls_broker: Callable[..., TLSListener], secure: bool) -> None:
+    listener = tls_broker(websocket=True)
+    web = ws_client(listener, secure=secure)
+    web.connect()
+    tcp = MqttClient(listener.host, listener.broker.port, client_id=unique_id("tcp"))
+    tcp.connect()
+    topic = f"ws/{unique_id()}"
+    web.subscribe(topic + "/down", qos=1)
+    tcp.subscribe(topic + "/up", qos=1)
+    # Large enough to need WebSocket's 64-bit length, and several TCP segments.
+    big = bytes(range(256)) * 400
+    web.publish(topic + "/up", big, qos=1)
+    tcp.publish(topic + "/down", b"to-the-browser", qos=1)
+    assert [m.payload for m in tcp.messages.wait(1)] == [big]
+    assert [m.text for m in web.messages.wait(1)] == ["to-the-browser"]
+    web.close()
+    tcp.close()
+
+
+class RawWebSocket:
+    """A bare WebSocket client: the upgrade, then masked binary frames cut where the test says."""
+
+    def __init__(self, host: str, port: int, subprotocol: str | None = "mqtt") -> None:
+        self.sock = socket.create_connection((host, port), timeout=10)
+        lines = [
+            "GET /mqtt HTTP/1.1",
+            f"Host: {host}:{port}",
+            "Upgrade: websocket",
+            "Connection: Upgrade",
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+            "Sec-WebSocket-Version: 13",
+        ]
+        if subprotocol is not None:
+            lines.append(f"Sec-WebSocket-Protocol: {subprotocol}")
+        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        self.response = b""
+        while b"\r\n\r\n" not in self.response:
+            chunk = self.sock.recv(4096)
+            if not chunk:
+                break
+            self.response += chunk
+        self.head, _, self.pending = self.response.partition(b"\r\n\r\n")
+
+    @property
+    def status(self) -> int:
+        return int(self.head.split(b" ")[1])
+
+    def send_frame(self, payload: bytes, *, opcode: int = 2, fin: bool = True) -> None:
+        mask = os.urandom(4)
+        header = bytes([(0x80 if fin else 0) | opcode])
+        length = len(payload)
+        if length < 126:
+            header += bytes([0x80 | length])
+        elif length < 65536:
+            header += bytes([0x80 | 126]) + length.to_bytes(2, "big")
+        else:
+            header += bytes([0x80 | 127]) + length.to_bytes(8, "big")
+        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        self.sock.sendall(header + mask + masked)
+
+    def _read(self, count: int) -> bytes:
+        while len(self.pending) < count:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("closed")
+            self.pending += chunk
+        data, self.pending = self.pending[:count], self.pending[count:]
+        return data
+
+    def read_frame(self) -> tuple[int, bytes]:
+        first, second = self._read(2)
+        length = second & 0x7F
+        if length == 126:
+            length = int.from_bytes(self._read(2), "big")
+        elif length == 127:
+            length = int.from_bytes(self._read(8), "big")
+        return first & 0x0F, self._read(length)
+
+    def read_mqtt(self, count: int) -> list[bytes]:
+        """`count` MQTT packets from the binary frames, however the broker cut them."""
+        stream = b""
+        packets: list[bytes] = []
+        while len(packets) < count:
+            opcode, data = self.read_frame()
+            assert opcode in (0, 2), f"unexpected frame opcode {opcode}"
+            stream += data
+            while True:
+                split = codec.split_frame(stream)
+                if split is None:
+                    break
+                size = split[0] + split[1]
+                packets.append(stream[:size])
+                stream = stream[size:]
+        return packets
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def test_packets_may_span_frames_and_frames_may_hold_several_packets(
+    tls_broker: Callable[..., TLSListener],
+) -> None:
+    listener = tls_broker(websocket=True)
+    raw = RawWebSocket(listener.host, listener.ws_port)
+    try:
+        assert raw.status == 101, raw.head
+        assert b"sec-websocket-protocol: mqtt" in raw.head.lower()
+        topic = f"ws/{unique_id()}"
+        connect = codec.connect(unique_id("raw"), version=codec.MQTT311)
+        subscribe = codec.subscribe(1, [(topic, 0)], version=codec.MQTT311)
+        publish = codec.publish(topic, b"split-and-joined", qos=0, version=codec.MQTT311)
+        # CONNECT and SUBSCRIBE in one frame; the PUBLISH cut over a frame and two continuations.
+        raw.send_frame(connect + subscribe)
+        raw.send_frame(publish[:3], fin=False)
+        raw.send_frame(publish[3:7], opcode=0, fin=False)
+        raw.send_frame(publish[7:], opcode=0)
+        connack, suback, delivered = raw.read_mqtt(3)
+        assert connack[0] == 0x20 and connack[-1] == 0
+        assert suback[0] == 0x90
+        assert delivered[0] & 0xF0 == 0x30 and delivered.endswith(b"split-and-joined")
+    finally:
+        raw.close()
+
+
+@pytest.mark.wharf_only(reason="the answer to an upgrade without the mqtt subprotocol differs between brokers")
+def test_a_request_without_the_mqtt_subprotocol_is_refused(tls_broker: Callable[..., TLSListener]) -> None:
+    listener = tls_broker(websocket=True)
+    for offered in (None, "chat"):
+        raw = RawWebSocket(listener.host, listener.ws_port, subprotocol=offered)
+        try:
+            assert raw.status == 400, raw.head
+        finally:
+            raw.close()
+    # The listener still serves MQTT clients.
+    client = ws_client(listener)
+    client.connect()
+    client.close()
+
+
+@pytest.mark.wharf_only(reason="MQTT-6.0.0-1 close on a text frame; Mosquitto's answer differs")
+def test_a_text_frame_closes_the_connection(tls_broker: Callable[..., TLSListener]) -> None:
+    listener = tls_broker(websocket=True)
+    raw = RawWebSocket(listener.host, listener.ws_port)
+    try:
+        raw.send_frame(codec.connect(unique_id("raw"), version=codec.MQTT311))
+        assert raw.read_mqtt(1)[0][0] == 0x20
+        raw.send_frame(b"{}", opcode=1)
+        opcode, data = raw.read_frame()
+        assert opcode == 8 and int.from_bytes(data[:2], "big") == 1003
+        assert raw.sock.recv(1) == b""
+    finally:
+        raw.close()
+
+
+@pytest.mark.wharf_only(reason="wharfd closes a connection that does not finish its WebSocket upgrade in time")
+def test_a_stalled_upgrade_is_closed(tls_broker: Callable[..., TLSListener]) -> None:
+    listener = tls_broker(websocket=True)
+    raw = socket.create_connection((listener.host, listener.ws_port), timeout=STALL_CLOSED_WITHIN)
+    try:
+        raw.sendall(b"GET /mqtt HTTP/1.1\r\nHost: x\r\n")  # and the rest never comes
+        assert raw.recv(1) == b""
+    except ConnectionResetError:
+        pass
+    finally:
+        raw.close()

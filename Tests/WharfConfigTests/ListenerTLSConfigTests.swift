@@ -94,3 +94,36 @@ import WharfConfig
         #expect(first == second)
     }
 }
+
+@Suite struct ListenerTransportConfigTests {
+    private func listeners(_ yaml: String) -> [ListenerConfig]? {
+        loadValid("broker:\n  listeners:\n" + yaml)?.broker.listeners
+    }
+
+    @Test func websocketListenersTakeTheirOwnDefaultPorts() throws {
+        let read = try #require(
+            listeners(
+                "    - name: ws\n      protocol: websocket\n"
+                    + "    - name: wss\n      protocol: websocket\n      tls:\n        cert_file: s.crt\n"
+                    + "        key_file: s.key\n"
+                    + "    - name: plain\n      protocol: mqtt\n"))
+        #expect(read.map(\.transport) == [.websocket, .websocket, .mqtt])
+        #expect(read.map(\.port) == [8083, 8084, 1883])
+        #expect(read[1].tls != nil)
+    }
+
+    @Test func mosquittosSpellingIsTheSame() throws {
+        let read = try #require(listeners("    - protocol: websockets\n      port: 9001\n"))
+        #expect(read.first?.transport == .websocket)
+    }
+
+    @Test func otherProtocolsAreRefusedWithTheChoices() {
+        let found = issues(of: "broker:\n  listeners:\n    - protocol: ws\n")
+        #expect(found.map(\.path) == ["broker.listeners[0].protocol"])
+        #expect(found.first?.message.hasPrefix("expected one of mqtt, websocket") == true)
+    }
+
+    @Test func theDefaultListenerIsPlainMQTT() throws {
+        #expect(loadValid("")?.broker.listeners.first?.transport == .mqtt)
+    }
+}

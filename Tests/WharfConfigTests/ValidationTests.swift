@@ -170,8 +170,8 @@ struct InvalidCase: Sendable, CustomTestStringConvertible {
             line: 4,
             column: 7,
             message:
-                "unknown key 'certificate' in 'broker.listeners[0]'; the keys here are 'name', 'bind', 'port', 'tls',"
-                + " 'use_identity_as_username'"
+                "unknown key 'certificate' in 'broker.listeners[0]'; the keys here are 'name', 'bind', 'port', 'protocol',"
+                + " 'tls', 'use_identity_as_username'"
         ),
         // adapters
         .init(
