@@ -25,6 +25,7 @@ from wharf_e2e.broker import Broker, BrokerOptions, broker_kind, free_port, whar
 from wharf_e2e.certs import Certificates
 from wharf_e2e.cli import MOSQUITTO_PUB, mosquitto_pub, start_mosquitto_sub
 from wharf_e2e import codec
+from wharf_e2e.admin import wharfctl
 from wharf_e2e.client import MqttClient, unique_id
 
 QUIET = 0.5  # seconds to wait for a message that must not arrive
@@ -364,6 +365,10 @@ def test_check_names_file_line_and_key_of_unusable_tls_files(tmp_path: Path, cer
     done = check(tmp_path, f"        cert_file: {missing}\n        key_file: {certificates.server_key}\n")
     assert done.returncode != 0
     assert f"{config}:8:20: broker.listeners[0].tls.cert_file: cannot read '{missing}'" in done.stderr + done.stdout
+    # wharfctl check says the same.
+    checked = wharfctl("check", config)
+    assert checked.returncode != 0
+    assert f"{config}:8:20: broker.listeners[0].tls.cert_file: cannot read '{missing}'" in checked.stdout + checked.stderr
 
     done = check(tmp_path, f"        cert_file: {certificates.server_cert}\n        key_file: {certificates.client_key}\n")
     assert done.returncode != 0
