@@ -71,6 +71,7 @@ public struct BrokerService: Service {
             try ListenerTLS.makeContext(tls, listener: listener.name)
         }
         let useIdentity = listener.useIdentityAsUsername
+        let handshakeLog = TLSHandshakeLog(listener: listener.name, logger: logger)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 4096)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -95,6 +96,7 @@ public struct BrokerService: Service {
                         // (MQTTConnectionHandler.connectTimeout, ConnectDeadline on WebSocket listeners),
                         // so a client that stalls in it is closed.
                         try sync.addHandler(NIOSSLServerHandler(context: tlsContext))
+                        try sync.addHandler(TLSHandshakeObserver(log: handshakeLog))
                     }
                     let peerIdentity: @Sendable (any Channel) -> MQTTConnectionHandler.PeerIdentity? = { channel in
                         guard useIdentity else { return nil }

@@ -254,6 +254,12 @@ def test_a_required_certificate_admits_only_clients_of_the_ca(tls_broker: Callab
     again = tls_client(listener, cert=(certs.client_cert, certs.client_key))
     again.connect()
     again.close()
+    if listener.broker.is_wharfd:
+        # Logged once for the burst (at most a line a minute per listener), naming the listener.
+        log = listener.broker.log()
+        lines = [line for line in log.splitlines() if "TLS handshake with a client failed" in line]
+        assert len(lines) == 1, log[-3000:]
+        assert "lan-tls" in lines[0]
 
 
 @pytest.mark.wharf_only(
