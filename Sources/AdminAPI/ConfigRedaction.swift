@@ -19,6 +19,8 @@ public enum ConfigRedaction {
         "data_directory": "data_dir",
         "max_keep_alive": "max_keepalive",
         "keep_alive": "keepalive",
+        "transport": "protocol",
+        "minimum_version": "min_version",
     ]
 
     /// The whole configuration, redacted.
@@ -58,6 +60,7 @@ public enum ConfigRedaction {
                 ("enabled", .bool(admin.enabled)), ("listen", .string(admin.listen)),
                 ("allow_remote", .bool(admin.allowRemote)),
             ])
+        case let file as ConfigFileSetting: return .string(file.path)
         case let value as String: return .string(value)
         case let value as Bool: return .bool(value)
         case let value as Int: return .int(value)

@@ -2,9 +2,11 @@ public import Logging
 import MQTTCodec
 public import NIOCore
 import NIOPosix
+import NIOSSL
 public import ServiceLifecycle
 import Synchronization
 import WharfConfig
+import WharfCore
 
 /// Runs the broker's MQTT listeners and its housekeeping (session expiry, delayed wills,
 /// `$SYS`) until graceful shutdown, then disconnects clients with reason 0x8B.
@@ -65,6 +67,11 @@ public struct BrokerService: Service {
         let broker = self.broker
         let logger = self.logger
         let outbound = broker.config.flowControl.maxOutboundBytes
+        let tlsContext = try listener.tls.map { tls throws(BrokerError) in
+            try ListenerTLS.makeContext(tls, listener: listener.name)
+        }
+        let useIdentity = listener.useIdentityAsUsername
+        let handshakeLog = TLSHandshakeLog(listener: listener.name, logger: logger)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 4096)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -83,9 +90,29 @@ public struct BrokerService: Service {
                 channel.eventLoop.makeCompletedFuture {
                     var connectionLogger = logger
                     connectionLogger[metadataKey: "mqtt.peer"] = "\(channel.remoteAddress.map { "\($0)" } ?? "?")"
-                    let handler = MQTTConnectionHandler(
-                        broker: broker, listener: listener.name, logger: connectionLogger)
-                    try channel.pipeline.syncOperations.addHandler(handler)
+                    let sync = channel.pipeline.syncOperations
+                    if let tlsContext {
+                        // The handshake runs under the CONNECT timeout that starts with the connection
+                        // (MQTTConnectionHandler.connectTimeout, ConnectDeadline on WebSocket listeners),
+                        // so a client that stalls in it is closed.
+                        try sync.addHandler(NIOSSLServerHandler(context: tlsContext))
+                        try sync.addHandler(TLSHandshakeObserver(log: handshakeLog))
+                    }
+                    let peerIdentity: @Sendable (any Channel) -> MQTTConnectionHandler.PeerIdentity? = { channel in
+                        guard useIdentity else { return nil }
+                        return { Self.commonName(of: channel) }
+                    }
+                    switch listener.transport {
+                    case .mqtt:
+                        let handler = MQTTConnectionHandler(
+                            broker: broker, listener: listener.name, logger: connectionLogger,
+                            peerIdentity: peerIdentity(channel))
+                        try sync.addHandler(handler)
+                    case .websocket:
+                        try Self.addWebSocketUpgrade(
+                            channel: channel, broker: broker, listener: listener, logger: connectionLogger,
+                            peerIdentity: peerIdentity)
+                    }
                 }
             }
         do {
@@ -95,6 +122,14 @@ public struct BrokerService: Service {
                 "cannot listen on \(listener.bind):\(listener.port) (listener '\(listener.name)'): \(error)"
             )
         }
+    }
+
+    /// The subject CN of the client's verified certificate on `channel`; `nil` without one or
+    /// without a usable CN. Called on the channel's event loop.
+    private static func commonName(of channel: any Channel) -> String? {
+        let handler = try? channel.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self)
+        guard let der = try? handler?.peerCertificate?.toDERBytes() else { return nil }
+        return X509Subject.commonName(der: der)
     }
 
     /// Sizes the listeners' ``DescriptorBudget`` from the open-file limit and what is open now.

@@ -11,6 +11,10 @@ import WharfAuth
 extension MQTTConnectionHandler {
     /// Checks the CONNECT's credentials, then continues with ``admitConnect(_:decision:context:)``.
     func authenticate(_ connect: ConnectPacket, context: ChannelHandlerContext) {
+        if let peerIdentity {
+            authenticateByCertificate(connect, identity: peerIdentity(), context: context)
+            return
+        }
         let access = broker.accessControl
         let username = connect.username
         let password = connect.password
@@ -38,6 +42,23 @@ extension MQTTConnectionHandler {
                 handler.credentialsChecked(connect, result, context: context)
             }
         }
+    }
+
+    /// `use_identity_as_username`, as Mosquitto's: the verified certificate authenticates the
+    /// client, and its subject CN replaces whatever user name CONNECT gave (the password is not
+    /// checked). The router's ACL then confines that user like any other.
+    private func authenticateByCertificate(_ connect: ConnectPacket, identity: String?, context: ChannelHandlerContext)
+    {
+        guard let identity else {
+            logger.info("refusing CONNECT: the client certificate has no usable subject CN")
+            refuse(.notAuthorized, context: context)
+            return
+        }
+        var connect = connect
+        connect.username = identity
+        connect.password = nil
+        logger[metadataKey: "mqtt.username"] = "\(identity)"
+        admitConnect(connect, decision: .accepted, context: context)
     }
 
     private func credentialsChecked(

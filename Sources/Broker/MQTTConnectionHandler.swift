@@ -73,19 +73,28 @@ final class MQTTConnectionHandler: ChannelDuplexHandler {
     private var handlingInbound = false
     private var outbound: ByteBuffer?
     var connectTimer: Scheduled<Void>?
+    /// Set once the connection is counted and its CONNECT timeout runs.
+    private var started = false
     /// 1.5 times the negotiated keep alive; nil when keep alive is off.
     var keepAliveTimeout: TimeAmount?
     var lastActivity = NIODeadline.uptimeNanoseconds(0)
     var keepAliveTimer: Scheduled<Void>?
     private var counters = (packets: 0, bytes: 0, publishes: 0, publishBytes: 0)
 
-    /// How long a new connection may take to send CONNECT before it is closed.
+    /// How long a new connection may take to send CONNECT before it is closed; on a TLS listener
+    /// this includes the handshake.
     static let connectTimeout = TimeAmount.seconds(10)
 
-    init(broker: MQTTBroker, listener: String, logger: Logger) {
+    /// The subject CN of the client's verified certificate, asked for on the event loop at CONNECT.
+    typealias PeerIdentity = () -> String?
+    /// Set on listeners with `use_identity_as_username`: the user name is the certificate's CN.
+    let peerIdentity: PeerIdentity?
+
+    init(broker: MQTTBroker, listener: String, logger: Logger, peerIdentity: PeerIdentity? = nil) {
         self.broker = broker
         self.listener = listener
         self.logger = logger
+        self.peerIdentity = peerIdentity
         let limits = broker.config.flowControl
         if limits.maxPublishRate > 0 || limits.maxPublishBytesRate > 0 {
             rateLimiter = PublishRateLimiter(
@@ -98,7 +107,20 @@ final class MQTTConnectionHandler: ChannelDuplexHandler {
 
     // MARK: Channel events
 
+    /// On a WebSocket listener the handler joins a connection that is already active.
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { start(context: context) }
+    }
+
     func channelActive(context: ChannelHandlerContext) {
+        start(context: context)
+        context.fireChannelActive()
+    }
+
+    /// Counts the connection and starts the CONNECT timeout, once.
+    private func start(context: ChannelHandlerContext) {
+        guard !started else { return }
+        started = true
         broker.statistics.connectionsOpen.add(1, ordering: .relaxed)
         let channel = context.channel
         // The handler lives on this event loop; the timer fires there too.
@@ -108,10 +130,13 @@ final class MQTTConnectionHandler: ChannelDuplexHandler {
             self.closing = true
             channel.close(promise: nil)
         }
-        context.fireChannelActive()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        guard started else {
+            context.fireChannelInactive()
+            return
+        }
         connectTimer?.cancel()
         keepAliveTimer?.cancel()
         rateLimitTimer?.cancel()

@@ -8,7 +8,8 @@ import WharfCore
 import WharfModbus
 
 /// What `wharfd --check` and `wharfctl check` verify beyond the file's own schema: every adapter
-/// section (disabled ones too) as its adapter reads it, and the broker's password and ACL files.
+/// section (disabled ones too) as its adapter reads it, the TLS listeners' certificate and key
+/// files, and the broker's password and ACL files.
 public enum ConfigCheck {
     /// Every problem found, one line each (`file:line:column: key.path: message`), in file order.
     public static func problems(
@@ -17,6 +18,9 @@ public enum ConfigCheck {
         registry: AdapterRegistry = BuiltinAdapters.registry()
     ) -> [String] {
         var lines = adapterIssues(in: configuration, file: file, registry: registry).map(\.description)
+        for listener in configuration.broker.listeners {
+            if let tls = listener.tls { lines += ListenerTLS.problems(tls).map(\.description) }
+        }
         do {
             _ = try MQTTBroker.loadAccessControl(configuration.broker)
         } catch {

@@ -110,7 +110,25 @@ extension ListenerConfig {
             bind = nil
         }
         let portNode = reader.value("port")
-        let port = portNode.map { reader.int($0, in: 1...65535) } ?? 1883
+        let transport = Self.readTransport(reader)
+        var tls: ListenerTLSConfig?
+        var tlsWellFormed = true
+        if reader.value("tls") != nil {
+            tls = ListenerTLSConfig(reading: reader.section("tls"))
+            tlsWellFormed = tls != nil
+        }
+        let useIdentity = reader.bool("use_identity_as_username", default: false)
+        if useIdentity, tls?.requireCertificate != true, tlsWellFormed,
+            let node = reader.value("use_identity_as_username")
+        {
+            reader.report(
+                "use_identity_as_username needs a TLS listener with tls.require_certificate: true "
+                    + "(the user name is the client certificate's subject CN)",
+                at: node
+            )
+        }
+        let port =
+            portNode.map { reader.int($0, in: 1...65535) } ?? Self.defaultPort(transport: transport, tls: tls != nil)
         var name: String?
         if let nameNode, let text = reader.string(nameNode) {
             name = text
@@ -124,7 +142,50 @@ extension ListenerConfig {
         reader.finish()
         guard let bind, let port else { return nil }
         let automatic = bind.contains(":") ? "[\(bind)]:\(port)" : "\(bind):\(port)"
-        self.init(name: name ?? automatic, bind: bind, port: port)
+        self.init(
+            name: name ?? automatic, bind: bind, port: port, tls: tls, useIdentityAsUsername: useIdentity,
+            transport: transport)
+    }
+
+    /// `protocol`: `mqtt` (default) or `websocket` (Mosquitto's `websockets` too).
+    private static func readTransport(_ reader: ConfigReader) -> ListenerTransport {
+        guard let node = reader.value("protocol") else { return .mqtt }
+        if case .string(let text) = node.content, text.lowercased() == "websockets" { return .websocket }
+        return reader.choice(node, as: ListenerTransport.self) ?? .mqtt
+    }
+}
+
+extension ListenerTLSConfig {
+    /// Reads a listener's `tls:` section; `nil` when `cert_file` or `key_file` is missing (reported).
+    init?(reading reader: ConfigReader) {
+        let certFile = Self.file(reader, "cert_file", required: "the server's certificate chain, PEM")
+        let keyFile = Self.file(reader, "key_file", required: "the server's private key, PEM")
+        let caFile = Self.file(reader, "ca_file", required: nil)
+        let requireCertificate = reader.bool("require_certificate", default: false)
+        let minimumVersion = reader.choice("min_version", default: TLSVersion.tls12)
+        if requireCertificate, caFile == nil, let node = reader.value("require_certificate") {
+            reader.report(
+                "require_certificate needs ca_file: the CA that signs the clients' certificates", at: node)
+        }
+        reader.finish()
+        guard let certFile, let keyFile else { return nil }
+        self.init(
+            certFile: certFile, keyFile: keyFile, caFile: caFile, requireCertificate: requireCertificate,
+            minimumVersion: minimumVersion)
+    }
+
+    /// A file path at `key`; reported as missing when `required` explains it and it is absent.
+    private static func file(_ reader: ConfigReader, _ key: String, required: String?) -> ConfigFileSetting? {
+        guard let node = reader.value(key) else {
+            if let required { reader.reportMissing(key, required) }
+            return nil
+        }
+        guard let path = reader.string(node) else { return nil }
+        if path.isEmpty || path.contains(where: { $0 == "\0" || $0.isNewline }) {
+            reader.report("expected a file path, got \(node.quoted)", at: node)
+            return nil
+        }
+        return ConfigFileSetting(path: path, location: node)
     }
 }
 

@@ -121,6 +121,15 @@ public struct BrokerConfig: Sendable, Equatable {
     }
 }
 
+/// What a listener's connections carry (`broker.listeners[].protocol`).
+public enum ListenerTransport: String, Sendable, Equatable, CaseIterable {
+    /// MQTT packets straight over the TCP (or TLS) stream.
+    case mqtt
+    /// MQTT over WebSocket (subprotocol `mqtt`): binary frames carry the MQTT bytes. Mosquitto
+    /// spells it `websockets`, which is read as the same.
+    case websocket
+}
+
 /// What a CONNECT gets when its client id belongs to a session of another user.
 public enum SessionOwnerChange: String, Sendable, Equatable, CaseIterable {
     /// CONNACK 0x87 (Not authorized; return code 5 for MQTT 3.1.1); the session and any
@@ -130,7 +139,7 @@ public enum SessionOwnerChange: String, Sendable, Equatable, CaseIterable {
     case newSession = "new-session"
 }
 
-/// One TCP listener for MQTT clients (an element of `broker.listeners`).
+/// One listener for MQTT clients (an element of `broker.listeners`): plain TCP, or TLS with `tls`.
 public struct ListenerConfig: Sendable, Equatable {
     /// Name used in logs and metrics; when the file gives none it is `bind:port`.
     public var name: String
@@ -138,11 +147,36 @@ public struct ListenerConfig: Sendable, Equatable {
     public var bind: String
     /// TCP port, 1 to 65535.
     public var port: Int
+    /// TLS settings; `nil` for plain TCP.
+    public var tls: ListenerTLSConfig?
+    /// Whether a client's user name is its certificate's subject CN (needs `tls.require_certificate`).
+    public var useIdentityAsUsername: Bool
+    /// MQTT straight over TCP (or TLS), or MQTT over WebSocket (`ws`, or `wss` with `tls`).
+    public var transport: ListenerTransport
 
     /// Creates a listener.
-    public init(name: String, bind: String = "127.0.0.1", port: Int = 1883) {
+    public init(
+        name: String,
+        bind: String = "127.0.0.1",
+        port: Int = 1883,
+        tls: ListenerTLSConfig? = nil,
+        useIdentityAsUsername: Bool = false,
+        transport: ListenerTransport = .mqtt
+    ) {
         self.name = name
         self.bind = bind
         self.port = port
+        self.tls = tls
+        self.useIdentityAsUsername = useIdentityAsUsername
+        self.transport = transport
+    }
+
+    /// The port a listener takes when the file gives none: 1883 and 8883 (TLS) for MQTT, 8083
+    /// and 8084 (TLS) for WebSocket, as EMQX and NanoMQ use.
+    public static func defaultPort(transport: ListenerTransport, tls: Bool) -> Int {
+        switch transport {
+        case .mqtt: tls ? 8883 : 1883
+        case .websocket: tls ? 8084 : 8083
+        }
     }
 }

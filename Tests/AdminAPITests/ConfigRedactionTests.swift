@@ -32,6 +32,38 @@ import WharfConfig
         #expect(text.contains("\"identity\": \"gw\""))
     }
 
+    @Test func listenersShowTheirFilesAndProtocolAndMaskTheKey() {
+        var configuration = WharfConfiguration.default
+        configuration.broker.listeners = [
+            ListenerConfig(
+                name: "lan-wss",
+                bind: "0.0.0.0",
+                port: 8884,
+                tls: ListenerTLSConfig(
+                    certFile: ConfigFileSetting(path: "/etc/wharf/tls/server.crt"),
+                    keyFile: ConfigFileSetting(path: "/etc/wharf/tls/server.key"),
+                    caFile: ConfigFileSetting(path: "/etc/wharf/tls/ca.crt"),
+                    requireCertificate: true
+                ),
+                useIdentityAsUsername: true,
+                transport: .websocket
+            )
+        ]
+        let json = ConfigRedaction.json(configuration)
+        guard case .array(let listeners)? = json["broker"]?["listeners"], let listener = listeners.first else {
+            Issue.record("no listeners in \(json.rendered())")
+            return
+        }
+        #expect(listener["protocol"] == .string("websocket"))
+        #expect(listener["use_identity_as_username"] == .bool(true))
+        #expect(listener["tls"]?["cert_file"] == .string("/etc/wharf/tls/server.crt"))
+        #expect(listener["tls"]?["ca_file"] == .string("/etc/wharf/tls/ca.crt"))
+        #expect(listener["tls"]?["key_file"] == .string("***"))
+        #expect(listener["tls"]?["require_certificate"] == .bool(true))
+        #expect(listener["tls"]?["min_version"] == .string("tlsv1.2"))
+        #expect(!json.rendered().contains("server.key"))
+    }
+
     @Test func unsetSecretsStayVisibleAsUnset() {
         let json = ConfigRedaction.json(.default)
         #expect(json["uplink"]?["password"] == .null)

@@ -116,7 +116,16 @@ def test_config_is_effective_and_redacted(broker: Broker) -> None:
     assert config["uplink"]["username"] == "gateway"
     assert config["uplink"]["port"] == CLOSED_PORT
     assert config["gateway"]["id"] == "gw-admin"
-    assert config["broker"]["listeners"] == [{"name": "command-line", "bind": "127.0.0.1", "port": broker.port}]
+    assert config["broker"]["listeners"] == [
+        {
+            "name": "command-line",
+            "bind": "127.0.0.1",
+            "port": broker.port,
+            "tls": None,
+            "use_identity_as_username": False,
+            "protocol": "mqtt",
+        }
+    ]
     assert config["admin"] == {"enabled": True, "listen": f"127.0.0.1:{ADMIN_PORT}", "allow_remote": False}
     assert config["storage"]["data_dir"] == str(broker.workdir / "data")
     assert "hunter2" not in broker.log()

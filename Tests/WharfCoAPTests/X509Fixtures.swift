@@ -1,6 +1,8 @@
 // DER client certificates made with openssl for the X509Subject tests (a throwaway CA, EC P-256).
 // `openssl x509 -inform DER -noout -subject` shows each subject.
 
+import WharfCore
+
 @testable import WharfCoAP
 
 enum X509Fixtures {

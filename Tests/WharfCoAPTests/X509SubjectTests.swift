@@ -1,4 +1,5 @@
 import Testing
+import WharfCore
 
 @testable import WharfCoAP
 

@@ -169,7 +169,9 @@ struct InvalidCase: Sendable, CustomTestStringConvertible {
             path: "broker.listeners[0].certificate",
             line: 4,
             column: 7,
-            message: "unknown key 'certificate' in 'broker.listeners[0]'; the keys here are 'name', 'bind', 'port'"
+            message:
+                "unknown key 'certificate' in 'broker.listeners[0]'; the keys here are 'name', 'bind', 'port', 'protocol',"
+                + " 'tls', 'use_identity_as_username'"
         ),
         // adapters
         .init(

@@ -1,5 +1,6 @@
 import CCoAP
 import Logging
+import WharfCore
 
 /// Called by libcoap (on the loop's thread) for each certificate of a client's chain once OpenSSL
 /// has verified it against `dtls.ca_file`; depth 0 is the client's own certificate. Records the

@@ -71,6 +71,28 @@ class Certificates:
         self._make_leaf(name, subject, extensions, issuer=issuer)
         return self.path(f"{name}.crt"), self.path(f"{name}.key")
 
+    def add_expired_client(self, name: str, subject: str) -> tuple[str, str]:
+        """A client certificate signed by "ca" whose validity ended in 2020 (`openssl ca` sets both
+        dates; `openssl x509` of OpenSSL 3.0 cannot backdate); returns the (certificate, key) paths."""
+        _openssl("req", *_EC, "-keyout", self.path(f"{name}.key"), "-out", self.path(f"{name}.csr"), "-subj", subject)
+        database = self.directory / f"{name}-ca"
+        database.mkdir(exist_ok=True)
+        (database / "index.txt").write_text("")
+        (database / "serial").write_text("1000\n")
+        (database / "ca.cnf").write_text(
+            "[ca]\ndefault_ca = expired\n[expired]\n"
+            f"database = {database / 'index.txt'}\nnew_certs_dir = {database}\nserial = {database / 'serial'}\n"
+            "default_md = sha256\npolicy = anything\n[anything]\ncommonName = supplied\n"
+        )
+        (self.directory / f"{name}.ext").write_text("extendedKeyUsage=clientAuth\n")
+        _openssl(
+            "ca", "-batch", "-notext", "-config", str(database / "ca.cnf"),
+            "-cert", self.ca_file, "-keyfile", self.path("ca.key"), "-in", self.path(f"{name}.csr"),
+            "-out", self.path(f"{name}.crt"), "-extfile", self.path(f"{name}.ext"),
+            "-startdate", "20200101000000Z", "-enddate", "20200102000000Z",
+        )  # fmt: skip
+        return self.path(f"{name}.crt"), self.path(f"{name}.key")
+
     def _make_ca(self, name: str, subject: str) -> None:
         _openssl(
             "req", "-x509", *_EC,

@@ -116,6 +116,7 @@ class MqttClient:
         will_props: dict[str, object] | None = None,
         username: str | None = None,
         password: str | None = None,
+        transport: str = "tcp",
     ) -> None:
         self.host, self.port = host, port
         self.version = version
@@ -137,6 +138,7 @@ class MqttClient:
             protocol=version,
             clean_session=clean if version != V5 else None,
             reconnect_on_failure=False,
+            transport=transport,  # "websockets": MQTT over WebSocket (path /mqtt, subprotocol mqtt)
         )
         if will is not None:
             topic, payload, qos, retain = will
