@@ -77,6 +77,32 @@ import Testing
                 == "[9007199254740992,-9007199254740992,0,1,100]")
     }
 
+    /// A number written with a fraction or an exponent whose canonical text is an integer beyond
+    /// ±2^53 (`1456789013617e4` is written `14567890136170000`) is refused like that integer
+    /// literal: its canonical form would not read back (found by the remote-configuration fuzz
+    /// target).
+    @Test func refusesNumbersWhoseCanonicalFormIsAnIntegerBeyondTheLimit() {
+        for text in ["1456789013617e4", "1e16", "-1E16", "9007199254740994.0", "1.5e20"] {
+            let result = (try? JSONParser.parse("{\"a\": [\(text)]}").get())?.canonicalText()
+            guard case .failure(let error)? = result else {
+                Issue.record("canonicalized \(text)")
+                continue
+            }
+            #expect(error.path == "a[0]")
+            #expect(error.message.contains("beyond ±2^53"))
+        }
+        #expect(
+            (try? canonical("[9007199254740992.0, 1e15, 1e21, 1.5e300]"))
+                == "[9007199254740992,1000000000000000,1e+21,1.5e+300]")
+    }
+
+    /// Whatever has a canonical form reads back from it to the same canonical form.
+    @Test func canonicalFormReadsBack() throws {
+        let text = "[0, -1, 3, 1e-7, 120, 1e21, 4.5, 9007199254740992, 1e300, {\"b\": 1, \"a\": \"\\u0001\"}]"
+        let once = try canonical(text)
+        #expect(try canonical(once) == once)
+    }
+
     @Test func escapesMinimally() throws {
         #expect(try canonical(#"["\u0000\u001f\u007f\u2028\/\b\t"]"#) == "[\"\\u0000\\u001f\u{7F}\u{2028}/\\b\\t\"]")
     }

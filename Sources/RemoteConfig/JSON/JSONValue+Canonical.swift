@@ -4,7 +4,8 @@
 /// of ECMAScript's `JSON.stringify`, numbers in ECMAScript's form. Wharf restricts numbers to what
 /// it can canonicalize exactly: integers written without fraction or exponent must lie within
 /// ±2^53 (larger ones would be rounded by any IEEE reader, so they are refused rather than signed
-/// in a form that changes their value), and other numbers are read as finite IEEE doubles.
+/// in a form that changes their value), and other numbers are read as finite IEEE doubles, refused
+/// too when their canonical text is such an integer.
 extension JSONValue {
     /// The largest integer magnitude a double holds exactly: 2^53.
     public static let maximumExactInteger = 9_007_199_254_740_992
@@ -57,6 +58,17 @@ extension JSONValue {
         }
         guard let value = number.doubleValue, let text = ECMAScriptNumber.format(value) else {
             return .failure(CanonicalEncodingError(path: path, message: "the number \(number.literal) is out of range"))
+        }
+        // ECMAScript writes integers below 10^21 in plain digits: `1e16` becomes `10000000000000000`,
+        // an integer literal the rule above refuses, so the canonical form would not read back.
+        if value.magnitude > Double(maximumExactInteger), !text.contains(where: { $0 == "." || $0 == "e" }) {
+            return .failure(
+                CanonicalEncodingError(
+                    path: path,
+                    message: "the number \(number.literal) is the integer \(text), beyond ±2^53, and cannot be "
+                        + "signed exactly; write it as a string"
+                )
+            )
         }
         return .success(text)
     }
