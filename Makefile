@@ -2,7 +2,7 @@
 SWIFT ?= swift
 DATA_DIR ?= $(CURDIR)/.wharf-data
 CONFIG ?= etc/wharf/wharf.yaml
-FORMAT_PATHS = Package.swift Sources Tests Benchmarks
+FORMAT_PATHS = Package.swift Sources Tests Benchmarks Fuzz
 
 .PHONY: run build test unit e2e fuzz fuzz-short lint format bench deb package-test clean print-release-flags
 
