@@ -41,7 +41,7 @@ fuzz:
 	SWIFT=$(SWIFT) scripts/fuzz.sh $(FUZZ_SECONDS)
 
 fuzz-short:
-	SWIFT=$(SWIFT) scripts/fuzz.sh $(FUZZ_SHORT_SECONDS)
+	FUZZ_LEARNED=0 SWIFT=$(SWIFT) scripts/fuzz.sh $(FUZZ_SHORT_SECONDS)
 
 lint:
 	$(SWIFT) format lint --strict --recursive $(FORMAT_PATHS)

@@ -9,7 +9,9 @@
 # this machine learned (.build-fuzz/corpus/<target>/, not committed). An input that crashes or
 # breaks an invariant is written to .build-fuzz/artifacts/ and the script fails; replay it with
 # `.build-fuzz/debug/<target> <file>`. The build has a scratch directory of its own so that it
-# and the ordinary build do not rebuild each other.
+# and the ordinary build do not rebuild each other. With FUZZ_LEARNED=0 (the short run of
+# `make test`) a run starts from the seeds alone and keeps nothing, so that its start-up does not
+# grow with what earlier runs learned.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -35,6 +37,9 @@ done
 status=0
 for target in "${targets[@]}"; do
     corpus="$scratch/corpus/$target"
+    if [ "${FUZZ_LEARNED:-1}" = 0 ]; then
+        corpus="$(mktemp -d)"
+    fi
     artifacts="$scratch/artifacts"
     mkdir -p "$corpus" "$artifacts"
     echo "fuzz: $target for ${seconds}s"
@@ -50,5 +55,6 @@ for target in "${targets[@]}"; do
         grep -a -E "^stat::(number_of_executed_units|new_units_added)|cov:.*DONE" "$scratch/$target.log" \
             | sed "s/^/fuzz: $target: /" || true
     fi
+    if [ "${FUZZ_LEARNED:-1}" = 0 ]; then rm -rf "$corpus"; fi
 done
 exit $status
