@@ -2,9 +2,9 @@
 SWIFT ?= swift
 DATA_DIR ?= $(CURDIR)/.wharf-data
 CONFIG ?= etc/wharf/wharf.yaml
-FORMAT_PATHS = Package.swift Sources Tests Benchmarks
+FORMAT_PATHS = Package.swift Sources Tests Benchmarks Fuzz
 
-.PHONY: run build test unit e2e lint format bench deb package-test clean print-release-flags
+.PHONY: run build test unit e2e fuzz fuzz-short lint format bench deb package-test clean print-release-flags
 
 ## Installs what is missing, builds, and runs wharfd on the shipped default config.
 run:
@@ -16,14 +16,15 @@ run:
 build:
 	$(SWIFT) build
 
-## Installs what the tests need and runs every test: lint, Swift unit tests, end-to-end suites,
-## then the package's install test.
+## Installs what the tests need and runs every test: lint, Swift unit tests, a short run of each
+## fuzz target, end-to-end suites, then the package's install test.
 test:
 	scripts/install-deps.sh test
 	scripts/e2e-env.sh
 	$(MAKE) lint
 	$(SWIFT) build --build-tests
 	$(MAKE) unit
+	$(MAKE) fuzz-short
 	$(MAKE) e2e
 	$(MAKE) package-test
 
@@ -32,6 +33,15 @@ unit:
 
 e2e:
 	WHARFD=$(CURDIR)/.build/debug/wharfd .venv/bin/python -m pytest -q Tests/EndToEnd
+
+## libFuzzer targets (Fuzz/, docs/architecture.md "Fuzzing"): FUZZ_SECONDS per target.
+FUZZ_SECONDS ?= 600
+FUZZ_SHORT_SECONDS ?= 20
+fuzz:
+	SWIFT=$(SWIFT) scripts/fuzz.sh $(FUZZ_SECONDS)
+
+fuzz-short:
+	FUZZ_LEARNED=0 SWIFT=$(SWIFT) scripts/fuzz.sh $(FUZZ_SHORT_SECONDS)
 
 lint:
 	$(SWIFT) format lint --strict --recursive $(FORMAT_PATHS)

@@ -591,3 +591,37 @@ let package = Package(
         ),
     ]
 )
+
+// MARK: Fuzzing (docs/architecture.md, "Fuzzing")
+// libFuzzer targets, one per input surface, declared only when WHARF_FUZZ is set so that the
+// ordinary build never sees them; scripts/fuzz.sh builds them with -sanitize=fuzzer,address in a
+// scratch directory of their own.
+if Context.environment["WHARF_FUZZ"] != nil {
+    package.targets += [
+        .target(name: "FuzzSupport", path: "Fuzz/Sources/FuzzSupport", swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "FuzzMQTTDecoder",
+            dependencies: ["FuzzSupport", "MQTTCodec", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Fuzz/Sources/FuzzMQTTDecoder",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "FuzzConfigReader",
+            dependencies: ["FuzzSupport", "WharfConfig"],
+            path: "Fuzz/Sources/FuzzConfigReader",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "FuzzPluginFramer",
+            dependencies: ["FuzzSupport", "PluginProtocol", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Fuzz/Sources/FuzzPluginFramer",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "FuzzRemoteConfigJSON",
+            dependencies: ["FuzzSupport", "RemoteConfig"],
+            path: "Fuzz/Sources/FuzzRemoteConfigJSON",
+            swiftSettings: swiftSettings
+        ),
+    ]
+}
