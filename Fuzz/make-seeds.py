@@ -53,8 +53,11 @@ def mqtt():
     ping = packet(0xC0, b"") + packet(0xD0, b"") + packet(0xE0, b"")
     disconnect5 = packet(0xE0, bytes([0x8E, 0x00]))
     auth = packet(0xF0, bytes([0x18, 0x0B, 0x15]) + s("SCRAM-SHA-1") + bytes([0x16, 0x00, 0x04]) + b"data"[:2])
+    connect31 = packet(0x10, s("MQIsdp") + bytes([0x03, 0xC2, 0x00, 0x3C]) + s("plc-1998") + s("u") + s("p"))
+    # 3.1 lets PUBREL, SUBSCRIBE and UNSUBSCRIBE carry the DUP flag.
+    legacy31 = packet(0x8A, bytes([0x00, 0x03]) + s("a/b") + bytes([0x01])) + packet(0x6A, bytes([0x00, 0x03]))
     # Steering: mode (version, small limit), limit byte, chunk-size count, chunk sizes.
-    learn, v311, v5 = bytes([0, 0, 0]), bytes([1, 0, 0]), bytes([2, 0, 0])
+    learn, v311, v5, v31 = bytes([0, 0, 0]), bytes([1, 0, 0]), bytes([2, 0, 0]), bytes([3, 0, 0])
     chunked = bytes([0, 0, 3, 1, 5, 17])
     write("FuzzMQTTDecoder", "connect311-session", learn + connect311 + publish311 + subscribe311 + unsubscribe
           + acks311 + ping)
@@ -64,6 +67,8 @@ def mqtt():
     write("FuzzMQTTDecoder", "client5", learn + connack5 + publish5 + acks5 + auth)
     write("FuzzMQTTDecoder", "v311-packets", v311 + publish311 + subscribe311 + acks311 + ping)
     write("FuzzMQTTDecoder", "v5-packets", v5 + publish5 + subscribe5 + acks5 + auth + disconnect5)
+    write("FuzzMQTTDecoder", "connect31-session", learn + connect31 + publish311 + legacy31 + acks311 + ping)
+    write("FuzzMQTTDecoder", "v31-packets", v31 + legacy31 + publish311 + unsubscribe)
     write("FuzzMQTTDecoder", "small-limit", bytes([0x06, 0x10, 0x00]) + publish5 + publish5)
 
 

@@ -4,7 +4,8 @@ import NIOCore
 
 /// Decodes the stream that follows the steering bytes, once whole and once in chunks.
 ///
-/// Steering: byte 0 picks the version (0 learned from the first packet, 1 MQTT 3.1.1, 2 MQTT 5.0)
+/// Steering: byte 0 picks the version (0 learned from the first packet, 1 MQTT 3.1.1, 2 MQTT 5.0,
+/// 3 MQTT 3.1)
 /// and, in bit 2, a small maximum packet size taken from byte 1; byte 2 says how many chunk-size
 /// bytes follow (0 to 7). Invariants: the chunked and the whole decode give the same packets and
 /// both fail or neither does; every decoded packet encodes, and decodes back to itself.
@@ -17,6 +18,7 @@ public func fuzzMQTTDecoder(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt 
         switch mode & 0x03 {
         case 1: .v311
         case 2: .v5
+        case 3: .v31
         default: nil
         }
     let maxPacketSize = mode & 0x04 != 0 ? Int(limitByte) + 2 : MQTTPacket.maximumSize
