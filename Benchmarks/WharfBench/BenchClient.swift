@@ -21,16 +21,22 @@ struct ClientHandle<Handler: BenchClient>: Sendable {
     /// The handler, usable only on `loop`.
     var handler: NIOLoopBound<Handler>
 
-    /// Connects to `host:port` on `loop`, installs the handler `make` creates, and waits for its handshake.
+    /// Connects to `host:port` on `loop` (over TLS with `tls`), installs the handler `make`
+    /// creates, and waits for its handshake.
     static func connect(
         host: String,
         port: Int,
+        tls: BenchTLS?,
         on loop: any EventLoop,
         make: @escaping @Sendable () -> Handler
     ) async throws -> ClientHandle<Handler> {
         let channel: any Channel
         do {
             channel = try await ClientBootstrap(group: loop)
+                .channelInitializer { channel in
+                    guard let tls else { return channel.eventLoop.makeSucceededVoidFuture() }
+                    return channel.eventLoop.makeCompletedFuture { try tls.addHandler(to: channel) }
+                }
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
                 .channelOption(
                     .recvAllocator,

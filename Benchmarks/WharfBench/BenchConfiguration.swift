@@ -43,6 +43,8 @@ struct BenchConfiguration: Sendable {
     var idleTimeoutSeconds: Int
     /// Run against the in-process loopback broker instead of `host:port`.
     var loopback: Bool
+    /// TLS to the broker (never to the loopback broker, which speaks plain TCP).
+    var tls: BenchTLS?
 }
 
 extension MQTTProtocolVersion {

@@ -129,7 +129,7 @@ struct BenchReport: Sendable {
     }
 }
 
-private func quoted(_ text: String) -> String {
+func quoted(_ text: String) -> String {
     var out = "\""
     for scalar in text.unicodeScalars {
         switch scalar {
@@ -147,7 +147,7 @@ private func quoted(_ text: String) -> String {
 }
 
 /// `value` with at most `digits` decimals, in plain notation.
-private func decimal(_ value: Double, _ digits: Int) -> String {
+func decimal(_ value: Double, _ digits: Int) -> String {
     guard value.isFinite else { return "0" }
     var scale = 1.0
     for _ in 0..<digits { scale *= 10 }

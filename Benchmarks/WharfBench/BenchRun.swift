@@ -33,6 +33,7 @@ struct BenchRun {
         loopback: LoopbackBroker?
     ) async throws -> BenchReport {
         let configuration = configuration
+        let tls = loopback == nil ? configuration.tls : nil
         let runID = String(UInt16.random(in: .min ... .max), radix: 16)
         let topology = Topology(configuration: configuration, runID: runID)
         let loops = Array(group.makeIterator())
@@ -54,7 +55,7 @@ struct BenchRun {
             let loop = loops[index % loops.count]
             let subscriberSlots = slots[index]
             subscribers.append(
-                try await ClientHandle.connect(host: host, port: port, on: loop) {
+                try await ClientHandle.connect(host: host, port: port, tls: tls, on: loop) {
                     SubscriberHandler(
                         index: index,
                         clientID: "wb\(runID)s\(index)",
@@ -77,7 +78,7 @@ struct BenchRun {
                 qos: configuration.qos,
                 version: configuration.version
             )
-            let client = try await ClientHandle.connect(host: host, port: port, on: loop) {
+            let client = try await ClientHandle.connect(host: host, port: port, tls: tls, on: loop) {
                 PublisherHandler(
                     index: index,
                     clientID: "wb\(runID)p\(index)",

@@ -61,6 +61,19 @@ struct WharfBenchCommand: AsyncParsableCommand {
     @Option(name: .customLong("idle-timeout"), help: "Give up after this many seconds without a delivery.")
     var idleTimeout = 10
 
+    @Option(
+        name: .customLong("tls-ca"), help: "Speak TLS, verifying the broker's certificate against this PEM CA bundle.")
+    var tlsCA: String?
+
+    @Flag(name: .customLong("tls-insecure"), help: "Speak TLS and take any certificate the broker shows.")
+    var tlsInsecure = false
+
+    @Option(help: "Measure connection set-up instead: make this many connections (CONNECT, CONNACK, DISCONNECT).")
+    var handshakes: Int?
+
+    @Option(help: "With --handshakes: connections under way at once.")
+    var concurrency = 8
+
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
 
@@ -81,9 +94,34 @@ struct WharfBenchCommand: AsyncParsableCommand {
             throw ValidationError("--timeout must stay below the \(benchKeepAlive) s keep-alive")
         }
         guard (1...3600).contains(idleTimeout) else { throw ValidationError("--idle-timeout must be 1...3600 seconds") }
+        guard tlsCA == nil || !tlsInsecure else { throw ValidationError("give --tls-ca or --tls-insecure, not both") }
+        guard !loopback || (tlsCA == nil && !tlsInsecure && handshakes == nil) else {
+            throw ValidationError("--loopback speaks plain TCP and measures deliveries only")
+        }
+        if let handshakes, !(1...10_000_000).contains(handshakes) {
+            throw ValidationError("--handshakes must be 1...10000000")
+        }
+        guard (1...10_000).contains(concurrency) else { throw ValidationError("--concurrency must be 1...10000") }
     }
 
     func run() async throws {
+        let tls = tlsCA != nil || tlsInsecure ? try BenchTLS(caFile: tlsCA, verify: !tlsInsecure) : nil
+        let version = MQTTProtocolVersion(argument: mqtt) ?? .v5
+        if let handshakes {
+            let report = try await HandshakeRun(
+                host: host,
+                port: port,
+                tls: tls,
+                version: version,
+                connections: handshakes,
+                concurrency: concurrency,
+                threads: threads,
+                timeoutSeconds: timeout
+            ).run()
+            print(json ? report.json : report.text)
+            if report.completed != handshakes { throw ExitCode(1) }
+            return
+        }
         let configuration = BenchConfiguration(
             host: host,
             port: port,
@@ -94,12 +132,13 @@ struct WharfBenchCommand: AsyncParsableCommand {
             messages: messages,
             payload: payload,
             window: window,
-            version: MQTTProtocolVersion(argument: mqtt) ?? .v5,
+            version: version,
             threads: threads,
             wildcard: wildcard,
             timeoutSeconds: timeout,
             idleTimeoutSeconds: idleTimeout,
-            loopback: loopback
+            loopback: loopback,
+            tls: tls
         )
         let report = try await BenchRun(configuration: configuration).run()
         print(json ? report.json : report.text)
