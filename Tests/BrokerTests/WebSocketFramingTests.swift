@@ -7,16 +7,24 @@ import Testing
 
 @testable import Broker
 
+/// A frame as a client sends it: masked (RFC 6455 §5.3).
+private func clientFrame(fin: Bool, opcode: WebSocketOpcode, data: ByteBuffer) -> WebSocketFrame {
+    let key: WebSocketMaskingKey = [0x5A, 0x17, 0xC3, 0x08]
+    var masked = data
+    masked.webSocketMask(key)
+    return WebSocketFrame(fin: fin, opcode: opcode, maskKey: key, data: masked)
+}
+
 @Suite struct WebSocketFramingTests {
     private func buffer(_ bytes: [UInt8]) -> ByteBuffer { ByteBuffer(bytes: bytes) }
 
     @Test func binaryAndContinuationFramesCarryTheirBytes() {
         let data = buffer([0x30, 0x03, 0x00, 0x01, 0x61])
-        #expect(WebSocketFraming.action(for: WebSocketFrame(fin: false, opcode: .binary, data: data)) == .deliver(data))
+        #expect(WebSocketFraming.action(for: clientFrame(fin: false, opcode: .binary, data: data)) == .deliver(data))
         #expect(
-            WebSocketFraming.action(for: WebSocketFrame(fin: true, opcode: .continuation, data: data)) == .deliver(data)
+            WebSocketFraming.action(for: clientFrame(fin: true, opcode: .continuation, data: data)) == .deliver(data)
         )
-        #expect(WebSocketFraming.action(for: WebSocketFrame(fin: true, opcode: .binary, data: buffer([]))) == .ignore)
+        #expect(WebSocketFraming.action(for: clientFrame(fin: true, opcode: .binary, data: buffer([]))) == .ignore)
     }
 
     @Test func maskedFramesAreUnmasked() {
@@ -29,15 +37,33 @@ import Testing
 
     @Test func controlAndTextFrames() {
         let data = buffer([1, 2, 3])
-        #expect(WebSocketFraming.action(for: WebSocketFrame(fin: true, opcode: .ping, data: data)) == .pong(data))
-        #expect(WebSocketFraming.action(for: WebSocketFrame(fin: true, opcode: .pong, data: data)) == .ignore)
+        #expect(WebSocketFraming.action(for: clientFrame(fin: true, opcode: .ping, data: data)) == .pong(data))
+        #expect(WebSocketFraming.action(for: clientFrame(fin: true, opcode: .pong, data: data)) == .ignore)
         #expect(
-            WebSocketFraming.action(for: WebSocketFrame(fin: true, opcode: .connectionClose, data: data))
+            WebSocketFraming.action(for: clientFrame(fin: true, opcode: .connectionClose, data: data))
                 == .closeAcknowledged)
         // MQTT-6.0.0-1: a data frame that is not binary closes the connection.
         #expect(
-            WebSocketFraming.action(for: WebSocketFrame(fin: true, opcode: .text, data: buffer([0x7B])))
+            WebSocketFraming.action(for: clientFrame(fin: true, opcode: .text, data: buffer([0x7B])))
                 == .close(.unacceptableData))
+    }
+
+    /// RFC 6455 §5.1: a server closes the connection with 1002 on a frame the client did not mask.
+    @Test(arguments: [WebSocketOpcode.binary, .continuation, .ping, .pong, .connectionClose, .text])
+    func unmaskedFramesCloseWithProtocolError(opcode: WebSocketOpcode) {
+        let frame = WebSocketFrame(fin: true, opcode: opcode, data: buffer([0xC0, 0x00]))
+        #expect(WebSocketFraming.action(for: frame) == .close(.protocolError))
+    }
+
+    @Test func anUnmaskedFrameClosesTheConnectionAndReachesNoMQTT() throws {
+        let channel = EmbeddedChannel(handler: WebSocketMQTTHandler())
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        try channel.writeInbound(WebSocketFrame(fin: true, opcode: .binary, data: buffer([0xC0, 0x00])))
+        var close = try #require(try channel.readOutbound(as: WebSocketFrame.self))
+        #expect(close.opcode == .connectionClose)
+        #expect(close.data.readWebSocketErrorCode() == .protocolError)
+        #expect(!channel.isActive)
+        #expect(try channel.readInbound(as: ByteBuffer.self) == nil)
     }
 
     @Test(
@@ -66,7 +92,7 @@ import Testing
             var first = true
             for cut in cuts + [stream.count] where offset < stream.count {
                 let end = min(stream.count, offset + cut)
-                let frame = WebSocketFrame(
+                let frame = clientFrame(
                     fin: end == stream.count, opcode: first ? .binary : .continuation,
                     data: ByteBuffer(bytes: stream[offset..<end].map { UInt8($0) }))
                 try? channel.writeInbound(frame)
@@ -85,11 +111,11 @@ import Testing
     @Test func pingIsAnsweredAndTextClosesWithUnacceptableData() throws {
         let channel = EmbeddedChannel(handler: WebSocketMQTTHandler())
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
-        try channel.writeInbound(WebSocketFrame(fin: true, opcode: .ping, data: buffer([9])))
+        try channel.writeInbound(clientFrame(fin: true, opcode: .ping, data: buffer([9])))
         let pong = try #require(try channel.readOutbound(as: WebSocketFrame.self))
         #expect(pong.opcode == .pong && pong.data == buffer([9]))
 
-        try channel.writeInbound(WebSocketFrame(fin: true, opcode: .text, data: buffer([0x41])))
+        try channel.writeInbound(clientFrame(fin: true, opcode: .text, data: buffer([0x41])))
         var close = try #require(try channel.readOutbound(as: WebSocketFrame.self))
         #expect(close.opcode == .connectionClose)
         #expect(close.data.readWebSocketErrorCode() == .unacceptableData)

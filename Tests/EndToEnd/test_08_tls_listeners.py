@@ -481,18 +481,19 @@ class RawWebSocket:
     def status(self) -> int:
         return int(self.head.split(b" ")[1])
 
-    def send_frame(self, payload: bytes, *, opcode: int = 2, fin: bool = True) -> None:
-        mask = os.urandom(4)
+    def send_frame(self, payload: bytes, *, opcode: int = 2, fin: bool = True, masked: bool = True) -> None:
+        mask = os.urandom(4) if masked else b""
+        mask_bit = 0x80 if masked else 0
         header = bytes([(0x80 if fin else 0) | opcode])
         length = len(payload)
         if length < 126:
-            header += bytes([0x80 | length])
+            header += bytes([mask_bit | length])
         elif length < 65536:
-            header += bytes([0x80 | 126]) + length.to_bytes(2, "big")
+            header += bytes([mask_bit | 126]) + length.to_bytes(2, "big")
         else:
-            header += bytes([0x80 | 127]) + length.to_bytes(8, "big")
-        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-        self.sock.sendall(header + mask + masked)
+            header += bytes([mask_bit | 127]) + length.to_bytes(8, "big")
+        body = bytes(b ^ mask[i % 4] for i, b in enumerate(payload)) if masked else payload
+        self.sock.sendall(header + mask + body)
 
     def _read(self, count: int) -> bytes:
         while len(self.pending) < count:
@@ -586,6 +587,30 @@ def test_a_text_frame_closes_the_connection(tls_broker: Callable[..., TLSListene
         assert raw.sock.recv(1) == b""
     finally:
         raw.close()
+
+
+@pytest.mark.wharf_only(reason="Mosquitto 2.0.11 (libwebsockets) does not close on an unmasked frame")
+def test_an_unmasked_frame_closes_the_connection(tls_broker: Callable[..., TLSListener]) -> None:
+    """RFC 6455 §5.1: the server closes the connection with 1002 on a frame the client did not mask;
+    the PUBLISH in it reaches no subscriber."""
+    listener = tls_broker(websocket=True)
+    watcher = MqttClient(listener.host, listener.broker.port, client_id=unique_id("watcher"))
+    watcher.connect()
+    topic = f"ws/{unique_id()}"
+    watcher.subscribe(topic, qos=0)
+    raw = RawWebSocket(listener.host, listener.ws_port)
+    try:
+        raw.send_frame(codec.connect(unique_id("raw"), version=codec.MQTT311))
+        assert raw.read_mqtt(1)[0][0] == 0x20
+        raw.send_frame(codec.publish(topic, b"no mask", version=codec.MQTT311), masked=False)
+        opcode, data = raw.read_frame()
+        assert opcode == 8 and int.from_bytes(data[:2], "big") == 1002
+        assert raw.sock.recv(1) == b""
+    finally:
+        raw.close()
+    time.sleep(QUIET)
+    assert watcher.messages.snapshot() == []
+    watcher.close()
 
 
 @pytest.mark.wharf_only(reason="wharfd closes a connection that does not finish its WebSocket upgrade in time")

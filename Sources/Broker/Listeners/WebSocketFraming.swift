@@ -15,12 +15,17 @@ enum WebSocketFraming {
         case ignore
         /// Answer the client's close and close the connection.
         case closeAcknowledged
-        /// Close the connection with this status: a text frame is not MQTT (MQTT-6.0.0-1).
+        /// Close the connection with this status: a text frame is not MQTT (MQTT-6.0.0-1), an
+        /// unmasked frame or an unknown opcode breaks the WebSocket protocol.
         case close(WebSocketErrorCode)
     }
 
-    /// The action for a frame; `frame.unmaskedData` is the payload whether or not it was masked.
+    /// The action for a frame a client sent.
     static func action(for frame: WebSocketFrame) -> Action {
+        // RFC 6455 §5.1: a client masks every frame, and a server closes the connection on one
+        // that is not masked (1002). The mask keeps a client's bytes from being read as another
+        // protocol by proxies between it and the broker.
+        guard frame.maskKey != nil else { return .close(.protocolError) }
         switch frame.opcode {
         case .binary, .continuation:
             let data = frame.unmaskedData
