@@ -78,6 +78,8 @@ def test_counter_publishes_qos0_and_qos1_within_credit(counter: Path, host: Call
     assert plugin.stop() == 0
 
 
+# Its own waits (20 s for the publishes, 30 s for the health answer) exceed the suite's 30 s.
+@pytest.mark.timeout(90)
 @pytest.mark.parametrize("qos", [0, 1])
 def test_counter_bench_mode_writes_exactly_n(counter: Path, host: Callable[..., SimHost], qos: int) -> None:
     plugin = host([str(counter), "--bench", "20000", "--qos", str(qos), "--topic", "b/x"], credit=16)
