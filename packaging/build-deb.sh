@@ -104,7 +104,10 @@ install -m 0644 "$repo/plugins/examples/counter.c" "$root/usr/share/doc/wharf/ex
 # Configuration (a conffile; postinst gives it to group wharf), unit, docs, man pages.
 install -m 0640 "$repo/etc/wharf/wharf.yaml" "$root/etc/wharf/wharf.yaml"
 install -m 0644 "$repo/systemd/wharf.service" "$root/lib/systemd/system/wharf.service"
+# The licenses of everything linked into the binaries, and the attribution notices they ask
+# to be carried (Apache-2.0 §4(d), OpenSSL, SSLeay): Tests/EndToEnd/test_95_license.py.
 install -m 0644 "$here/copyright" "$root/usr/share/doc/wharf/copyright"
+install -m 0644 "$repo/NOTICE" "$root/usr/share/doc/wharf/NOTICE"
 install -m 0644 "$repo/README.md" "$repo/docs/install.md" "$repo/docs/configuration.md" \
     "$repo/docs/operations.md" "$repo/docs/plugins.md" "$repo/docs/plugin-sdk.md" "$repo/docs/opcua.md" \
     "$repo/docs/remote-config.md" \

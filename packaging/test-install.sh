@@ -4,8 +4,9 @@
 #   packaging/test-install.sh [DEB]      default: the newest dist/wharf_*.deb
 #
 # 1. lintian on the .deb: errors and warnings fail, unless packaging/lintian-overrides
-#    overrides them with a reason. The .deb holds the plugin directory, wharf-launch, the
-#    Python SDK, the OPC UA plugin and the C example, with the right modes.
+#    overrides them with a reason. The .deb holds the copyright file and NOTICE, the plugin
+#    directory, wharf-launch, the Python SDK, the OPC UA plugin and the C example, with the
+#    right modes.
 # 2. Installs the package with apt into a fresh Debian 12 root made by debootstrap (minbase),
 #    which resolves Depends against the archive; the root is cached as a tarball in
 #    WHARF_PKG_CACHE (default: out/package-test, gitignored), so a rerun skips debootstrap.
@@ -81,6 +82,8 @@ for file in "$repo"/plugins/opcua/wharf_opcua/*.py "$repo"/plugins/opcua/wharf_o
 done
 check "the C example at /usr/share/doc/wharf/examples/counter.c" \
     in_deb -rw-r--r-- usr/share/doc/wharf/examples/counter.c
+check "the copyright file at /usr/share/doc/wharf/copyright" in_deb -rw-r--r-- usr/share/doc/wharf/copyright
+check "the attribution notices at /usr/share/doc/wharf/NOTICE" in_deb -rw-r--r-- usr/share/doc/wharf/NOTICE
 for doc in plugins.md plugin-sdk.md opcua.md; do
     check "/usr/share/doc/wharf/$doc" in_deb -rw-r--r-- "usr/share/doc/wharf/$doc"
 done
