@@ -13,8 +13,11 @@ run:
 	$(SWIFT) build --product wharf-launch
 	.build/debug/wharfd --config $(CONFIG) --data-dir $(DATA_DIR)
 
+## wharfctl is wharfd started under that name (the package installs a symbolic link): the link
+## beside the debug build lets .build/debug/wharfctl be run as before.
 build:
 	$(SWIFT) build
+	ln -sfn wharfd "$$($(SWIFT) build --show-bin-path)/wharfctl"
 
 ## Installs what the tests need and runs every test: lint, Swift unit tests, a short run of each
 ## fuzz target, end-to-end suites, then the package's install test.
