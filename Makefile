@@ -13,8 +13,11 @@ run:
 	$(SWIFT) build --product wharf-launch
 	.build/debug/wharfd --config $(CONFIG) --data-dir $(DATA_DIR)
 
+## wharfctl is wharfd started under that name (the package installs a symbolic link): the link
+## beside the debug build lets .build/debug/wharfctl be run as before.
 build:
 	$(SWIFT) build
+	ln -sfn wharfd "$$($(SWIFT) build --show-bin-path)/wharfctl"
 
 ## Installs what the tests need and runs every test: lint, Swift unit tests, a short run of each
 ## fuzz target, end-to-end suites, then the package's install test.
@@ -49,7 +52,11 @@ lint:
 format:
 	$(SWIFT) format --in-place --recursive $(FORMAT_PATHS)
 
-## Builds dist/wharf_<version>-<revision>_<arch>.deb from static release binaries (docs/install.md).
+## Builds dist/wharf_<version>-<revision>_<arch>.deb from static release binaries (docs/install.md),
+## on amd64 or arm64 (the machine's architecture; WHARF_DEB_ARCH overrides what is detected, to
+## see the refusal of another one: packaging/build-deb.sh).
+# - One Swift executable, wharfd; wharfctl is a symbolic link to it (a mode of the same binary),
+#   so the Swift runtime and the libraries are in the package once.
 # - Full RELRO (-z now): the GOT is read-only once the daemon runs.
 # - Linked by lld (in the Swift toolchain) with every function in a section of its own and the
 #   functions the daemon runs placed first, in the order of packaging/wharfd.order
@@ -67,11 +74,11 @@ RELEASE_FLAGS = -c release --static-swift-stdlib --scratch-path $(CURDIR)/.build
 print-release-flags:
 	@echo $(RELEASE_FLAGS)
 deb:
+	@packaging/build-deb.sh --check-arch
 	scripts/install-deps.sh package
 	@# The build does not know that the link depends on packaging/wharfd.order: always relink.
-	bin="$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)" && rm -f "$$bin/wharfd" "$$bin/wharfctl" "$$bin/wharf-launch"
+	bin="$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)" && rm -f "$$bin/wharfd" "$$bin/wharf-launch"
 	$(SWIFT) build $(RELEASE_FLAGS) --product wharfd
-	$(SWIFT) build $(RELEASE_FLAGS) --product wharfctl
 	@# wharf-launch is plain C: built by SwiftPM with the release flags it would carry the static
 	@# Swift runtime (5.7 MB, 3.9 MB resident per plugin); cc makes it 1.3 MB resident, hardened
 	@# as Debian builds C (fortify, stack protector, PIE, full RELRO).

@@ -14,7 +14,6 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "wharfd", targets: ["wharfd"]),
-        .executable(name: "wharfctl", targets: ["wharfctl"]),
         .executable(name: "wharf-launch", targets: ["wharf-launch"]),
         .executable(name: "wharf-bench", targets: ["WharfBench"]),
         .executable(name: "wharf-store-bench", targets: ["WharfStoreBench"]),
@@ -313,6 +312,7 @@ let package = Package(
                 "RemoteConfigState",
                 "Uplink",
                 "WharfAuth",
+                "WharfCtlCommands",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -327,8 +327,11 @@ let package = Package(
             name: "wharf-launch",
             path: "Sources/wharf-launch"
         ),
-        .executableTarget(
-            name: "wharfctl",
+        // wharfctl: not an executable of its own but a mode of wharfd, which runs these commands
+        // when started as `wharfctl` (a symbolic link to it): one binary carries the Swift runtime
+        // and the libraries for both.
+        .target(
+            name: "WharfCtlCommands",
             dependencies: [
                 "MQTTCodec",
                 "PluginProtocol",
@@ -563,7 +566,7 @@ let package = Package(
         .testTarget(
             name: "WharfCtlTests",
             dependencies: [
-                "wharfctl",
+                "WharfCtlCommands",
                 "MQTTCodec",
                 "RemoteConfig",
                 "RemoteConfigState",

@@ -2,17 +2,26 @@
 # Builds wharf_<version>-<revision>_<arch>.deb with dpkg-deb from release binaries.
 #
 #   packaging/build-deb.sh --bin-dir DIR [--out DIR] [--revision N]
+#   packaging/build-deb.sh --check-arch
 #
-#   --bin-dir   where wharfd, wharfctl and wharf-launch were built (swift build -c release
+#   --bin-dir   where wharfd and wharf-launch were built (swift build -c release
 #               --static-swift-stdlib --show-bin-path); `make deb` builds them first
 #   --out       where the .deb goes (default: dist)
 #   --revision  the Debian revision (default: 1, or DEB_REVISION)
+#   --check-arch  only check that this machine's architecture is one the package is built
+#               for, and exit (`make deb` does this before it builds anything)
 #   MAINTAINER  the Maintainer field and changelog signature
+#   WHARF_DEB_ARCH  the Debian architecture to assume instead of this machine's, to see the
+#               refusal of an unsupported one without such a machine (packaging/test-install.sh
+#               does); binaries of another architecture than it are refused as well
 #
+# The package holds one Swift executable, /usr/bin/wharfd; /usr/bin/wharfctl is a symbolic
+# link to it, and wharfd runs wharfctl when started under that name.
 # The version comes from the binary (`wharfd --version`), which prints the Swift constant
 # `wharfVersion` of Sources/WharfCore/WharfVersion.swift; the build stops if the two differ
-# (a stale binary). The architecture is the build machine's (`dpkg --print-architecture`):
-# the same script on an arm64 builder makes an arm64 package. Depends is computed by
+# (a stale binary). The architecture is the build machine's (`dpkg --print-architecture`),
+# amd64 or arm64: the same script on an arm64 builder makes an arm64 package, and the
+# binaries must be of that architecture (their ELF header says so). Depends is computed by
 # dpkg-shlibdeps from what the binaries link; the build stops if it cannot be.
 # Prints the path of the .deb on the last line.
 set -euo pipefail
@@ -24,12 +33,15 @@ out_dir="dist"
 revision="${DEB_REVISION:-1}"
 maintainer="${MAINTAINER:-Wharf maintainers <maintainers@wharf.example.org>}"
 
+check_arch_only=0
+
 while [ $# -gt 0 ]; do
     case "$1" in
         --bin-dir) bin_dir="$2"; shift 2 ;;
         --out) out_dir="$2"; shift 2 ;;
         --revision) revision="$2"; shift 2 ;;
-        *) echo "usage: $0 --bin-dir DIR [--out DIR] [--revision N]" >&2; exit 2 ;;
+        --check-arch) check_arch_only=1; shift ;;
+        *) echo "usage: $0 --bin-dir DIR [--out DIR] [--revision N] | --check-arch" >&2; exit 2 ;;
     esac
 done
 
@@ -38,12 +50,37 @@ fail() {
     exit 1
 }
 
+# The architectures Wharf is packaged for, each with the ELF machine of its binaries (as
+# `readelf -h` names it). Swift toolchains for Debian 12 exist for both (docs/install.md,
+# "Building the package"); on any other the build would make a package nobody tested.
+supported_archs="amd64 arm64"
+elf_machine_of() {
+    case "$1" in
+        amd64) echo "Advanced Micro Devices X86-64" ;;
+        arm64) echo "AArch64" ;;
+    esac
+}
+if [ -n "${WHARF_DEB_ARCH:-}" ]; then
+    arch="$WHARF_DEB_ARCH"
+else
+    command -v dpkg >/dev/null 2>&1 || fail "dpkg is missing: the package is built on Debian 12"
+    arch="$(dpkg --print-architecture)"
+fi
+case " $supported_archs " in
+    *" $arch "*) ;;
+    *) fail "architecture $arch is not supported: Wharf is packaged for ${supported_archs// / and } only" ;;
+esac
+[ "$check_arch_only" = 0 ] || exit 0
+
 [ -n "$bin_dir" ] || fail "--bin-dir is required (the release build's bin directory)"
 for tool in dpkg-deb dpkg-shlibdeps strip readelf gzip; do
     command -v "$tool" >/dev/null 2>&1 || fail "$tool is missing (scripts/install-deps.sh package installs it)"
 done
-for binary in wharfd wharfctl wharf-launch; do
+for binary in wharfd wharf-launch; do
     [ -x "$bin_dir/$binary" ] || fail "$bin_dir/$binary is missing: build it with swift build -c release --static-swift-stdlib"
+    machine="$(readelf -h "$bin_dir/$binary" | sed -n 's/^ *Machine: *//p')"
+    [ "$machine" = "$(elf_machine_of "$arch")" ] ||
+        fail "$bin_dir/$binary is built for '$machine', not for $arch ($(elf_machine_of "$arch"))"
 done
 
 # Version: from the binary, checked against the one place it is written in the source.
@@ -54,7 +91,6 @@ source_version="$(sed -n 's/^public let wharfVersion = "\(.*\)"$/\1/p' "$repo/So
     fail "$bin_dir/wharfd is version '$upstream_version' but WharfVersion.swift says '$source_version': rebuild it"
 # Debian sorts '~' before anything: 1.0.0-rc1 becomes 1.0.0~rc1, older than 1.0.0.
 deb_version="${upstream_version//-/\~}-$revision"
-arch="$(dpkg --print-architecture)"
 
 mkdir -p "$out_dir"
 out_dir="$(cd "$out_dir" && pwd)"
@@ -72,15 +108,17 @@ install -d -m 0755 "$root/DEBIAN" "$root/usr/bin" "$root/etc/wharf" "$root/lib/s
     "$root/usr/lib/wharf/plugins" "$root/usr/share/doc/wharf" "$root/usr/share/man/man5" \
     "$root/usr/share/man/man8" "$root/usr/share/lintian/overrides"
 
-# Binaries, stripped as dh_strip does it.
-for binary in wharfd wharfctl; do
-    install -m 0755 "$bin_dir/$binary" "$root/usr/bin/$binary"
-    strip --remove-section=.comment --remove-section=.note "$root/usr/bin/$binary"
-    # The Swift runtime must be inside the binary: Depends can only name Debian libraries.
-    if ldd "$root/usr/bin/$binary" | grep -E 'libswift|libFoundation|libdispatch|libBlocksRuntime|not found'; then
-        fail "$binary links the libraries above dynamically: build with --static-swift-stdlib"
-    fi
-done
+# The one Swift executable, stripped as dh_strip does it, and wharfctl: a relative symbolic
+# link to it (Debian policy 10.5), which wharfd recognises by the name it is started under.
+install -m 0755 "$bin_dir/wharfd" "$root/usr/bin/wharfd"
+strip --remove-section=.comment --remove-section=.note "$root/usr/bin/wharfd"
+# The Swift runtime must be inside the binary: Depends can only name Debian libraries.
+if ldd "$root/usr/bin/wharfd" | grep -E 'libswift|libFoundation|libdispatch|libBlocksRuntime|not found'; then
+    fail "wharfd links the libraries above dynamically: build with --static-swift-stdlib"
+fi
+ln -s wharfd "$root/usr/bin/wharfctl"
+[ "$("$root/usr/bin/wharfctl" version)" = "wharfctl $upstream_version" ] ||
+    fail "$bin_dir/wharfd does not run wharfctl when started as wharfctl: rebuild it"
 
 # The plugin launcher: wharfd looks for it next to itself, then at /usr/lib/wharf/wharf-launch.
 # SwiftPM links the Swift runtime into it too (it is C): statically, like the others.
@@ -127,15 +165,14 @@ chmod 0644 "$root/DEBIAN/conffiles"
 # shlibs and symbols files. It fails on a library no package provides.
 mkdir -p "$work/shlibdeps/debian"
 printf 'Source: wharf\n\nPackage: wharf\nArchitecture: any\n' >"$work/shlibdeps/debian/control"
-shlibs="$(cd "$work/shlibdeps" && dpkg-shlibdeps -O "-e$root/usr/bin/wharfd" "-e$root/usr/bin/wharfctl" \
-    "-e$root/usr/lib/wharf/wharf-launch")" ||
+shlibs="$(cd "$work/shlibdeps" && dpkg-shlibdeps -O "-e$root/usr/bin/wharfd" "-e$root/usr/lib/wharf/wharf-launch")" ||
     fail "dpkg-shlibdeps could not compute the dependencies (see above)"
 shlibs_depends="${shlibs#shlibs:Depends=}"
 [ "$shlibs" != "$shlibs_depends" ] && [[ "$shlibs_depends" == *libc6* ]] ||
     fail "dpkg-shlibdeps printed no usable dependency line: '$shlibs'"
 # Packed relative relocations (DT_RELR) need glibc 2.36. The binaries say so with a version
 # need, not with a symbol, and dpkg-shlibdeps counts only symbols: raise libc6 to match.
-if readelf -V "$root/usr/bin/wharfd" "$root/usr/bin/wharfctl" "$root/usr/lib/wharf/wharf-launch" |
+if readelf -V "$root/usr/bin/wharfd" "$root/usr/lib/wharf/wharf-launch" |
     grep GLIBC_ABI_DT_RELR >/dev/null; then
     shlibs_depends="$(sed -E 's/libc6 \(>= 2\.(3[0-5]|[12][0-9])\)/libc6 (>= 2.36)/' <<<"$shlibs_depends")"
 fi

@@ -4,9 +4,13 @@
 #   packaging/test-install.sh [DEB]      default: the newest dist/wharf_*.deb
 #
 # 1. lintian on the .deb: errors and warnings fail, unless packaging/lintian-overrides
-#    overrides them with a reason. The .deb holds the copyright file and NOTICE, the plugin
+#    overrides them with a reason. The .deb holds one Swift executable, /usr/bin/wharfd, with
+#    /usr/bin/wharfctl a symbolic link to it; the copyright file and NOTICE, the plugin
 #    directory, wharf-launch, the Python SDK, the OPC UA plugin and the C example, with the
 #    right modes.
+#    The architecture: `make deb` refuses one other than amd64 and arm64 in one line, before
+#    building anything (WHARF_DEB_ARCH=riscv64 stands in for such a machine), and
+#    build-deb.sh refuses to label this package's binaries with the other supported one.
 # 2. Installs the package with apt into a fresh Debian 12 root made by debootstrap (minbase),
 #    which resolves Depends against the archive; the root is cached as a tarball in
 #    WHARF_PKG_CACHE (default: out/package-test, gitignored), so a rerun skips debootstrap.
@@ -14,7 +18,8 @@
 # 4. Checks what postinst did: the wharf user and group, dialout membership, /var/lib/wharf
 #    0750 wharf:wharf, /etc/wharf/wharf.yaml 0640 root:wharf and registered as a conffile,
 #    the unit enabled.
-# 5. `wharfd --check` and `wharfctl check` on the shipped config, as the wharf user; then the
+# 5. `wharfd --check` and `wharfctl check` on the shipped config, as the wharf user; wharfctl
+#    through the link says wharfctl in its help and version, wharfd says wharfd; then the
 #    plugins' parts (python3 is installed into the root for them): wharf-launch runs a command,
 #    Debian's python3 imports the SDK, the OPC UA plugin without asyncua reports health failed
 #    naming wharf-opcua-setup, and the setup without python3-venv says what to install. With
@@ -23,7 +28,9 @@
 # 6. Starts wharfd as the wharf user (no systemd in a chroot: setpriv, with no-new-privs, no
 #    capabilities and the kernel's memory-deny-write-execute, as the unit asks of systemd) on
 #    127.0.0.1:1883, or another free port through --listen if 1883 is taken, and publishes
-#    and subscribes from the host with mosquitto_pub/mosquitto_sub.
+#    and subscribes from the host with mosquitto_pub/mosquitto_sub; `wharfctl status` reports
+#    the running daemon healthy, as root and as the wharf user (runuser, wharfctl found on
+#    PATH: the name without a directory).
 # 7. Upgrades to a newer revision of the same package after editing the config and leaving
 #    data: both survive, and dpkg asks nothing (stdin is closed, so a prompt fails the test).
 # 8. Removes (data, config and user stay), then purges: the state directory, the config,
@@ -65,12 +72,24 @@ lintian --fail-on error,warning --display-info --tag-display-limit 0 "$deb" >&2 
     die "lintian reports errors or warnings that packaging/lintian-overrides does not cover"
 log "ok   lintian: no error or warning left"
 
-# --- 1b. what the .deb holds for plugins --------------------------------------------------
+# --- 1b. what the .deb holds: one executable, and the plugins' parts ----------------------
 contents="$(dpkg-deb --contents "$deb")"
 in_deb() {  # mode path: the .deb holds path (without ./) with this mode, owned by root
     awk -v mode="$1" -v path="./$2" '$1 == mode && $2 == "root/root" && $6 == path { found = 1 } END { exit !found }' \
         <<<"$contents" || { log "     no $1 ./$2 in the .deb"; return 1; }
 }
+wharfctl_is_a_link() {
+    awk '$1 == "lrwxrwxrwx" && $2 == "root/root" && $6 == "./usr/bin/wharfctl" && $7 == "->" && $8 == "wharfd" { found = 1 }
+        END { exit !found }' <<<"$contents" || { log "     $(grep ' ./usr/bin/wharfctl' <<<"$contents")"; return 1; }
+}
+usr_bin_is_wharfd_and_wharfctl() {
+    local listed
+    listed="$(awk '$6 ~ /^\.\/usr\/bin\/./ { print $6 }' <<<"$contents" | LC_ALL=C sort | tr '\n' ' ')"
+    [ "$listed" = "./usr/bin/wharfctl ./usr/bin/wharfd " ] || { log "     /usr/bin holds: $listed"; return 1; }
+}
+check "/usr/bin/wharfd, the executable" in_deb -rwxr-xr-x usr/bin/wharfd
+check "/usr/bin/wharfctl is a symbolic link to wharfd" wharfctl_is_a_link
+check "/usr/bin holds nothing else" usr_bin_is_wharfd_and_wharfctl
 check "the plugin directory /usr/lib/wharf/plugins/" in_deb drwxr-xr-x usr/lib/wharf/plugins/
 check "wharf-launch at /usr/lib/wharf/wharf-launch" in_deb -rwxr-xr-x usr/lib/wharf/wharf-launch
 check "the SDK at /usr/lib/python3/dist-packages/wharf_plugin.py" \
@@ -104,6 +123,41 @@ cleanup() {
     fi
 }
 trap cleanup EXIT
+
+# --- 1c. architectures --------------------------------------------------------------------
+# `make deb` on a machine of another architecture: one line naming it and the supported
+# ones, before anything is built or installed.
+refuses_riscv64() {
+    local out status=0 lines
+    out="$(WHARF_DEB_ARCH=riscv64 timeout 120 make --no-print-directory -s -C "$repo" deb 2>&1)" || status=$?
+    lines="$(grep -Ev '^make(\[[0-9]+\])?: \*\*\*' <<<"$out" || true)"  # make's own "*** [deb] Error 1"
+    if [ "$status" -ne 0 ] && [ "$(wc -l <<<"$lines")" -eq 1 ] && [[ "$lines" == *riscv64* ]] &&
+        [[ "$lines" == *amd64* ]] && [[ "$lines" == *arm64* ]] && ! ls "$repo"/dist/*riscv64* >/dev/null 2>&1; then
+        log "     $lines"
+        return 0
+    fi
+    log "     make deb exited $status: $out"
+    return 1
+}
+check "make deb refuses riscv64 in one line naming amd64 and arm64" refuses_riscv64
+# This package's binaries labelled as the other supported architecture: refused by build-deb.sh.
+refuses_foreign_binaries() {
+    local package_arch other out status=0
+    package_arch="$(dpkg-deb --field "$deb" Architecture)"
+    case "$package_arch" in amd64) other=arm64 ;; *) other=amd64 ;; esac
+    dpkg-deb --extract "$deb" "$work/extracted"
+    mkdir -p "$work/bin" "$work/out"
+    cp "$work/extracted/usr/bin/wharfd" "$work/extracted/usr/lib/wharf/wharf-launch" "$work/bin/"
+    out="$(WHARF_DEB_ARCH="$other" "$here/build-deb.sh" --bin-dir "$work/bin" --out "$work/out" 2>&1)" || status=$?
+    rm -rf "$work/extracted" "$work/bin"
+    if [ "$status" -ne 0 ] && [[ "$out" == *"not for $other"* ]] && [ -z "$(ls -A "$work/out")" ]; then
+        log "     $out"
+        return 0
+    fi
+    log "     build-deb.sh exited $status: $out"
+    return 1
+}
+check "build-deb.sh refuses $(dpkg-deb --field "$deb" Architecture) binaries as another architecture" refuses_foreign_binaries
 
 if [ "$mode" = chroot ]; then
     tarball="$cache/bookworm-minbase-$(dpkg --print-architecture).tar"
@@ -168,7 +222,7 @@ version="$(run dpkg-query -W -f='${Version}' wharf)"
 log "installed wharf $version; installed size $(run dpkg-query -W -f='${Installed-Size}' wharf) KiB"
 log "Depends: $(run dpkg-query -W -f='${Depends}' wharf)"
 check "the binaries find every library they link" \
-    bash -c "! chroot '${R:-/}' ldd /usr/bin/wharfd /usr/bin/wharfctl | grep -q 'not found'"
+    bash -c "! chroot '${R:-/}' ldd /usr/bin/wharfd /usr/lib/wharf/wharf-launch | grep -q 'not found'"
 
 # --- 3. the unit --------------------------------------------------------------------------
 # The root has no systemd to load units with, so the host's systemd (the same Debian 12
@@ -223,6 +277,12 @@ check "wharfctl check on the shipped config" \
     bash -c "chroot '${R:-/}' ${as_wharf[*]} /usr/bin/wharfctl check >&2"
 check "wharfd --version says $(echo "$version" | sed 's/-[^-]*$//')" \
     bash -c "chroot '${R:-/}' /usr/bin/wharfd --version | grep -qx 'wharfd ${version%-*}'"
+check "wharfctl version (wharfd through the link) says wharfctl ${version%-*}" \
+    bash -c "chroot '${R:-/}' ${as_wharf[*]} /usr/bin/wharfctl version | grep -qx 'wharfctl ${version%-*}'"
+check "wharfctl --help is wharfctl's" \
+    bash -c "chroot '${R:-/}' /usr/bin/wharfctl --help | grep -qx 'USAGE: wharfctl <subcommand>'"
+check "wharfd --help is wharfd's" \
+    bash -c "chroot '${R:-/}' /usr/bin/wharfd --help | grep -q '^USAGE: wharfd \[--config <config>\]'"
 
 # --- 5b. the plugins' parts --------------------------------------------------------------
 launch_returns_status() {
@@ -375,6 +435,15 @@ check "the admin API answers /healthz from the host" python3 -c \
     "import urllib.request as u; assert u.urlopen('http://127.0.0.1:$admin_port/healthz', timeout=5).status == 200"
 check "wharfctl status reports a healthy daemon" \
     bash -c "chroot '${R:-/}' /usr/bin/wharfctl status --url http://127.0.0.1:$admin_port >&2"
+# As the daemon's user, found on PATH (the name wharfctl without a directory), reading the
+# daemon's configuration (root:wharf 0640) for the admin API's address.
+wharfctl_status_as_wharf() {
+    local out
+    out="$(run runuser -u wharf -- wharfctl status --config "$config" 2>&1)" || { log "     $out"; return 1; }
+    grep -Eq '^health: +ok$' <<<"$out" || { log "     $out"; return 1; }
+}
+check "wharfctl status as the wharf user (runuser -u wharf -- wharfctl) reports a healthy daemon" \
+    wharfctl_status_as_wharf
 kill -HUP "$wharfd_pid" 2>/dev/null || true
 sleep 2.5
 check "sd_notify: READY=1 with a STATUS= line" grep -q 'READY=1.*STATUS=\|STATUS=.*READY=1' "$work/notify.log"

@@ -35,7 +35,13 @@ dpkg-deb --extract "$deb" "$work/root"
 deb_kib="$(($(stat -c %s "$deb") / 1024))"
 installed_kib="$(dpkg-deb --field "$deb" Installed-Size)"
 wharfd_kib="$(($(stat -c %s "$work/root/usr/bin/wharfd") / 1024))"
-wharfctl_kib="$(($(stat -c %s "$work/root/usr/bin/wharfctl") / 1024))"
+# wharfctl is a symbolic link to wharfd (one executable); a package of an older version had
+# two executables, and its figures say so.
+if [ -L "$work/root/usr/bin/wharfctl" ]; then
+    binaries="wharfd $wharfd_kib KiB, stripped; wharfctl a link to it"
+else
+    binaries="wharfd $wharfd_kib KiB, wharfctl $(($(stat -c %s "$work/root/usr/bin/wharfctl") / 1024)) KiB, stripped"
+fi
 log "timing $starts starts of $(basename "$deb")"
 
 python3 - "$work" "$starts" "$idle" >"$work/figures" <<'EOF'
@@ -138,7 +144,7 @@ table="$(cat <<EOT
 | figure | value | target |
 |---|---|---|
 | .deb size | $deb_kib KiB ($(basename "$deb")) | |
-| installed size | $installed_kib KiB (wharfd $wharfd_kib KiB, wharfctl $wharfctl_kib KiB, stripped) | |
+| installed size | $installed_kib KiB ($binaries) | |
 | idle RSS, shipped config, after ${idle}s | $(field rss) | < 20 MB |
 | start to READY=1 ($(field ready_count)/$starts starts) | $(field ready) | < 200 ms |
 | start to MQTT port accepting ($starts starts) | $(field accept) | |

@@ -10,10 +10,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${REMOTE_BENCH_OUT:-Benchmarks/results/remote-config-latest.md}
 if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
-    swift build -c release --product wharfctl
     swift build -c release --product wharfd
 fi
 bin=$(swift build -c release --show-bin-path)
 [ -x .venv/bin/python ] || scripts/e2e-env.sh
 mkdir -p "$(dirname "$OUT")"
-WHARFD="$bin/wharfd" WHARFCTL="$bin/wharfctl" .venv/bin/python Benchmarks/remote-config/timing.py | tee "$OUT"
+# wharfctl (signing the documents) is this wharfd under the name wharfctl (Tests/EndToEnd/wharf_e2e).
+WHARFD="$bin/wharfd" .venv/bin/python Benchmarks/remote-config/timing.py | tee "$OUT"

@@ -11,6 +11,9 @@
 # hundred pages instead of being spread over the 28 MB of code, which is most of the
 # daemon's idle memory. A stale list only costs memory: functions it does not name are laid
 # out as usual. Run this after large changes and commit the result.
+# The list names functions by symbol, so it is recorded on one architecture (the committed one
+# on amd64) and serves both: the Swift functions have the same names on arm64, and a name the
+# other architecture lacks is skipped by the linker. Run on an arm64 machine, it records arm64's.
 #
 # How: builds wharfd as `make deb` does (with a link map), runs it under valgrind's callgrind
 # (which records every function executed) with the workload below, and writes the functions

@@ -4,28 +4,44 @@ import Logging
 import Synchronization
 import WharfConfig
 import WharfCore
+import WharfCtlCommands
 import WharfSupport
 
-/// Starts `wharfd`. The main thread parses the arguments, runs the daemon on a detached task
-/// (not on the main actor, whose thread is the one waiting) and waits for it. (An `async` main
-/// would hand the main thread to Dispatch, which ends it with a forced unwind through the whole
-/// binary's unwind tables: a megabyte of pages kept resident for nothing.)
+/// Starts `wharfd`, or `wharfctl` when the executable was started under that name (the package's
+/// `/usr/bin/wharfctl` is a symbolic link to `/usr/bin/wharfd`; see `MultiCallProgram`). The main
+/// thread parses the arguments, runs the program on a detached task (not on the main actor,
+/// whose thread is the one waiting) and waits for it. (An `async` main would hand the main thread
+/// to Dispatch, which ends it with a forced unwind through the whole binary's unwind tables: a
+/// megabyte of pages kept resident for nothing.)
 @main
 enum WharfdMain {
     static func main() {
-        let command = Wharfd.parseOrExit()
-        let finished = DispatchSemaphore(value: 0)
-        let failure = Mutex<(any Error)?>(nil)
-        Task.detached {
-            do {
-                try await command.run()
-            } catch {
-                failure.withLock { $0 = error }
+        switch MultiCallProgram(argumentZero: CommandLine.arguments.first) {
+        case .wharfctl:
+            // Parses, runs the subcommand and exits with its status, as wharfctl's own main did.
+            runToEnd { await WharfCtl.main() }
+        case .wharfd:
+            let command = Wharfd.parseOrExit()
+            let failure = Mutex<(any Error)?>(nil)
+            runToEnd {
+                do {
+                    try await command.run()
+                } catch {
+                    failure.withLock { $0 = error }
+                }
             }
+            if let error = failure.withLock({ $0 }) { Wharfd.exit(withError: error) }
+        }
+    }
+
+    /// Runs `body` on a detached task and blocks the calling (main) thread until it returns.
+    private static func runToEnd(_ body: @escaping @Sendable () async -> Void) {
+        let finished = DispatchSemaphore(value: 0)
+        Task.detached {
+            await body()
             finished.signal()
         }
         finished.wait()
-        if let error = failure.withLock({ $0 }) { Wharfd.exit(withError: error) }
     }
 }
 

@@ -20,10 +20,10 @@ import pytest
 
 from wharf_e2e.admin import wharfctl as wharfctl_command
 from wharf_e2e.admin import wharfctl_path
-from wharf_e2e.broker import REPO_ROOT, Broker, BrokerOptions, broker_kind, render_wharf_yaml, wharfd_path
+from wharf_e2e.broker import Broker, BrokerOptions, broker_kind, render_wharf_yaml, wharfd_path
 from wharf_e2e.client import MqttClient
 
-WHARFCTL = os.environ.get("WHARFCTL", str(REPO_ROOT / ".build" / "debug" / "wharfctl"))
+WHARFCTL = str(wharfctl_path())  # $WHARFCTL, or the wharfd under test named wharfctl
 MOSQUITTO_PASSWD = "mosquitto_passwd"
 QUIET = 0.5  # seconds to wait for a message that must not arrive
 
@@ -53,7 +53,7 @@ BAD_CREDENTIALS = (0x86, 0x87)
 
 def wharfctl(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     if not Path(WHARFCTL).exists():
-        pytest.fail(f"{WHARFCTL} is missing: run 'swift build --product wharfctl' first")
+        pytest.fail(f"{WHARFCTL} is missing: run 'swift build --product wharfd' first")
     return subprocess.run(
         [WHARFCTL, "passwd", *args], input=stdin, capture_output=True, text=True, timeout=30,
         stdin=None if stdin is not None else subprocess.DEVNULL,
@@ -372,7 +372,7 @@ def test_malformed_files_stop_wharfd(tmp_path: Path) -> None:
 def test_check_reads_the_password_and_acl_files(tmp_path: Path, tool: str) -> None:
     """`wharfd --check` and `wharfctl check` catch a broken password or ACL file before a start does."""
     if tool == "wharfctl" and not wharfctl_path().is_file():
-        pytest.skip("wharfctl not built (swift build --product wharfctl)")
+        pytest.skip("wharfctl not built (it is wharfd: swift build --product wharfd)")
     bad = tmp_path / "passwd"
     bad.write_text("# users of the line-1 panel\nbob\n")
     config = tmp_path / "wharf.yaml"

@@ -15,16 +15,17 @@ from pathlib import Path
 
 import pytest
 
-from wharf_e2e.broker import REPO_ROOT, Broker, BrokerOptions, broker_kind
+from wharf_e2e.admin import wharfctl_path
+from wharf_e2e.broker import Broker, BrokerOptions, broker_kind
 from wharf_e2e.client import MqttClient
 
-WHARFCTL = os.environ.get("WHARFCTL", str(REPO_ROOT / ".build" / "debug" / "wharfctl"))
+WHARFCTL = str(wharfctl_path())  # $WHARFCTL, or the wharfd under test named wharfctl
 BAD_CREDENTIALS = (0x86, 0x87)  # paho shows MQTT 3.1.1 return codes 4 and 5 as these
 
 
 def _wharfctl_passwd(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     if not Path(WHARFCTL).exists():
-        pytest.fail(f"{WHARFCTL} is missing: run 'swift build --product wharfctl' first")
+        pytest.fail(f"{WHARFCTL} is missing: run 'swift build --product wharfd' first")
     return subprocess.run(
         [WHARFCTL, "passwd", *args],
         input=stdin,

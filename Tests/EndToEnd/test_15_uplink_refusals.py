@@ -102,7 +102,7 @@ def test_quota_exceeded_is_retried_with_a_throttle_and_nothing_is_lost(
     watcher.close()
 
 
-@pytest.mark.skipif(not wharfctl_path().is_file(), reason="wharfctl not built (swift build --product wharfctl)")
+@pytest.mark.skipif(not wharfctl_path().is_file(), reason="wharfctl not built (it is wharfd: swift build --product wharfd)")
 def test_not_authorized_moves_records_to_the_dead_letter_table(
     gateway_factory: Callable[..., Gateway],
     clients: Callable[..., MqttClient],

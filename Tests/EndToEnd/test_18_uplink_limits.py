@@ -40,7 +40,7 @@ def arrivals(subscriber: CloudSubscriber, name: str) -> list[int]:
     return DeliveryReport.of(subscriber.snapshot(), SITE).arrivals.get(name, [])
 
 
-@pytest.mark.skipif(not wharfctl_path().is_file(), reason="wharfctl not built (swift build --product wharfctl)")
+@pytest.mark.skipif(not wharfctl_path().is_file(), reason="wharfctl not built (it is wharfd: swift build --product wharfd)")
 def test_records_that_can_never_fit_are_dead_lettered_while_the_rest_arrive(
     cloud: Cloud, gateway_factory: Callable[..., Gateway], clients: Callable[..., MqttClient]
 ) -> None:

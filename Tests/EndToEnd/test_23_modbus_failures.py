@@ -216,7 +216,7 @@ def _validate(mode: str, path: Path):
     """`wharfd --check`, `wharfctl check`, or a start that must be refused with the same report."""
     if mode == "wharfctl":
         if not wharfctl_path().is_file():
-            pytest.skip("wharfctl not built (swift build --product wharfctl)")
+            pytest.skip("wharfctl not built (it is wharfd: swift build --product wharfd)")
         return wharfctl("check", str(path))
     return run_check(path) if mode == "check" else run_start(path)
 

@@ -1,18 +1,21 @@
-"""41 wharfctl status: human-readable and JSON, from --config or --url, and when wharfd is not there."""
+"""41 wharfctl status: human-readable and JSON, from --config or --url, and when wharfd is not there;
+wharfctl as wharfd started under the name `wharfctl` (the package's symbolic link)."""
 
 from __future__ import annotations
 
 import json
 import socket
+import subprocess
+from pathlib import Path
 
 import pytest
 
 from wharf_e2e.admin import admin_yaml, get, wait_for_admin, wharfctl, wharfctl_path
-from wharf_e2e.broker import Broker, free_port
+from wharf_e2e.broker import Broker, free_port, wharfd_path
 
 pytestmark = [
     pytest.mark.wharf_only(reason="wharfctl talks to Wharf's admin API"),
-    pytest.mark.skipif(not wharfctl_path().is_file(), reason="wharfctl not built (swift build --product wharfctl)"),
+    pytest.mark.skipif(not wharfctl_path().is_file(), reason="wharfctl not built (it is wharfd: swift build --product wharfd)"),
 ]
 
 ADMIN_PORT = free_port()
@@ -161,3 +164,58 @@ def test_dead_letters_usage_and_an_absent_daemon() -> None:
         assert result.returncode == 3
         assert "cannot reach the admin API" in result.stderr
     assert wharfctl("queue", "dead-letters", "--url", "ftp://somewhere").returncode == 2
+
+
+# --- one executable: wharfctl is wharfd started under the name `wharfctl` ------------------- #
+
+
+def _run(program: Path | str, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(program), *args], capture_output=True, text=True, timeout=15, check=False,
+        stdin=subprocess.DEVNULL, env=env,
+    )
+
+
+def _named(directory: Path, name: str) -> Path:
+    """The wharfd under test under another name: a symbolic link, as the package installs wharfctl."""
+    directory.mkdir(parents=True, exist_ok=True)
+    link = directory / name
+    link.symlink_to(wharfd_path().absolute())
+    return link
+
+
+def test_wharfd_started_as_wharfctl_is_wharfctl(tmp_path: Path) -> None:
+    link = _named(tmp_path, "wharfctl")
+    shown = _run(link, "--help")
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.startswith("OVERVIEW: Check and inspect a Wharf gateway.\n")
+    assert "USAGE: wharfctl <subcommand>" in shown.stdout
+    assert "See 'wharfctl help <subcommand>' for detailed help." in shown.stdout
+    assert "wharfd" not in shown.stdout
+    daemon, version = _run(wharfd_path(), "--version").stdout.split()
+    assert daemon == "wharfd"
+    assert _run(link, "version").stdout == f"wharfctl {version}\n"
+    # Found on PATH, the name comes without a directory.
+    found = _run("wharfctl", "version", env={"PATH": str(tmp_path)})
+    assert (found.returncode, found.stdout) == (0, f"wharfctl {version}\n")
+    # Exit statuses as wharfctl's: 64 for usage errors (ArgumentParser's), then the subcommands' own.
+    wrong = _run(link, "no-such-command")
+    assert wrong.returncode == 64
+    assert "Usage: wharfctl <subcommand>" in wrong.stderr
+    assert "Usage: wharfctl passwd " in _run(link, "passwd").stderr
+    unreadable = _run(link, "check", str(tmp_path / "absent.yaml"))
+    assert unreadable.returncode == 2
+    assert "cannot read the configuration file" in unreadable.stderr
+    assert _run(link, "status", "--url", f"http://127.0.0.1:{free_port()}").returncode == 3
+
+
+def test_wharfd_under_any_other_name_is_wharfd(tmp_path: Path) -> None:
+    expected = _run(wharfd_path(), "--help")
+    assert expected.returncode == 0, expected.stderr
+    assert expected.stdout.startswith("OVERVIEW: Wharf edge gateway")
+    assert "USAGE: wharfd [--config <config>]" in expected.stdout
+    for index, name in enumerate(["wharfd", "gateway", "wharfctl.old", "wharfctl-2", "Wharfctl"]):
+        shown = _run(_named(tmp_path / str(index), name), "--help")
+        assert (shown.returncode, shown.stdout) == (0, expected.stdout), name
+    version = _run(_named(tmp_path / "v", "wharfctl2"), "--version")
+    assert version.stdout.startswith("wharfd ")

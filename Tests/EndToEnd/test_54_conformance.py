@@ -17,7 +17,7 @@ from wharf_e2e.plugin_host import REPO_ROOT
 
 pytestmark = [
     pytest.mark.wharf_only(reason="the plugin protocol is Wharf's; no broker is involved"),
-    pytest.mark.skipif(not wharfctl_path().is_file(), reason="wharfctl not built (swift build --product wharfctl)"),
+    pytest.mark.skipif(not wharfctl_path().is_file(), reason="wharfctl not built (it is wharfd: swift build --product wharfd)"),
 ]
 
 PLUGINS = Path(__file__).resolve().parent / "plugins"

@@ -22,7 +22,7 @@ from wharf_e2e.client import Received
 from wharf_e2e.cloud import Cloud, CloudTLS
 
 pytestmark = pytest.mark.skipif(
-    not wharfctl_path().is_file(), reason="wharfctl not built (swift build --product wharfctl)"
+    not wharfctl_path().is_file(), reason="wharfctl not built (it is wharfd: swift build --product wharfd)"
 )
 
 SECTIONS = "log:\n  level: debug\n"

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import wharfctl
+@testable import WharfCtlCommands
 
 /// How `wharfctl queue dead-letters` reads the admin API's list and shows it.
 @Suite struct DeadLetterTextTests {

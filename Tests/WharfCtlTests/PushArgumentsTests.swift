@@ -4,7 +4,7 @@ import MQTTCodec
 import RemoteConfig
 import Testing
 
-@testable import wharfctl
+@testable import WharfCtlCommands
 
 /// `config push`'s arguments: the gateways, the topics, the documents and the option rules.
 @Suite struct PushArgumentsTests {

@@ -1,7 +1,7 @@
 import PropertyBased
 import Testing
 
-@testable import wharfctl
+@testable import WharfCtlCommands
 
 /// What `config push` prints and decides from the reports it receives.
 @Suite struct PushProgressTests {

@@ -2,7 +2,7 @@ import PropertyBased
 import RemoteConfigState
 import Testing
 
-@testable import wharfctl
+@testable import WharfCtlCommands
 
 /// The reported state as wharfctl reads it, from the document the gateway writes.
 @Suite struct ReportViewTests {

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import wharfctl
+@testable import WharfCtlCommands
 
 /// How `config status`, `status` and `config apply` show remote configuration.
 @Suite struct StatusTextTests {

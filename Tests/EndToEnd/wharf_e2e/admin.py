@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import atexit
+import functools
 import json
 import os
+import shutil
 import socket
 import subprocess
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -13,13 +17,28 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
-from wharf_e2e.broker import REPO_ROOT, Broker
+from wharf_e2e.broker import Broker, wharfd_path
 
 T = TypeVar("T")
 
 
 def wharfctl_path() -> Path:
-    return Path(os.environ.get("WHARFCTL", str(REPO_ROOT / ".build" / "debug" / "wharfctl")))
+    """$WHARFCTL, else the wharfd under test ($WHARFD) started under the name `wharfctl`, as the
+    package installs it: /usr/bin/wharfctl is a symbolic link to wharfd, which runs wharfctl when
+    started under that name. The link is dangling (is_file() is false) while wharfd is not built."""
+    if "WHARFCTL" in os.environ:
+        return Path(os.environ["WHARFCTL"])
+    return _link_named("wharfctl", wharfd_path().absolute())
+
+
+@functools.cache
+def _link_named(name: str, target: Path) -> Path:
+    """A symbolic link `name` to `target` in a directory of this test process, removed at exit."""
+    directory = Path(tempfile.mkdtemp(prefix=f"wharf-e2e-{name}-"))
+    atexit.register(shutil.rmtree, directory, ignore_errors=True)
+    link = directory / name
+    link.symlink_to(target)
+    return link
 
 
 def admin_yaml(port: int, extra: str = "") -> str:

@@ -29,7 +29,7 @@ def validate(mode: str, path: Path) -> subprocess.CompletedProcess[str]:
     """Reads `path` as `mode` says (see CHECK_MODES)."""
     if mode == "wharfctl":
         if not wharfctl_path().is_file():
-            pytest.skip("wharfctl not built (swift build --product wharfctl)")
+            pytest.skip("wharfctl not built (it is wharfd: swift build --product wharfd)")
         return wharfctl("check", str(path))
     return run_check(path) if mode == "check" else run_start(path)
 
