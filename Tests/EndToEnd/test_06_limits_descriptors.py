@@ -197,7 +197,7 @@ def mqtt_answer(sock: socket.socket, timeout: float) -> str:
     sock.settimeout(timeout)
     try:
         data = sock.recv(4)
-    except socket.timeout:
+    except TimeoutError:
         return "silent"
     except OSError:
         return "closed"
