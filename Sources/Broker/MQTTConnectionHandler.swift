@@ -168,10 +168,19 @@ final class MQTTConnectionHandler: ChannelDuplexHandler {
             buffered.discardReadBytes()
             buffered.writeBuffer(&bytes)
             inbound = buffered
-        } else {
-            inbound = bytes
+            handleInbound(context: context)
+            return
         }
+        inbound = bytes
         handleInbound(context: context)
+        if var rest = inbound {
+            // The start of a packet the read cut off (or packets a pause left unhandled) is copied
+            // out of NIO's receive buffer: NIO reuses that buffer for the next read only when
+            // nothing else holds it, and otherwise keeps one more for the life of the connection.
+            var copy = context.channel.allocator.buffer(capacity: rest.readableBytes)
+            copy.writeBuffer(&rest)
+            inbound = copy
+        }
     }
 
     /// Decodes and handles the packets read so far, until the gate closes or the bytes run out.
