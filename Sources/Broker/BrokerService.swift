@@ -89,8 +89,6 @@ public struct BrokerService: Service {
             .childChannelOption(.recvAllocator, value: Self.receiveBuffers(tls: tlsContext != nil))
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    var connectionLogger = logger
-                    connectionLogger[metadataKey: "mqtt.peer"] = "\(channel.remoteAddress.map { "\($0)" } ?? "?")"
                     let sync = channel.pipeline.syncOperations
                     if let tlsContext {
                         // The handshake runs under the CONNECT timeout that starts with the connection
@@ -106,12 +104,12 @@ public struct BrokerService: Service {
                     switch listener.transport {
                     case .mqtt:
                         let handler = MQTTConnectionHandler(
-                            broker: broker, listener: listener.name, logger: connectionLogger,
+                            broker: broker, listener: listener.name, logger: logger,
                             peerIdentity: peerIdentity(channel))
                         try sync.addHandler(handler)
                     case .websocket:
                         try Self.addWebSocketUpgrade(
-                            channel: channel, broker: broker, listener: listener, logger: connectionLogger,
+                            channel: channel, broker: broker, listener: listener, logger: logger,
                             peerIdentity: peerIdentity)
                     }
                 }

@@ -73,7 +73,7 @@ extension MQTTConnectionHandler {
             assignedIdentifier = identifier
         }
         clientIdentifier = identifier
-        logger[metadataKey: "mqtt.client_id"] = "\(identifier)"
+        logger.clientIdentifier = identifier
         let principal = Principal.client(username: connect.username, clientIdentifier: identifier, listener: listener)
         self.principal = principal
 

@@ -32,7 +32,7 @@ final class MQTTConnectionHandler: ChannelDuplexHandler {
     }
 
     let broker: MQTTBroker
-    var logger: Logger
+    var logger: ConnectionLog
     var state: State = .awaitingConnect
     var version: MQTTProtocolVersion = .v311
     var clientIdentifier = ""
@@ -93,7 +93,7 @@ final class MQTTConnectionHandler: ChannelDuplexHandler {
     init(broker: MQTTBroker, listener: String, logger: Logger, peerIdentity: PeerIdentity? = nil) {
         self.broker = broker
         self.listener = listener
-        self.logger = logger
+        self.logger = ConnectionLog(base: logger)
         self.peerIdentity = peerIdentity
         let limits = broker.config.flowControl
         if limits.maxPublishRate > 0 || limits.maxPublishBytesRate > 0 {
@@ -122,6 +122,7 @@ final class MQTTConnectionHandler: ChannelDuplexHandler {
         guard !started else { return }
         started = true
         broker.statistics.connectionsOpen.add(1, ordering: .relaxed)
+        logger.peer = context.channel.remoteAddress
         let channel = context.channel
         // The handler lives on this event loop; the timer fires there too.
         connectTimer = context.eventLoop.assumeIsolated().scheduleTask(in: Self.connectTimeout) { [weak self] in

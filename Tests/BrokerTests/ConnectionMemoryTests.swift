@@ -1,11 +1,14 @@
+import Logging
 import MQTTCodec
 import NIOCore
 import NIOEmbedded
+import Synchronization
 import Testing
 
 @testable import Broker
 
-/// What an idle connection keeps: no hold on NIO's receive buffer.
+/// What an idle connection keeps: no hold on NIO's receive buffer, and a log that builds its
+/// metadata only for lines it writes.
 @Suite struct ConnectionMemoryTests {
     @Test func aReadThatEndsInsideAPacketLeavesNIOsBufferFree() throws {
         let harness = BrokerHarness()
@@ -23,5 +26,53 @@ import Testing
         #expect(held.withUnsafeReadableBytes { UInt(bitPattern: $0.baseAddress) } != readStart, "a slice of the read")
         try client.channel.writeInbound(whole.getSlice(at: 7, length: whole.readableBytes - 7) ?? ByteBuffer())
         #expect(handler.inbound == nil)
+    }
+
+    @Test func theLogAddsTheConnectionsMetadataOnlyToLinesItWrites() throws {
+        let lines = CapturedLines()
+        var base = Logger(label: "test", factory: { _ in CapturingHandler(lines: lines) })
+        base.logLevel = .info
+        var log = ConnectionLog(base: base)
+        log.peer = try SocketAddress(ipAddress: "127.0.0.2", port: 4711)
+        log.clientIdentifier = "sensor-1"
+        log[metadataKey: "mqtt.username"] = "alice"
+        let evaluated = Atomic<Int>(0)
+        log.debug("\(evaluated.add(1, ordering: .relaxed).newValue)")
+        log.info("refused", metadata: ["mqtt.reason_code": "135"])
+        #expect(evaluated.load(ordering: .relaxed) == 0, "a filtered line was built")
+        let captured = lines.all
+        #expect(captured.map(\.message) == ["refused"])
+        #expect(
+            captured.first?.metadata == [
+                "mqtt.peer": "[IPv4]127.0.0.2:4711", "mqtt.client_id": "sensor-1",
+                "mqtt.username": "alice", "mqtt.reason_code": "135",
+            ])
+    }
+}
+
+/// Log lines with their metadata (the handler's and the line's).
+final class CapturedLines: Sendable {
+    private let lines = Mutex<[(message: String, metadata: [String: String])]>([])
+
+    func append(_ message: String, _ metadata: [String: String]) {
+        lines.withLock { $0.append((message, metadata)) }
+    }
+
+    var all: [(message: String, metadata: [String: String])] { lines.withLock { $0 } }
+}
+
+struct CapturingHandler: LogHandler {
+    let lines: CapturedLines
+    var logLevel: Logger.Level = .trace
+    var metadata: Logger.Metadata = [:]
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        let merged = metadata.merging(event.metadata ?? [:]) { $1 }
+        lines.append("\(event.message)", merged.mapValues { "\($0)" })
     }
 }
