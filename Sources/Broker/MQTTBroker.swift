@@ -27,6 +27,8 @@ public final class MQTTBroker: Sendable {
     let flowControl: BrokerFlowControl
     /// Sessions by client identifier. Lock order: this registry, then a session's own lock.
     let sessions = Mutex<[String: Session]>([:])
+    /// The CONNECT and keep-alive deadlines of client connections, one timer per event loop.
+    let connectionDeadlines = ConnectionDeadlineRegistry()
     /// Extra `$SYS` values from other parts (uplink, queue), read at every publication.
     let systemTopicProviders = Mutex<[@Sendable () -> [(String, String)]]>([])
 

@@ -144,7 +144,6 @@ extension MQTTConnectionHandler {
         acknowledgement.sessionPresent = claim.sessionPresent
         send(.connAck(acknowledgement), context: context)
         state = .connected(session, generation: claim.generation)
-        connectTimer?.cancel()
         broker.statistics.clientConnected()
         startKeepAlive(seconds: keepAlive, context: context)
         logger.debug(

@@ -11,7 +11,7 @@ import WharfCore
 /// it frames and decodes packets, runs CONNECT, PUBLISH, SUBSCRIBE and the acknowledgement
 /// flows, and hands routed messages to the ``Router``. It stops reading from its socket while
 /// the client must wait (``ReadGate``); see `MQTTConnectionHandler+FlowControl.swift`.
-final class MQTTConnectionHandler: ChannelDuplexHandler {
+final class MQTTConnectionHandler: ChannelDuplexHandler, DeadlineQueueEntry {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -72,13 +72,19 @@ final class MQTTConnectionHandler: ChannelDuplexHandler {
     /// start a second, nested pass.
     private var handlingInbound = false
     private var outbound: ByteBuffer?
-    var connectTimer: Scheduled<Void>?
     /// Set once the connection is counted and its CONNECT timeout runs.
     private var started = false
     /// 1.5 times the negotiated keep alive; nil when keep alive is off.
     var keepAliveTimeout: TimeAmount?
+    /// When the client was last heard from (while keep alive runs), or when the connection
+    /// started (until CONNECT).
     var lastActivity = NIODeadline.uptimeNanoseconds(0)
-    var keepAliveTimer: Scheduled<Void>?
+    /// The event loop's deadlines, holding this connection's CONNECT or keep-alive deadline.
+    private var deadlines: ConnectionDeadlines?
+    /// This handler's context while it has a deadline, for closing the connection when it passes.
+    private var deadlineContext: ChannelHandlerContext?
+    /// Its place in the event loop's deadlines (see ``DeadlineQueueEntry``).
+    var deadlineSlot = -1
     private var counters = (packets: 0, bytes: 0, publishes: 0, publishBytes: 0)
 
     /// How long a new connection may take to send CONNECT before it is closed; on a TLS listener
@@ -123,23 +129,49 @@ final class MQTTConnectionHandler: ChannelDuplexHandler {
         started = true
         broker.statistics.connectionsOpen.add(1, ordering: .relaxed)
         logger.peer = context.channel.remoteAddress
-        let channel = context.channel
-        // The handler lives on this event loop; the timer fires there too.
-        connectTimer = context.eventLoop.assumeIsolated().scheduleTask(in: Self.connectTimeout) { [weak self] in
-            guard let self, case .awaitingConnect = self.state else { return }
-            self.logger.info("closing connection that sent no CONNECT in time")
-            self.closing = true
-            channel.close(promise: nil)
+        lastActivity = context.eventLoop.now
+        let deadlines = broker.connectionDeadlines.deadlines(on: context.eventLoop)
+        self.deadlines = deadlines
+        deadlineContext = context
+        deadlines.set(self, deadline: lastActivity + Self.connectTimeout)
+    }
+
+    /// The connection's deadline came (see ``ConnectionDeadlines``): closes it if the client
+    /// sent no CONNECT in time or kept silent past its keep alive; otherwise returns when to
+    /// look again, nil for never.
+    func deadlineReached(now: NIODeadline) -> NIODeadline? {
+        guard let context = deadlineContext, !closing else { return nil }
+        switch state {
+        case .awaitingConnect:
+            let deadline = lastActivity + Self.connectTimeout
+            guard now >= deadline else { return deadline }
+            logger.info("closing connection that sent no CONNECT in time")
+            closing = true
+            context.channel.close(promise: nil)
+            return nil
+        case .connected:
+            return checkKeepAlive(now: now, context: context)
+        case .closed:
+            return nil
         }
     }
 
+    /// Takes the connection's deadline out of the event loop's.
+    private func dropDeadline() {
+        deadlines?.remove(self)
+        deadlineContext = nil
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        dropDeadline()
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
+        dropDeadline()
         guard started else {
             context.fireChannelInactive()
             return
         }
-        connectTimer?.cancel()
-        keepAliveTimer?.cancel()
         rateLimitTimer?.cancel()
         broker.statistics.connectionsOpen.subtract(1, ordering: .relaxed)
         releaseSession()
@@ -238,35 +270,29 @@ final class MQTTConnectionHandler: ChannelDuplexHandler {
     /// 1.5 times the keep alive (MQTT §3.1.2.10). Time comes from the event loop, so tests
     /// drive it with an embedded loop.
     func startKeepAlive(seconds: Int, context: ChannelHandlerContext) {
-        guard seconds > 0 else { return }
+        guard seconds > 0 else {
+            dropDeadline()
+            return
+        }
         let timeout = TimeAmount.milliseconds(Int64(seconds) * 1500)
         keepAliveTimeout = timeout
         lastActivity = context.eventLoop.now
-        scheduleKeepAliveCheck(at: lastActivity + timeout, context: context)
+        deadlines?.set(self, deadline: lastActivity + timeout)
     }
 
-    private func scheduleKeepAliveCheck(at deadline: NIODeadline, context: ChannelHandlerContext) {
-        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        keepAliveTimer = context.eventLoop.scheduleTask(deadline: deadline) {
-            let (handler, context) = loopBound.value
-            handler.checkKeepAlive(context: context)
-        }
-    }
-
-    private func checkKeepAlive(context: ChannelHandlerContext) {
-        guard let timeout = keepAliveTimeout, !closing else { return }
+    /// Closes the connection if its keep alive expired; otherwise returns when it will.
+    private func checkKeepAlive(now: NIODeadline, context: ChannelHandlerContext) -> NIODeadline? {
+        guard let timeout = keepAliveTimeout else { return nil }
         if !readGate.isOpen && !readGate.isPaused(onlyFor: .slowReader) {
             // Wharf is not reading from the client, so its silence proves nothing. A client that
             // reads nothing itself gets no PINGRESP either, and may still expire.
-            lastActivity = context.eventLoop.now
+            lastActivity = now
         }
         let deadline = lastActivity + timeout
-        if context.eventLoop.now >= deadline {
-            logger.info("keep alive expired; closing connection")
-            violation(.keepAliveTimeout, "no packet within 1.5 times the keep alive", context: context)
-        } else {
-            scheduleKeepAliveCheck(at: deadline, context: context)
-        }
+        guard now >= deadline else { return deadline }
+        logger.info("keep alive expired; closing connection")
+        violation(.keepAliveTimeout, "no packet within 1.5 times the keep alive", context: context)
+        return nil
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

@@ -7,9 +7,43 @@ import Testing
 
 @testable import Broker
 
-/// What an idle connection keeps: no hold on NIO's receive buffer, and a log that builds its
-/// metadata only for lines it writes.
+/// What an idle connection keeps: one entry in its event loop's deadlines (no timer of its own),
+/// no hold on NIO's receive buffer, and a log that builds its metadata only for lines it writes.
 @Suite struct ConnectionMemoryTests {
+    @Test func eachConnectionHasOneDeadlineUntilItNeedsNoneOrCloses() throws {
+        let harness = BrokerHarness()
+        let clients = try (0..<3).map { _ in try harness.connection() }
+        let deadlines = harness.broker.connectionDeadlines.deadlines(on: harness.loop)
+        #expect(deadlines.count == 3, "one CONNECT deadline each")
+        _ = try clients[0].connect("a", keepAlive: 30)
+        // MQTT 5 clients without keep alive get the server's; an MQTT 3.1.1 one keeps none.
+        clients[1].version = .v311
+        _ = try clients[1].connect("b", keepAlive: 0)
+        #expect(deadlines.count == 2, "keep alive 0: no deadline; keep alive 30: one, moved")
+        try clients[2].channel.close().wait()
+        harness.loop.run()
+        #expect(deadlines.count == 1)
+        try clients[0].channel.close().wait()
+        harness.loop.run()
+        #expect(deadlines.count == 0)
+    }
+
+    @Test func connectionsOnOneLoopExpireEachAtItsOwnTime() throws {
+        let harness = BrokerHarness()
+        let quick = try harness.connection()
+        let slow = try harness.connection()
+        let silent = try harness.connection()
+        _ = try slow.connect("slow", keepAlive: 10)
+        _ = try quick.connect("quick", keepAlive: 2)
+        harness.loop.advanceTime(by: .milliseconds(3100))
+        #expect(!quick.isActive && slow.isActive && silent.isActive)
+        harness.loop.advanceTime(by: MQTTConnectionHandler.connectTimeout - .milliseconds(3100))
+        #expect(!silent.isActive, "no CONNECT within the timeout")
+        #expect(slow.isActive)
+        harness.loop.advanceTime(by: .seconds(5))
+        #expect(!slow.isActive)
+    }
+
     @Test func aReadThatEndsInsideAPacketLeavesNIOsBufferFree() throws {
         let harness = BrokerHarness()
         let client = try harness.connection()
