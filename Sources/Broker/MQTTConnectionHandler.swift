@@ -41,7 +41,12 @@ final class MQTTConnectionHandler: ChannelDuplexHandler, DeadlineQueueEntry {
     /// Who the client is to the router's ACL; set once CONNECT is accepted.
     var principal: Principal?
     /// The will of this connection, published unless the client disconnects normally.
-    var will: Message?
+    var will: Message? {
+        get { willBox?.value }
+        set { willBox = newValue.map(Boxed.init) }
+    }
+    /// Out of line: a `Message` is 192 bytes, and most clients have no will.
+    private var willBox: Boxed<Message>?
     var willDelay: UInt32 = 0
     /// Session Expiry Interval given in CONNECT (MQTT 5 forbids raising it from 0 later).
     var connectSessionExpiry: UInt32 = 0
@@ -61,8 +66,7 @@ final class MQTTConnectionHandler: ChannelDuplexHandler, DeadlineQueueEntry {
     /// Whether the connection reads and handles packets now, and why not.
     var readGate = ReadGate()
     /// `max_publish_rate` and `max_publish_bytes_rate`; nil when neither is set.
-    var rateLimiter: PublishRateLimiter?
-    var rateLimitTimer: Scheduled<Void>?
+    var publishRate: PublishRate?
     /// Bytes of this client's messages waiting for the store (QoS 0 ones included).
     var pendingStoreBytes = 0
 
@@ -103,11 +107,12 @@ final class MQTTConnectionHandler: ChannelDuplexHandler, DeadlineQueueEntry {
         self.peerIdentity = peerIdentity
         let limits = broker.config.flowControl
         if limits.maxPublishRate > 0 || limits.maxPublishBytesRate > 0 {
-            rateLimiter = PublishRateLimiter(
-                messagesPerSecond: limits.maxPublishRate,
-                bytesPerSecond: limits.maxPublishBytesRate,
-                now: 0  // event-loop time, like keep alive; the buckets start full either way
-            )
+            publishRate = PublishRate(
+                limiter: PublishRateLimiter(
+                    messagesPerSecond: limits.maxPublishRate,
+                    bytesPerSecond: limits.maxPublishBytesRate,
+                    now: 0  // event-loop time, like keep alive; the buckets start full either way
+                ))
         }
     }
 
@@ -172,7 +177,7 @@ final class MQTTConnectionHandler: ChannelDuplexHandler, DeadlineQueueEntry {
             context.fireChannelInactive()
             return
         }
-        rateLimitTimer?.cancel()
+        publishRate?.timer?.cancel()
         broker.statistics.connectionsOpen.subtract(1, ordering: .relaxed)
         releaseSession()
         inbound = nil
