@@ -101,6 +101,7 @@ bench:
 	scripts/bench-modbus.sh
 	scripts/bench-coap.sh
 	scripts/bench-appliance.sh
+	scripts/bench-connections.sh
 	scripts/bench-plugin.sh
 	scripts/bench-remote-config.sh
 	scripts/bench-cluster.sh

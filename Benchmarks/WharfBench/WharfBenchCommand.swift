@@ -77,6 +77,19 @@ struct WharfBenchCommand: AsyncParsableCommand {
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
 
+    @Flag(
+        name: .customLong("idle-server"),
+        help: """
+            Instead of generating load, serve idle MQTT connections on --host/--port with a bare NIO \
+            pipeline (CONNACK, PINGRESP, nothing else) until stopped: NIO's own memory per connection.
+            """)
+    var idleServer = false
+
+    @Option(
+        name: .customLong("receive-buffer"),
+        help: "With --idle-server: the receive buffer's first size in bytes (default: NIO's, 2048).")
+    var receiveBuffer: Int?
+
     func validate() throws {
         guard (1...65535).contains(port) else { throw ValidationError("--port must be 1...65535") }
         guard qos == 0 || qos == 1 else { throw ValidationError("--qos must be 0 or 1") }
@@ -102,9 +115,16 @@ struct WharfBenchCommand: AsyncParsableCommand {
             throw ValidationError("--handshakes must be 1...10000000")
         }
         guard (1...10_000).contains(concurrency) else { throw ValidationError("--concurrency must be 1...10000") }
+        if let receiveBuffer, !(16...(1 << 20)).contains(receiveBuffer) {
+            throw ValidationError("--receive-buffer must be 16...1048576 bytes")
+        }
     }
 
     func run() async throws {
+        if idleServer {
+            try await IdleServer(host: host, port: port, receiveBuffer: receiveBuffer).run()
+            return
+        }
         let tls = tlsCA != nil || tlsInsecure ? try BenchTLS(caFile: tlsCA, verify: !tlsInsecure) : nil
         let version = MQTTProtocolVersion(argument: mqtt) ?? .v5
         if let handshakes {

@@ -11,9 +11,14 @@ import Synchronization
 /// Keeps a listener working when file descriptors run short.
 ///
 /// First, client sockets never take the descriptors the rest of the process needs: while the
-/// listeners hold their ``DescriptorBudget`` of sockets, this handler holds back the listener's
-/// `read()`, so nothing is accepted (NIO stops polling the socket: no CPU is spent) and new
-/// clients wait in the kernel's listen backlog until a connection closes.
+/// listeners hold their ``DescriptorBudget`` of sockets, a new connection is closed right after
+/// accept, so the client learns at once that it cannot be served (rather than waiting unanswered
+/// in the listen backlog) and can retry later; the accept costs one descriptor of the reserve for
+/// a moment. A connection is closed on its own event loop, perhaps not this one, so a flood of
+/// clients could hold many such descriptors at once: while ``maxRefusalsClosing`` are still
+/// closing, the listener holds back its `read()` (NIO stops polling the socket) until one is
+/// closed. Connected clients are served throughout, and new ones are accepted again as soon as
+/// one leaves.
 ///
 /// Second, when the process (EMFILE) or the system (ENFILE) runs out anyway, a failed `accept`
 /// leaves the connection in the backlog and the listening socket readable, and NIO retries at
@@ -22,8 +27,7 @@ import Synchronization
 /// so no new `read()` reaches a handler.) So the listener holds one spare descriptor. When accept
 /// fails for lack of descriptors, the spare is closed, which lets the next accept succeed; that
 /// connection, and any accepted until the spare can be opened again, is closed at once, so those
-/// clients learn it immediately and retry later. The backlog drains and the loop goes idle;
-/// connected clients are served throughout.
+/// clients learn it immediately and retry later. The backlog drains and the loop goes idle.
 ///
 /// Both are counted and logged at most once a minute.
 final class AcceptGuard: ChannelDuplexHandler {
@@ -31,27 +35,30 @@ final class AcceptGuard: ChannelDuplexHandler {
     typealias InboundOut = any Channel
     typealias OutboundIn = Never
 
-    /// How often a listener holding back its reads looks again (another listener's clients may
-    /// have closed meanwhile).
-    static let recheckInterval = TimeAmount.milliseconds(100)
+    /// Refused connections that may be closing at once, each holding a descriptor of the reserve.
+    static let maxRefusalsClosing = 4
 
     private let listener: String
     private let flowControl: BrokerFlowControl
     private let logger: Logger
     /// The spare descriptor, or -1 while it is given up.
     private var spare: CInt
-    private var readHeld = false
-    /// Set from the first held read until a read passes again: one pause, however many rechecks.
-    private var paused = false
-    private var recheck: Scheduled<Void>?
     private var exhaustionLog = LogThrottle(interval: 60_000_000_000)
     private var budgetLog = LogThrottle(interval: 60_000_000_000)
+    /// Refused connections not yet closed.
+    private var refusalsClosing = 0
+    /// A `read()` held back until a refused connection is closed.
+    private var readHeld = false
+    /// Run when an accepted connection closes. One closure for all of them: a closure made per
+    /// connection would cost each idle client an allocation for as long as it stays.
+    private let released: @Sendable (Result<Void, any Error>) -> Void
 
     init(listener: String, flowControl: BrokerFlowControl, logger: Logger) {
         self.listener = listener
         self.flowControl = flowControl
         self.logger = logger
         self.spare = Self.openSpare()
+        self.released = { _ in flowControl.openSockets.subtract(1, ordering: .relaxed) }
     }
 
     deinit {
@@ -62,48 +69,14 @@ final class AcceptGuard: ChannelDuplexHandler {
         open("/dev/null", O_RDONLY | O_CLOEXEC)
     }
 
-    // MARK: The descriptor budget
+    // MARK: Reading
 
     func read(context: ChannelHandlerContext) {
-        let budget = flowControl.socketBudget.load(ordering: .relaxed)
-        guard flowControl.openSockets.load(ordering: .relaxed) >= budget else {
-            paused = false
-            context.read()
+        guard refusalsClosing < Self.maxRefusalsClosing else {
+            readHeld = true
             return
         }
-        readHeld = true
-        if !paused {
-            paused = true
-            flowControl.acceptPauses.add(1, ordering: .relaxed)
-            if let pauses = budgetLog.occurred(now: NIODeadline.now().uptimeNanoseconds) {
-                logger.warning(
-                    "not accepting new connections: the open-file limit leaves no room for more clients",
-                    metadata: [
-                        "listener": "\(listener)",
-                        "accept.budget": "\(budget)",
-                        "accept.pauses": "\(pauses)",
-                        "accept.hint": "raise LimitNOFILE (ulimit -n)",
-                    ]
-                )
-            }
-        }
-        scheduleRecheck(context: context)
-    }
-
-    private func scheduleRecheck(context: ChannelHandlerContext) {
-        guard recheck == nil else { return }
-        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        recheck = context.eventLoop.scheduleTask(in: Self.recheckInterval) {
-            let (handler, context) = loopBound.value
-            handler.recheck = nil
-            handler.releaseHeldRead(context: context)
-        }
-    }
-
-    private func releaseHeldRead(context: ChannelHandlerContext) {
-        guard readHeld else { return }
-        readHeld = false
-        read(context: context)
+        context.read()
     }
 
     // MARK: Accepted connections
@@ -118,17 +91,36 @@ final class AcceptGuard: ChannelDuplexHandler {
             }
             return
         }
-        flowControl.openSockets.add(1, ordering: .relaxed)
-        let flowControl = self.flowControl
-        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        child.closeFuture.whenComplete { _ in
-            flowControl.openSockets.subtract(1, ordering: .relaxed)
-            loopBound.eventLoop.execute {
-                let (handler, context) = loopBound.value
-                handler.releaseHeldRead(context: context)
-            }
+        let budget = flowControl.socketBudget.load(ordering: .relaxed)
+        guard flowControl.openSockets.load(ordering: .relaxed) < budget else {
+            refuse(child, budget: budget, context: context)
+            return
         }
+        flowControl.openSockets.add(1, ordering: .relaxed)
+        child.closeFuture.whenComplete(released)
         context.fireChannelRead(data)
+    }
+
+    /// Closes a connection the descriptor budget has no room for.
+    private func refuse(_ child: any Channel, budget: Int, context: ChannelHandlerContext) {
+        flowControl.connectionsRefused.add(1, ordering: .relaxed)
+        refusalsClosing += 1
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        child.close().hop(to: context.eventLoop).whenComplete { _ in
+            let (handler, context) = loopBound.value
+            handler.refusalClosed(context: context)
+        }
+        if let refused = budgetLog.occurred(now: NIODeadline.now().uptimeNanoseconds) {
+            logger.warning(
+                "refusing new MQTT connections: the open-file limit leaves no room for more clients",
+                metadata: [
+                    "listener": "\(listener)",
+                    "accept.budget": "\(budget)",
+                    "accept.refused": "\(refused)",
+                    "accept.hint": "raise LimitNOFILE (ulimit -n)",
+                ]
+            )
+        }
     }
 
     // MARK: Out of descriptors
@@ -158,14 +150,19 @@ final class AcceptGuard: ChannelDuplexHandler {
         }
     }
 
+    private func refusalClosed(context: ChannelHandlerContext) {
+        refusalsClosing -= 1
+        guard readHeld, refusalsClosing < Self.maxRefusalsClosing else { return }
+        readHeld = false
+        context.read()
+    }
+
     private func reopenSpare() {
         guard spare < 0 else { return }
         spare = Self.openSpare()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        recheck?.cancel()
-        recheck = nil
         if spare >= 0 {
             closeDescriptor(spare)
             spare = -1

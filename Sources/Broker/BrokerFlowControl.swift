@@ -15,8 +15,8 @@ final class BrokerFlowControl: Sendable {
     let acceptFailures = Atomic<Int>(0)
     /// Connections closed right after accept because descriptors ran out (see ``AcceptGuard``).
     let connectionsShed = Atomic<Int>(0)
-    /// Times a listener stopped accepting because the clients held the descriptor budget.
-    let acceptPauses = Atomic<Int>(0)
+    /// Connections closed right after accept because the clients held the descriptor budget.
+    let connectionsRefused = Atomic<Int>(0)
     /// Client sockets the listeners hold now.
     let openSockets = Atomic<Int>(0)
     /// Client sockets the listeners may hold (``DescriptorBudget``); unlimited until a listener

@@ -10,8 +10,8 @@ public struct FlowControlSnapshot: Sendable, Hashable {
     /// CONNECTs refused with Server busy because too many password checks were in flight, by
     /// bound (`address`, `overall`).
     public var authChecksRefused: [String: Int]
-    /// Times a listener stopped accepting because clients held the descriptor budget.
-    public var acceptPauses: Int
+    /// Connections closed right after accept because clients held the descriptor budget.
+    public var connectionsRefused: Int
     /// Accepts that failed because the process or the system was out of file descriptors.
     public var acceptFailures: Int
     /// Connections closed right after accept for lack of descriptors.
@@ -32,7 +32,7 @@ extension MQTTBroker {
             authChecks: flow.credentialChecks.offloaded.load(ordering: .relaxed),
             authChecksRefused: Dictionary(
                 uniqueKeysWithValues: CredentialCheckSlots.Refusal.allCases.map { ($0.rawValue, refused[$0] ?? 0) }),
-            acceptPauses: flow.acceptPauses.load(ordering: .relaxed),
+            connectionsRefused: flow.connectionsRefused.load(ordering: .relaxed),
             acceptFailures: flow.acceptFailures.load(ordering: .relaxed),
             connectionsShed: flow.connectionsShed.load(ordering: .relaxed),
             connectionBudget: budget == Int.max ? nil : budget
@@ -54,7 +54,7 @@ extension MQTTBroker {
             topics.append(("$SYS/broker/flow/auth-checks-refused/\(bound)", "\(count)"))
         }
         topics.append(("$SYS/broker/flow/auth-checks", "\(flow.authChecks)"))
-        topics.append(("$SYS/broker/flow/accept-pauses", "\(flow.acceptPauses)"))
+        topics.append(("$SYS/broker/flow/connections-refused", "\(flow.connectionsRefused)"))
         topics.append(("$SYS/broker/flow/accept-failures", "\(flow.acceptFailures)"))
         topics.append(("$SYS/broker/flow/connections-shed", "\(flow.connectionsShed)"))
         return topics

@@ -127,10 +127,7 @@ extension MQTTBroker {
             maxInflight: config.maxInflightMessages,
             maxQueued: config.maxQueuedMessages,
             maxQueuedBytes: config.maxQueuedBytes,
-            maxStagedBytes: config.flowControl.maxOutboundBytes,
-            statistics: statistics,
-            store: store,
-            wallClock: wallClock
+            shared: sessionShared
         )
     }
 
@@ -167,7 +164,7 @@ extension MQTTBroker {
                         publishWillNow = will
                     } else {
                         let delay = UInt64(min(willDelay, core.expiryInterval)) * 1_000_000_000
-                        core.delayedWill = (will, now + delay)
+                        core.delayedWill = DelayedWill(will: will, due: now + delay)
                     }
                 }
                 if core.expiryInterval == 0 { core.ended = true }

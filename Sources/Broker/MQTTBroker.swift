@@ -27,6 +27,10 @@ public final class MQTTBroker: Sendable {
     let flowControl: BrokerFlowControl
     /// Sessions by client identifier. Lock order: this registry, then a session's own lock.
     let sessions = Mutex<[String: Session]>([:])
+    /// What every session refers to: counters, bounds, store, clock.
+    let sessionShared: Session.Shared
+    /// The CONNECT and keep-alive deadlines of client connections, one timer per event loop.
+    let connectionDeadlines = ConnectionDeadlineRegistry()
     /// Extra `$SYS` values from other parts (uplink, queue), read at every publication.
     let systemTopicProviders = Mutex<[@Sendable () -> [(String, String)]]>([])
 
@@ -52,6 +56,9 @@ public final class MQTTBroker: Sendable {
             statistics: statistics, clock: clock, store: store, accessControl: accessControl,
             retained: RetainedStore(maxMessages: config.maxRetainedMessages, maxBytes: config.maxRetainedBytes))
         self.startedAt = clock.now()
+        self.sessionShared = Session.Shared(
+            statistics: statistics, maxStagedBytes: config.flowControl.maxOutboundBytes, store: store,
+            wallClock: wallClock)
     }
 
     /// The largest packet the broker accepts, in bytes (the protocol maximum when unlimited).

@@ -73,7 +73,7 @@ extension MQTTConnectionHandler {
             assignedIdentifier = identifier
         }
         clientIdentifier = identifier
-        logger[metadataKey: "mqtt.client_id"] = "\(identifier)"
+        logger.clientIdentifier = identifier
         let principal = Principal.client(username: connect.username, clientIdentifier: identifier, listener: listener)
         self.principal = principal
 
@@ -144,7 +144,6 @@ extension MQTTConnectionHandler {
         acknowledgement.sessionPresent = claim.sessionPresent
         send(.connAck(acknowledgement), context: context)
         state = .connected(session, generation: claim.generation)
-        connectTimer?.cancel()
         broker.statistics.clientConnected()
         startKeepAlive(seconds: keepAlive, context: context)
         logger.debug(

@@ -56,9 +56,8 @@ extension MQTTConnectionHandler {
     /// Charges one PUBLISH to the client's rate limit; over it, reading pauses until the buckets
     /// are out of debt.
     func chargePublishRate(payloadBytes: Int, context: ChannelHandlerContext) {
-        guard var limiter = rateLimiter else { return }
-        let wait = limiter.take(payloadBytes: payloadBytes, now: context.eventLoop.now.uptimeNanoseconds)
-        rateLimiter = limiter
+        guard let rate = publishRate else { return }
+        let wait = rate.limiter.take(payloadBytes: payloadBytes, now: context.eventLoop.now.uptimeNanoseconds)
         guard let wait, !readGate.isPaused(for: .rateLimit) else { return }
         pause(.rateLimit)
         scheduleRateResume(in: wait, context: context)
@@ -66,17 +65,16 @@ extension MQTTConnectionHandler {
 
     private func scheduleRateResume(in nanoseconds: UInt64, context: ChannelHandlerContext) {
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        rateLimitTimer = context.eventLoop.scheduleTask(in: .nanoseconds(Int64(clamping: nanoseconds))) {
+        publishRate?.timer = context.eventLoop.scheduleTask(in: .nanoseconds(Int64(clamping: nanoseconds))) {
             let (handler, context) = loopBound.value
             handler.rateLimitTimerFired(context: context)
         }
     }
 
     private func rateLimitTimerFired(context: ChannelHandlerContext) {
-        rateLimitTimer = nil
-        guard !closing, var limiter = rateLimiter else { return }
-        let wait = limiter.waitTime(now: context.eventLoop.now.uptimeNanoseconds)
-        rateLimiter = limiter
+        publishRate?.timer = nil
+        guard !closing, let rate = publishRate else { return }
+        let wait = rate.limiter.waitTime(now: context.eventLoop.now.uptimeNanoseconds)
         if let wait {
             scheduleRateResume(in: wait, context: context)
         } else {
@@ -142,5 +140,16 @@ extension MQTTConnectionHandler {
         } else if result.awaitsDurability {
             storeWriteStarted(bytes: cost)
         }
+    }
+}
+
+/// A connection's publish rate limit and the timer that ends its pause; held out of line by the
+/// connection, since most brokers set no rate (and an idle connection should not pay for one).
+final class PublishRate {
+    var limiter: PublishRateLimiter
+    var timer: Scheduled<Void>?
+
+    init(limiter: PublishRateLimiter) {
+        self.limiter = limiter
     }
 }

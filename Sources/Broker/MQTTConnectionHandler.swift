@@ -11,7 +11,7 @@ import WharfCore
 /// it frames and decodes packets, runs CONNECT, PUBLISH, SUBSCRIBE and the acknowledgement
 /// flows, and hands routed messages to the ``Router``. It stops reading from its socket while
 /// the client must wait (``ReadGate``); see `MQTTConnectionHandler+FlowControl.swift`.
-final class MQTTConnectionHandler: ChannelDuplexHandler {
+final class MQTTConnectionHandler: ChannelDuplexHandler, DeadlineQueueEntry {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -32,7 +32,7 @@ final class MQTTConnectionHandler: ChannelDuplexHandler {
     }
 
     let broker: MQTTBroker
-    var logger: Logger
+    var logger: ConnectionLog
     var state: State = .awaitingConnect
     var version: MQTTProtocolVersion = .v311
     var clientIdentifier = ""
@@ -41,7 +41,12 @@ final class MQTTConnectionHandler: ChannelDuplexHandler {
     /// Who the client is to the router's ACL; set once CONNECT is accepted.
     var principal: Principal?
     /// The will of this connection, published unless the client disconnects normally.
-    var will: Message?
+    var will: Message? {
+        get { willBox?.value }
+        set { willBox = newValue.map(Boxed.init) }
+    }
+    /// Out of line: a `Message` is 192 bytes, and most clients have no will.
+    private var willBox: Boxed<Message>?
     var willDelay: UInt32 = 0
     /// Session Expiry Interval given in CONNECT (MQTT 5 forbids raising it from 0 later).
     var connectSessionExpiry: UInt32 = 0
@@ -61,8 +66,7 @@ final class MQTTConnectionHandler: ChannelDuplexHandler {
     /// Whether the connection reads and handles packets now, and why not.
     var readGate = ReadGate()
     /// `max_publish_rate` and `max_publish_bytes_rate`; nil when neither is set.
-    var rateLimiter: PublishRateLimiter?
-    var rateLimitTimer: Scheduled<Void>?
+    var publishRate: PublishRate?
     /// Bytes of this client's messages waiting for the store (QoS 0 ones included).
     var pendingStoreBytes = 0
 
@@ -72,13 +76,19 @@ final class MQTTConnectionHandler: ChannelDuplexHandler {
     /// start a second, nested pass.
     private var handlingInbound = false
     private var outbound: ByteBuffer?
-    var connectTimer: Scheduled<Void>?
     /// Set once the connection is counted and its CONNECT timeout runs.
     private var started = false
     /// 1.5 times the negotiated keep alive; nil when keep alive is off.
     var keepAliveTimeout: TimeAmount?
+    /// When the client was last heard from (while keep alive runs), or when the connection
+    /// started (until CONNECT).
     var lastActivity = NIODeadline.uptimeNanoseconds(0)
-    var keepAliveTimer: Scheduled<Void>?
+    /// The event loop's deadlines, holding this connection's CONNECT or keep-alive deadline.
+    private var deadlines: ConnectionDeadlines?
+    /// This handler's context while it has a deadline, for closing the connection when it passes.
+    private var deadlineContext: ChannelHandlerContext?
+    /// Its place in the event loop's deadlines (see ``DeadlineQueueEntry``).
+    var deadlineSlot = -1
     private var counters = (packets: 0, bytes: 0, publishes: 0, publishBytes: 0)
 
     /// How long a new connection may take to send CONNECT before it is closed; on a TLS listener
@@ -93,15 +103,16 @@ final class MQTTConnectionHandler: ChannelDuplexHandler {
     init(broker: MQTTBroker, listener: String, logger: Logger, peerIdentity: PeerIdentity? = nil) {
         self.broker = broker
         self.listener = listener
-        self.logger = logger
+        self.logger = ConnectionLog(base: logger)
         self.peerIdentity = peerIdentity
         let limits = broker.config.flowControl
         if limits.maxPublishRate > 0 || limits.maxPublishBytesRate > 0 {
-            rateLimiter = PublishRateLimiter(
-                messagesPerSecond: limits.maxPublishRate,
-                bytesPerSecond: limits.maxPublishBytesRate,
-                now: 0  // event-loop time, like keep alive; the buckets start full either way
-            )
+            publishRate = PublishRate(
+                limiter: PublishRateLimiter(
+                    messagesPerSecond: limits.maxPublishRate,
+                    bytesPerSecond: limits.maxPublishBytesRate,
+                    now: 0  // event-loop time, like keep alive; the buckets start full either way
+                ))
         }
     }
 
@@ -122,24 +133,51 @@ final class MQTTConnectionHandler: ChannelDuplexHandler {
         guard !started else { return }
         started = true
         broker.statistics.connectionsOpen.add(1, ordering: .relaxed)
-        let channel = context.channel
-        // The handler lives on this event loop; the timer fires there too.
-        connectTimer = context.eventLoop.assumeIsolated().scheduleTask(in: Self.connectTimeout) { [weak self] in
-            guard let self, case .awaitingConnect = self.state else { return }
-            self.logger.info("closing connection that sent no CONNECT in time")
-            self.closing = true
-            channel.close(promise: nil)
+        logger.peer = context.channel.remoteAddress
+        lastActivity = context.eventLoop.now
+        let deadlines = broker.connectionDeadlines.deadlines(on: context.eventLoop)
+        self.deadlines = deadlines
+        deadlineContext = context
+        deadlines.set(self, deadline: lastActivity + Self.connectTimeout)
+    }
+
+    /// The connection's deadline came (see ``ConnectionDeadlines``): closes it if the client
+    /// sent no CONNECT in time or kept silent past its keep alive; otherwise returns when to
+    /// look again, nil for never.
+    func deadlineReached(now: NIODeadline) -> NIODeadline? {
+        guard let context = deadlineContext, !closing else { return nil }
+        switch state {
+        case .awaitingConnect:
+            let deadline = lastActivity + Self.connectTimeout
+            guard now >= deadline else { return deadline }
+            logger.info("closing connection that sent no CONNECT in time")
+            closing = true
+            context.channel.close(promise: nil)
+            return nil
+        case .connected:
+            return checkKeepAlive(now: now, context: context)
+        case .closed:
+            return nil
         }
     }
 
+    /// Takes the connection's deadline out of the event loop's.
+    private func dropDeadline() {
+        deadlines?.remove(self)
+        deadlineContext = nil
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        dropDeadline()
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
+        dropDeadline()
         guard started else {
             context.fireChannelInactive()
             return
         }
-        connectTimer?.cancel()
-        keepAliveTimer?.cancel()
-        rateLimitTimer?.cancel()
+        publishRate?.timer?.cancel()
         broker.statistics.connectionsOpen.subtract(1, ordering: .relaxed)
         releaseSession()
         inbound = nil
@@ -168,10 +206,19 @@ final class MQTTConnectionHandler: ChannelDuplexHandler {
             buffered.discardReadBytes()
             buffered.writeBuffer(&bytes)
             inbound = buffered
-        } else {
-            inbound = bytes
+            handleInbound(context: context)
+            return
         }
+        inbound = bytes
         handleInbound(context: context)
+        if var rest = inbound {
+            // The start of a packet the read cut off (or packets a pause left unhandled) is copied
+            // out of NIO's receive buffer: NIO reuses that buffer for the next read only when
+            // nothing else holds it, and otherwise keeps one more for the life of the connection.
+            var copy = context.channel.allocator.buffer(capacity: rest.readableBytes)
+            copy.writeBuffer(&rest)
+            inbound = copy
+        }
     }
 
     /// Decodes and handles the packets read so far, until the gate closes or the bytes run out.
@@ -228,35 +275,29 @@ final class MQTTConnectionHandler: ChannelDuplexHandler {
     /// 1.5 times the keep alive (MQTT §3.1.2.10). Time comes from the event loop, so tests
     /// drive it with an embedded loop.
     func startKeepAlive(seconds: Int, context: ChannelHandlerContext) {
-        guard seconds > 0 else { return }
+        guard seconds > 0 else {
+            dropDeadline()
+            return
+        }
         let timeout = TimeAmount.milliseconds(Int64(seconds) * 1500)
         keepAliveTimeout = timeout
         lastActivity = context.eventLoop.now
-        scheduleKeepAliveCheck(at: lastActivity + timeout, context: context)
+        deadlines?.set(self, deadline: lastActivity + timeout)
     }
 
-    private func scheduleKeepAliveCheck(at deadline: NIODeadline, context: ChannelHandlerContext) {
-        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        keepAliveTimer = context.eventLoop.scheduleTask(deadline: deadline) {
-            let (handler, context) = loopBound.value
-            handler.checkKeepAlive(context: context)
-        }
-    }
-
-    private func checkKeepAlive(context: ChannelHandlerContext) {
-        guard let timeout = keepAliveTimeout, !closing else { return }
+    /// Closes the connection if its keep alive expired; otherwise returns when it will.
+    private func checkKeepAlive(now: NIODeadline, context: ChannelHandlerContext) -> NIODeadline? {
+        guard let timeout = keepAliveTimeout else { return nil }
         if !readGate.isOpen && !readGate.isPaused(onlyFor: .slowReader) {
             // Wharf is not reading from the client, so its silence proves nothing. A client that
             // reads nothing itself gets no PINGRESP either, and may still expire.
-            lastActivity = context.eventLoop.now
+            lastActivity = now
         }
         let deadline = lastActivity + timeout
-        if context.eventLoop.now >= deadline {
-            logger.info("keep alive expired; closing connection")
-            violation(.keepAliveTimeout, "no packet within 1.5 times the keep alive", context: context)
-        } else {
-            scheduleKeepAliveCheck(at: deadline, context: context)
-        }
+        guard now >= deadline else { return deadline }
+        logger.info("keep alive expired; closing connection")
+        violation(.keepAliveTimeout, "no packet within 1.5 times the keep alive", context: context)
+        return nil
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

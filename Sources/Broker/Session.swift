@@ -10,12 +10,38 @@ final class Session: Sendable {
     /// The client identifier this session belongs to.
     let clientIdentifier: String
     let core: Mutex<Core>
-    let statistics: BrokerStatistics
+    /// What all sessions of the broker share, held once rather than by each session (100 bytes
+    /// less for every connected client).
+    let shared: Shared
+
+    /// The broker's counters, bounds and store, the same for every session.
+    final class Shared: Sendable {
+        let statistics: BrokerStatistics
+        /// Bytes of QoS 0 packets staged for one flush at most (`max_outbound_bytes`).
+        let maxStagedBytes: Int
+        /// Where sessions are persisted while their expiry interval is above zero.
+        let store: (any SessionStore)?
+        let wallClock: any WallClock
+
+        init(
+            statistics: BrokerStatistics,
+            maxStagedBytes: Int = 1 << 20,
+            store: (any SessionStore)? = nil,
+            wallClock: any WallClock = SystemWallClock()
+        ) {
+            self.statistics = statistics
+            self.maxStagedBytes = maxStagedBytes
+            self.store = store
+            self.wallClock = wallClock
+        }
+    }
+
+    var statistics: BrokerStatistics { shared.statistics }
     /// Bytes of QoS 0 packets staged for one flush at most (`max_outbound_bytes`).
-    let maxStagedBytes: Int
+    var maxStagedBytes: Int { shared.maxStagedBytes }
     /// Where the session is persisted while its expiry interval is above zero.
-    let store: (any SessionStore)?
-    let wallClock: any WallClock
+    var store: (any SessionStore)? { shared.store }
+    var wallClock: any WallClock { shared.wallClock }
 
     /// The attached connection, as the session sees it.
     struct Attachment: Sendable {
@@ -43,7 +69,12 @@ final class Session: Sendable {
         /// session restored after a restart that had been disconnected before this process began.
         var disconnectedAt: Int64?
         /// A will waiting for its MQTT 5 Will Delay Interval.
-        var delayedWill: (will: Message, due: UInt64)?
+        var delayedWill: DelayedWill? {
+            get { delayedWillBox?.value }
+            set { delayedWillBox = newValue.map(Boxed.init) }
+        }
+        /// Out of line: a `Message` is 192 bytes, and few sessions ever hold a delayed will.
+        var delayedWillBox: Boxed<DelayedWill>?
         /// Set once the session is discarded, so late deliveries go nowhere.
         var ended = false
         /// Whether the session has rows in the session store.
@@ -66,16 +97,10 @@ final class Session: Sendable {
         maxInflight: Int,
         maxQueued: Int,
         maxQueuedBytes: Int = 0,
-        maxStagedBytes: Int = 1 << 20,
-        statistics: BrokerStatistics,
-        store: (any SessionStore)? = nil,
-        wallClock: any WallClock = SystemWallClock()
+        shared: Shared
     ) {
         self.clientIdentifier = clientIdentifier
-        self.statistics = statistics
-        self.maxStagedBytes = maxStagedBytes
-        self.store = store
-        self.wallClock = wallClock
+        self.shared = shared
         self.core = Mutex(
             Core(
                 state: SessionState(maxInflight: maxInflight, maxQueued: maxQueued, maxQueuedBytes: maxQueuedBytes),
@@ -281,6 +306,12 @@ final class Session: Sendable {
             statistics.recordDrop(reason)
         }
     }
+}
+
+/// A will that waits for its MQTT 5 Will Delay Interval, and when it is due (ns, broker clock).
+struct DelayedWill: Sendable {
+    var will: Message
+    var due: UInt64
 }
 
 extension Session.Attachment {

@@ -40,7 +40,7 @@ extension DaemonRuntime {
         for (bound, count) in flow.authChecksRefused {
             sample.counter("wharf_broker_auth_checks_refused_total", count, labels: ["bound": bound])
         }
-        sample.counter("wharf_broker_accept_pauses_total", flow.acceptPauses)
+        sample.counter("wharf_broker_connections_refused_total", flow.connectionsRefused)
         sample.counter("wharf_broker_accept_failures_total", flow.acceptFailures)
         sample.counter("wharf_broker_connections_shed_total", flow.connectionsShed)
         if let budget = flow.connectionBudget {

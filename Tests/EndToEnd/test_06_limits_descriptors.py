@@ -1,6 +1,6 @@
 """06 limits, descriptors: wharfd under a low open-file limit (`ulimit -n`). More clients than
 descriptors must not make the accept loop spin, must not stop the service of connected clients,
-and no shortage of descriptors may end the daemon with a runtime trap (SIGILL): it keeps a
+clients beyond the limit are told at once (their connection is closed), and no shortage of descriptors may end the daemon with a runtime trap (SIGILL): it keeps a
 reserve, and refuses to start with a clear message when the limit is too low to run at all.
 """
 
@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from wharf_e2e import codec
-from wharf_e2e.admin import admin_yaml, wait_for_admin
+from wharf_e2e.admin import admin_yaml, get, metric, wait_for_admin, wait_until
 from wharf_e2e.broker import Broker, BrokerOptions, free_port, wharfd_path
 from wharf_e2e.client import MqttClient, unique_id
 
@@ -189,3 +189,103 @@ def test_clients_and_admin_requests_at_a_low_limit_never_exhaust_the_descriptors
     client = MqttClient(broker.host, broker.port)
     client.connect(timeout=20)
     client.close()
+
+
+def mqtt_answer(sock: socket.socket, timeout: float) -> str:
+    """What a client that sent CONNECT hears: "connack" (accepted), "refused" (a CONNACK with a
+    refusal), "closed" (the connection ends) or "silent" (nothing within `timeout` seconds)."""
+    sock.settimeout(timeout)
+    try:
+        data = sock.recv(4)
+    except TimeoutError:
+        return "silent"
+    except OSError:
+        return "closed"
+    if not data:
+        return "closed"
+    if data[0] == 0x20 and len(data) >= 4:
+        return "connack" if data[3] == 0 else "refused"
+    return f"unexpected {data!r}"
+
+
+def connect_raw(broker: Broker, name: str) -> socket.socket:
+    sock = socket.create_connection(broker.address, timeout=5)
+    sock.sendall(codec.connect(name, version=codec.MQTT311, keepalive=0))
+    return sock
+
+
+@pytest.mark.timeout(120)
+def test_at_the_descriptor_limit_new_clients_are_refused_at_once_and_accepted_again_later(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """At the open-file limit a new client learns at once that it cannot be served (its connection
+    is closed; it does not wait unanswered), the accept loop stays idle, connected clients are
+    served, an operator reads why in one log line and a counter, and once clients leave new ones
+    are accepted again."""
+    admin_port = free_port()
+    options = BrokerOptions(open_file_limit=256, max_connections=0, wharf_extra_yaml=admin_yaml(admin_port))
+    broker = Broker("wharfd", options, tmp_path)
+    broker.start()
+    request.addfinalizer(lambda: (broker.stop(), broker.check_clean_exit()))
+    wait_for_admin(admin_port)
+    pid = broker.proc.pid
+
+    held: list[socket.socket] = []
+    request.addfinalizer(lambda: [sock.close() for sock in held])
+    first_refusal = None
+    for n in range(400):
+        sock = connect_raw(broker, f"fill-{n}")
+        answer = mqtt_answer(sock, 5.0)
+        if answer == "connack":
+            held.append(sock)
+            continue
+        sock.close()
+        first_refusal = answer
+        break
+    assert first_refusal is not None, "256 descriptors held 400 clients"
+    assert 100 < len(held) < 256, f"{len(held)} clients accepted under a limit of 256"
+    assert first_refusal in ("closed", "refused"), (
+        f"the client after {len(held)} connected ones got {first_refusal!r}: it was neither served nor refused"
+    )
+
+    # Many more: each is refused at once, and the broker does not spin.
+    before = cpu_seconds(pid)
+    for n in range(50):
+        with connect_raw(broker, f"extra-{n}") as sock:
+            answer = mqtt_answer(sock, 5.0)
+            assert answer in ("closed", "refused"), f"extra client {n}: {answer}"
+    time.sleep(2.0)
+    spent = cpu_seconds(pid) - before
+    assert spent < 1.0, f"wharfd used {spent:.2f} s of CPU refusing 50 clients and idling 2 s"
+    assert open_descriptors(pid) < 256
+
+    # Connected clients are still served: two of them exchange a message.
+    subscriber, publisher = held[0], held[1]
+    subscriber.sendall(codec.subscribe(1, [("limit/probe", codec.sub_options(0))], version=codec.MQTT311))
+    subscriber.settimeout(5)
+    assert subscriber.recv(5)[0] == 0x90  # SUBACK
+    publisher.sendall(codec.publish("limit/probe", b"still-served", version=codec.MQTT311))
+    delivered = b""
+    while b"still-served" not in delivered:
+        chunk = subscriber.recv(100)
+        assert chunk, "the subscriber's connection closed"
+        delivered += chunk
+
+    # One log line for the operator, however many were refused; and a counter.
+    lines = [line for line in broker.log().splitlines() if "refusing new MQTT connections" in line]
+    assert len(lines) == 1, f"{len(lines)} log lines about refused connections:\n" + "\n".join(lines)
+    assert "LimitNOFILE" in lines[0]
+    refused = metric(get(admin_port, "/metrics").body, "wharf_broker_connections_refused_total")
+    assert refused is not None and refused >= 51, f"wharf_broker_connections_refused_total = {refused}"
+
+    # Clients leave: new ones are accepted again.
+    for sock in held[10:20]:
+        sock.close()
+    del held[10:20]
+
+    def accepted() -> bool:
+        with connect_raw(broker, unique_id("late")) as sock:
+            return mqtt_answer(sock, 5.0) == "connack"
+
+    wait_until(accepted, timeout=20, what="a client accepted after others left")
+    broker.assert_alive()

@@ -120,7 +120,9 @@ final class ConnectDeadline: ChannelInboundHandler, RemovableChannelHandler {
         let channel = context.channel
         let logger = self.logger
         timer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) {
-            logger.info("closing connection that did not finish its WebSocket upgrade in time")
+            logger.info(
+                "closing connection that did not finish its WebSocket upgrade in time",
+                metadata: ["mqtt.peer": "\(channel.remoteAddress.map { "\($0)" } ?? "?")"])
             channel.close(promise: nil)
         }
     }
