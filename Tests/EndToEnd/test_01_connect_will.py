@@ -56,8 +56,12 @@ def test_will_not_published_on_normal_disconnect(raw, mqtt, version):
 
 
 def test_will_with_retain_is_kept_for_later_subscribers(raw, mqtt):
+    # A subscriber from before the will is published sees it go out; only after that is the next
+    # one later: subscribing while the broker still handles the closed connection would race it.
+    earlier = _watch(mqtt, "will/retained")
     client = _will_client(raw, "will-retained", "will/retained", payload=b"offline", retain=True)
     client.close()
+    earlier.messages.wait(1)
     watcher = mqtt()
     watcher.subscribe("will/retained", 1)
     [will] = watcher.messages.wait(1)
