@@ -7,24 +7,22 @@ otherwise)."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from wharf_e2e.broker import REPO_ROOT, wharfd_path
+from wharf_e2e.bench_scripts import run_bench_script
 
 pytestmark = [pytest.mark.wharf_only(reason="the benchmark of wharfd against Mosquitto")]
 
 
+@pytest.mark.timeout(300)
 def test_broker_benchmark_runs_its_tls_and_connection_set_up_cases(tmp_path: Path) -> None:
     out = tmp_path / "bench.md"
-    environment = dict(
-        os.environ,
-        BENCH_SKIP_BUILD="1",
-        BENCH_BIN=str(wharfd_path().parent),
+    done = run_bench_script(
+        "bench.sh",
+        timeout=280,
         BENCH_MESSAGES="300",
         BENCH_REPEAT="1",
         BENCH_SCENARIOS="pairs",
@@ -34,9 +32,6 @@ def test_broker_benchmark_runs_its_tls_and_connection_set_up_cases(tmp_path: Pat
         BENCH_LOOPBACK_SCALE="1",
         BENCH_TIMEOUT="60",
         BENCH_OUT=str(out),
-    )
-    done = subprocess.run(
-        ["scripts/bench.sh"], cwd=REPO_ROOT, env=environment, capture_output=True, text=True, timeout=300
     )
     assert done.returncode == 0, done.stderr[-3000:]
     table = out.read_text()

@@ -6,13 +6,11 @@ tables and the per-connection lines are there."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from wharf_e2e.broker import REPO_ROOT, wharfd_path
+from wharf_e2e.bench_scripts import run_bench_script
 
 pytestmark = [pytest.mark.wharf_only(reason="the benchmark of wharfd against Mosquitto")]
 
@@ -20,19 +18,14 @@ pytestmark = [pytest.mark.wharf_only(reason="the benchmark of wharfd against Mos
 @pytest.mark.timeout(300)
 def test_connection_memory_benchmark_holds_every_connection_and_reports_each_broker(tmp_path: Path) -> None:
     out = tmp_path / "connections.md"
-    environment = dict(
-        os.environ,
-        BENCH_SKIP_BUILD="1",
-        BENCH_BIN=str(wharfd_path().parent),
+    done = run_bench_script(
+        "bench-connections.sh",
+        timeout=280,
         BENCH_CONN_STEPS="200 400 600",
         BENCH_CONN_WORKERS="2",
         BENCH_CONN_SETTLE="0.5",
         BENCH_CONN_FLOORS="64",
         BENCH_CONN_OUT=str(out),
-    )
-    done = subprocess.run(
-        ["scripts/bench-connections.sh"], cwd=REPO_ROOT, env=environment, capture_output=True, text=True,
-        timeout=280,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     report = out.read_text()
