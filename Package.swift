@@ -25,6 +25,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        // Tests only: PlainScalarTests and YAMLComposerAgreementTests compare Wharf's YAML reading with it.
+        // Yams compiles its own copy of libyaml into the test binary, and the linker prefers it to
+        // Debian's: the unit tests run on that copy, wharfd and the end-to-end tests on Debian's.
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
@@ -50,7 +53,7 @@ let package = Package(
         ),
         .target(
             name: "WharfConfig",
-            dependencies: ["WharfCore", .product(name: "Yams", package: "Yams")],
+            dependencies: ["WharfCore", "CLibYAML"],
             swiftSettings: swiftSettings
         ),
 
@@ -120,6 +123,13 @@ let package = Package(
             path: "Sources/CModbus",
             pkgConfig: "libmodbus",
             providers: [.apt(["libmodbus-dev"])]
+        ),
+        // libyaml's parser reads wharf.yaml; WharfConfig composes its events (YAML/).
+        .systemLibrary(
+            name: "CLibYAML",
+            path: "Sources/CLibYAML",
+            pkgConfig: "yaml-0.1",
+            providers: [.apt(["libyaml-dev"])]
         ),
         .systemLibrary(
             name: "CCoAP",
