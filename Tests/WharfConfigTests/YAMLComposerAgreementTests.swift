@@ -95,8 +95,9 @@ import Yams
 }
 
 /// Small YAML documents built from YAML's tricky parts (anchors, aliases, merge keys, block
-/// scalars, flow collections, tags, quoting, comments, several documents, a BOM), a part of
-/// them then broken by a few random edits.
+/// scalars, flow collections, tags, quoting, comments, several documents), a part of them then
+/// broken by a few random edits. No byte order mark: Wharf skips one that starts the text,
+/// where Yams read it as a character (`YAMLDocumentTests.aByteOrderMarkIsSkipped`).
 struct YAMLDocumentGenerator {
     private var random: SplitMix64
     private var anchors = 0
@@ -112,7 +113,6 @@ struct YAMLDocumentGenerator {
     mutating func document() -> String {
         anchors = 0
         var text = ""
-        if chance(5) { text += "\u{FEFF}" }
         if chance(10) { text += "%YAML 1.1\n" }
         if chance(20) || text.hasSuffix("\n") { text += pick(["---\n", "--- \n", "---\n# start\n"]) }
         text += chance(15) ? flow(depth: 0) + "\n" : mapping(indent: 0, depth: 0)

@@ -192,11 +192,16 @@ import WharfConfig
     // MARK: Byte order mark
 
     @Test func aByteOrderMarkIsSkipped() throws {
-        let configuration = try #require(loadValid("\u{FEFF}broker:\n  max_connections: 5\n"))
+        // Editors on Windows start UTF-8 files with one; it takes no column.
+        let configuration = try #require(
+            loadValid("\u{FEFF}broker:\n  max_connections: 5\nlog:\n  level: debug\n"))
         #expect(configuration.broker.maxConnections == 5)
-        // The mark takes a column on the first line.
-        let found = issues(of: "\u{FEFF}brokr:\n  levle: info\n")
-        #expect(found.map { [$0.line, $0.column] } == [[1, 2]])
+        #expect(configuration.log.level == .debug)
+        let found = issues(of: "\u{FEFF}brokr: {}\nlog:\n  levle: info\n")
+        #expect(found.map { [$0.line, $0.column] } == [[1, 1], [3, 3]])
+        // Offsets of unreadable characters still count it.
+        let control = issues(of: "\u{FEFF}a: \u{1}\n")
+        #expect(control.map { [$0.line, $0.column] } == [[1, 5]])
     }
 
     // MARK: Duplicate keys

@@ -46,8 +46,9 @@ final class YAMLEventReader {
         empty.initialize(to: 0)
         // On failure libyaml leaves the parser empty, which `deinit` deletes safely.
         guard yaml_parser_initialize(parser) == 1 else { throw .memory }
-        // The text is a Swift string: UTF-8 whatever its first bytes say (a BOM is read as one).
-        yaml_parser_set_encoding(parser, YAML_UTF8_ENCODING)
+        // No encoding is set: libyaml then skips a byte order mark that starts the text, without
+        // counting it as a column. A Swift string is UTF-8, and libyaml finds it so (UTF-16 would
+        // start with bytes that UTF-8 never has).
         yaml_parser_set_input_string(parser, bytes.baseAddress ?? UnsafePointer(empty), bytes.count)
         _ = try next()
     }
