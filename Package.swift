@@ -24,6 +24,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        // Tests only: PlainScalarTests and YAMLComposerAgreementTests compare Wharf's YAML reading with it.
+        // Yams compiles its own copy of libyaml into the test binary, and the linker prefers it to
+        // Debian's: the unit tests run on that copy, wharfd and the end-to-end tests on Debian's.
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
@@ -33,7 +36,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
-        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        // 4.x imports FoundationEssentials only; 3.x imported Foundation (and with it ICU).
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
     ],
     targets: [
         // MARK: Pure modules (no sockets, threads or files)
@@ -49,7 +53,7 @@ let package = Package(
         ),
         .target(
             name: "WharfConfig",
-            dependencies: ["WharfCore", .product(name: "Yams", package: "Yams")],
+            dependencies: ["WharfCore", "CLibYAML"],
             swiftSettings: swiftSettings
         ),
 
@@ -119,6 +123,13 @@ let package = Package(
             path: "Sources/CModbus",
             pkgConfig: "libmodbus",
             providers: [.apt(["libmodbus-dev"])]
+        ),
+        // libyaml's parser reads wharf.yaml; WharfConfig composes its events (YAML/).
+        .systemLibrary(
+            name: "CLibYAML",
+            path: "Sources/CLibYAML",
+            pkgConfig: "yaml-0.1",
+            providers: [.apt(["libyaml-dev"])]
         ),
         .systemLibrary(
             name: "CCoAP",

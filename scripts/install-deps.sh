@@ -10,7 +10,7 @@ set -euo pipefail
 purpose="${1:-run}"
 packages=(pkg-config)
 # The C libraries wharfd links (their -dev packages pull in the runtime libraries).
-build_libraries=(libsqlite3-dev libmodbus-dev libcoap3-dev)
+build_libraries=(libsqlite3-dev libmodbus-dev libcoap3-dev libyaml-dev)
 # Real peers the tests and benchmarks talk to: Mosquitto, libcoap's command-line client and
 # server, socat for serial (RTU) pairs, OpenSSL for test certificates, Python for pytest,
 # RabbitMQ with its MQTT plugin as a 3-node cloud cluster (Tests/EndToEnd/wharf_e2e/rabbitmq.py).

@@ -1,8 +1,6 @@
-internal import Yams
-
 /// Turns document text into a positioned `ConfigNode` tree: YAML syntax first, no schema.
 enum ConfigDocument {
-    /// Deeper nesting than this is refused before parsing: the YAML composer recurses per level.
+    /// Deeper nesting than this is refused before parsing: converting the nodes recurses per level.
     static let maximumNesting = 100
     /// More nodes than this (counting alias expansions) are refused, so `*alias` chains cannot explode.
     static let maximumNodes = 100_000
@@ -23,35 +21,36 @@ enum ConfigDocument {
                 ])
             )
         }
-        let composed: Node?
+        let composed: YAMLDocument?
         do {
-            // The basic resolver leaves plain scalars untyped; `PlainScalar` types them.
-            composed = try Yams.compose(yaml: yaml, .basic)
-        } catch let error as YamlError {
-            return .failure(ConfigError(issues: [SyntaxIssue.issue(for: error, yaml: yaml, file: file)]))
+            // Plain scalars come untyped; `PlainScalar` types them.
+            composed = try YAMLComposer.compose(yaml)
         } catch {
-            return .failure(
-                ConfigError(issues: [ConfigIssue(file: file, path: "", message: "cannot read the document: \(error)")])
-            )
+            return .failure(ConfigError(issues: [SyntaxIssue.issue(for: error, yaml: yaml, file: file)]))
         }
         guard let composed else { return .success((nil, [])) }
-        var converter = NodeConverter(file: file)
-        let root = converter.convert(composed, path: "")
+        var converter = NodeConverter(file: file, document: composed)
+        let root = converter.convert(composed.root, path: "")
         return .success((root, converter.issues))
     }
 }
 
-/// Converts Yams nodes into `ConfigNode`s, typing scalars as YAML 1.1 resolves them.
+/// Converts composed YAML nodes into `ConfigNode`s, typing scalars as YAML 1.1 resolves them.
 private struct NodeConverter {
     let file: String
+    /// The document being converted, for the tags its keys gave their nodes.
+    let document: YAMLDocument
     var issues: [ConfigIssue] = []
     private var budget = ConfigDocument.maximumNodes
 
-    init(file: String) { self.file = file }
+    init(file: String, document: YAMLDocument) {
+        self.file = file
+        self.document = document
+    }
 
-    mutating func convert(_ node: Node, path: String) -> ConfigNode {
-        let line = node.mark?.line
-        let column = node.mark?.column
+    mutating func convert(_ node: YAMLNode, path: String) -> ConfigNode {
+        let line = node.mark.line
+        let column = node.mark.column
         guard budget > 0 else {
             if budget == 0 {
                 issues.append(
@@ -68,13 +67,12 @@ private struct NodeConverter {
             return ConfigNode(.null, file: file, path: path, line: line, column: column)
         }
         budget -= 1
-        switch node {
-        case .scalar(let scalar):
-            let quoted = scalar.style != .plain && scalar.style != .any
+        switch node.content {
+        case .scalar(let text, let style):
             return ConfigNode(
-                content(of: scalar),
-                text: scalar.string,
-                isQuoted: quoted,
+                content(of: text, style: style, tag: document.tag(of: node)),
+                text: text,
+                isQuoted: style != .plain,
                 file: file,
                 path: path,
                 line: line,
@@ -85,43 +83,39 @@ private struct NodeConverter {
                 convert(element, path: ConfigPath.index(index, in: path))
             }
             return ConfigNode(.array(elements), file: file, path: path, line: line, column: column)
-        case .mapping(let mapping):
+        case .mapping(let pairs):
             return ConfigNode(
-                .object(members(of: mapping, path: path)), file: file, path: path, line: line, column: column)
-        case .alias:
-            // Yams resolves aliases while composing; an alias node here has no target.
-            issues.append(
-                ConfigIssue(file: file, line: line, column: column, path: path, message: "alias refers to no anchor")
-            )
-            return ConfigNode(.null, file: file, path: path, line: line, column: column)
+                .object(members(of: pairs, path: path)), file: file, path: path, line: line, column: column)
         }
     }
 
     /// The typed value of a scalar: by its explicit tag (`!!int 5`), by the YAML 1.1 rules when
     /// it is plain and untagged, a string otherwise.
-    private func content(of scalar: Node.Scalar) -> ConfigNode.Content {
+    private func content(of text: String, style: YAMLScalarStyle, tag: String) -> ConfigNode.Content {
         // The tag as written: empty for a plain scalar without one (quoted ones are `!!str`).
         let kind: PlainScalar
-        switch scalar.tag.description {
-        case "": kind = PlainScalar.kind(of: scalar.string)
-        case Tag.Name.null.rawValue: kind = .null
-        case Tag.Name.bool.rawValue: kind = .bool
-        case Tag.Name.int.rawValue, Tag.Name.float.rawValue: kind = .number
+        switch tag {
+        case "": kind = PlainScalar.kind(of: text)
+        case YAMLTag.null: kind = .null
+        case YAMLTag.bool: kind = .bool
+        case YAMLTag.int, YAMLTag.float: kind = .number
         default: kind = .string
         }
         switch kind {
         case .null:
             return .null
         case .bool:
-            return Bool.construct(from: scalar).map(ConfigNode.Content.bool) ?? .string(scalar.string)
+            return PlainScalar.bool(text).map(ConfigNode.Content.bool) ?? .string(text)
         case .number:
             // YAML 1.1 reads `1:30` as 90 and `010` as 8; an installer means neither.
-            if scalar.string.contains(":") { return .string(scalar.string) }
-            if let number = Self.integer(scalar.string) { return .int(number) }
-            // Too large for Int: keep it a number so that range messages quote it as written.
-            return Double.construct(from: scalar).map(ConfigNode.Content.double) ?? .string(scalar.string)
+            if text.contains(":") { return .string(text) }
+            if let number = Self.integer(text) { return .int(number) }
+            // Too large for Int: keep it a number so that range messages quote it as written. A
+            // quoted `!!float "1e3"` stays text, as YAML tools construct it.
+            guard style == .plain else { return .string(text) }
+            return PlainScalar.double(text).map(ConfigNode.Content.double) ?? .string(text)
         default:
-            return .string(scalar.string)
+            return .string(text)
         }
     }
 
@@ -144,36 +138,34 @@ private struct NodeConverter {
 
     /// The mapping's members with YAML merge keys (`<<: *base`) applied: own keys win over merged
     /// ones, and earlier merge sources over later ones.
-    private mutating func members(of mapping: Node.Mapping, path: String) -> [ConfigMember] {
+    private mutating func members(of pairs: [YAMLPair], path: String) -> [ConfigMember] {
         var own: [ConfigMember] = []
         var merged: [ConfigMember] = []
-        for (key, value) in mapping {
-            // Composing typed the keys (to find duplicates), so a merge key is known by its text.
-            if let keyScalar = key.scalar, keyScalar.style == .plain || keyScalar.style == .any,
-                keyScalar.string == "<<"
-            {
-                merged += mergeSources(value, path: path)
-                continue
-            }
-            guard case .scalar(let keyScalar) = key else {
+        for pair in pairs {
+            let key = pair.key
+            guard case .scalar(let name, let style) = key.content else {
                 issues.append(
                     ConfigIssue(
                         file: file,
-                        line: key.mark?.line,
-                        column: key.mark?.column,
+                        line: key.mark.line,
+                        column: key.mark.column,
                         path: path,
                         message: "a key must be a plain name, not a list or mapping"
                     )
                 )
                 continue
             }
-            let name = keyScalar.string
+            // A merge key is known by its text, whatever its tag: `"<<"` in quotes is a key like any other.
+            if style == .plain && name == "<<" {
+                merged += mergeSources(pair.value, path: path)
+                continue
+            }
             own.append(
                 ConfigMember(
                     key: name,
-                    keyLine: key.mark?.line,
-                    keyColumn: key.mark?.column,
-                    value: convert(value, path: ConfigPath.key(name, in: path))
+                    keyLine: key.mark.line,
+                    keyColumn: key.mark.column,
+                    value: convert(pair.value, path: ConfigPath.key(name, in: path))
                 )
             )
         }
@@ -184,17 +176,17 @@ private struct NodeConverter {
         return own
     }
 
-    private mutating func mergeSources(_ value: Node, path: String) -> [ConfigMember] {
-        let sources: [Node]
-        switch value {
+    private mutating func mergeSources(_ value: YAMLNode, path: String) -> [ConfigMember] {
+        let sources: [YAMLNode]
+        switch value.content {
         case .mapping: sources = [value]
-        case .sequence(let sequence) where sequence.allSatisfy({ $0.mapping != nil }): sources = Array(sequence)
+        case .sequence(let items) where items.allSatisfy(\.isMapping): sources = items
         default:
             issues.append(
                 ConfigIssue(
                     file: file,
-                    line: value.mark?.line,
-                    column: value.mark?.column,
+                    line: value.mark.line,
+                    column: value.mark.column,
                     path: path,
                     message: "'<<' merges a mapping or a list of mappings, such as '<<: *defaults'"
                 )
@@ -205,5 +197,13 @@ private struct NodeConverter {
             guard case .object(let members) = convert(source, path: path).content else { return [] }
             return members
         }
+    }
+}
+
+extension YAMLNode {
+    /// Whether the node is a mapping.
+    fileprivate var isMapping: Bool {
+        if case .mapping = content { return true }
+        return false
     }
 }

@@ -1,12 +1,8 @@
-internal import Yams
-
 /// Explains a YAML syntax error in an installer's words, at the position the parser gave.
 enum SyntaxIssue {
-    static func issue(for error: YamlError, yaml: String, file: String) -> ConfigIssue {
+    static func issue(for error: YAMLError, yaml: String, file: String) -> ConfigIssue {
         switch error {
-        case .scanner(let context, let problem, let mark, _),
-            .parser(let context, let problem, let mark, _),
-            .composer(let context, let problem, let mark, _):
+        case .syntax(let problem, let mark, let context):
             var message = "invalid YAML: \(problem)"
             if let context {
                 message += " (\(context.text) that starts at line \(context.mark.line), column \(context.mark.column))"
@@ -15,7 +11,7 @@ enum SyntaxIssue {
                 message += "; \(hint)"
             }
             return ConfigIssue(file: file, line: mark.line, column: mark.column, path: "", message: message)
-        case .reader(let problem, let offset, _, _):
+        case .reader(let problem, let offset):
             let place = offset.map { position(ofCharacter: $0, in: yaml) }
             return ConfigIssue(
                 file: file,
@@ -24,9 +20,15 @@ enum SyntaxIssue {
                 path: "",
                 message: "cannot read the text: \(problem)"
             )
-        case .duplicatedKeysInMapping(let duplicates, let context):
-            let key = duplicates.first ?? ""
-            let first = context.mark
+        case .duplicateKey(nil, let first):
+            return ConfigIssue(
+                file: file,
+                line: first.line,
+                column: first.column,
+                path: "",
+                message: "a list or mapping is used more than once as a key in the same mapping; keep one"
+            )
+        case .duplicateKey(let key?, let first):
             if let again = repeatedKey(key, after: first, in: yaml) {
                 return ConfigIssue(
                     file: file,
@@ -43,8 +45,8 @@ enum SyntaxIssue {
                 path: "",
                 message: "'\(key)' is set more than once in the same mapping; keep one"
             )
-        default:
-            return ConfigIssue(file: file, path: "", message: "cannot read the document: \(error)")
+        case .memory:
+            return ConfigIssue(file: file, path: "", message: "cannot read the document: out of memory")
         }
     }
 
@@ -77,7 +79,8 @@ enum SyntaxIssue {
 
     /// Where the second spelling of a duplicated key sits: the next line, after the first, that
     /// has `key:` at the same column (block mappings keep their keys aligned).
-    private static func repeatedKey(_ key: String, after first: Mark, in yaml: String) -> (line: Int, column: Int)? {
+    private static func repeatedKey(_ key: String, after first: YAMLMark, in yaml: String) -> (line: Int, column: Int)?
+    {
         let all = lines(of: yaml)
         guard first.line >= 1, first.line < all.count else { return nil }
         for index in first.line..<all.count {
