@@ -34,7 +34,9 @@ let package = Package(
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
-        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        // No traits: the admin server uses HummingbirdCore only, and the default traits would link
+        // swift-configuration (and its regular expressions) into wharfd for nothing.
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         // 4.x imports FoundationEssentials only; 3.x imported Foundation (and with it ICU).
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
