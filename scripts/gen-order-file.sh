@@ -115,9 +115,12 @@ for line in open(callgrind):
     if match and match.group(1) not in seen:
         seen.add(match.group(1))
         # Local helpers that the compiler emits into many objects under one name
-        # (objectdestroyTm, outlined copies) are left out: the linker would move every copy.
+        # (objectdestroyTm, outlined copies) are listed too: the linker moves every copy, which
+        # costs a few bytes each, while leaving the one that runs where it was would keep a
+        # 64 KiB stretch of unrelated code resident around it (the kernel maps pages around a
+        # fault).
         name = match.group(2).strip()
-        if copies.get(name) == 1 and name in section_size:
+        if name in section_size:
             order.append(name)
 # Functions in sections of their own first, packed in the order they first ran; then the
 # objects compiled without a section per function (the Swift runtime, Foundation), which
@@ -125,7 +128,8 @@ for line in open(callgrind):
 small = [name for name in order if section_size[name] <= 16384]
 large = [name for name in order if section_size[name] > 16384]
 print("\n".join(small + large))
-print(f"gen-order-file: {len(small)} functions in sections of their own, then {len(large)} in larger ones",
-      file=sys.stderr)
+shared = sum(1 for name in order if copies.get(name, 0) > 1)
+print(f"gen-order-file: {len(small)} functions in sections of their own ({shared} names with several copies), "
+      f"then {len(large)} in larger ones", file=sys.stderr)
 EOF
 log "wrote packaging/wharfd.order; rebuild the package with make deb"
