@@ -62,6 +62,9 @@ format:
 #   functions the daemon runs placed first, in the order of packaging/wharfd.order
 #   (scripts/gen-order-file.sh): the daemon then touches a few hundred pages of code instead of
 #   pages all over its 28 MB.
+# - Identical functions folded into one (lld --icf=all; Apple's linker deduplicates Swift code
+#   the same way by default): the many generic specializations and thunks that compile to the
+#   same bytes are kept once, 2 MB less.
 # - Relative relocations packed (DT_RELR, glibc 2.36 and later) and no dynamic symbol table for
 #   the executables' own symbols: the loader reads 30 kB of relocations instead of 3 MB.
 # Built in a scratch directory of its own, so that it and the plain release build of the
@@ -69,7 +72,7 @@ format:
 RELEASE_FLAGS = -c release --static-swift-stdlib --scratch-path $(CURDIR)/.build-package \
 	-Xswiftc -Xfrontend -Xswiftc -function-sections -Xcc -ffunction-sections \
 	-Xswiftc -use-ld=lld -Xlinker -z -Xlinker now -Xlinker -z -Xlinker pack-relative-relocs \
-	-Xlinker --no-export-dynamic \
+	-Xlinker --no-export-dynamic -Xlinker --icf=all \
 	-Xlinker --symbol-ordering-file=$(CURDIR)/packaging/wharfd.order -Xlinker --no-warn-symbol-ordering
 print-release-flags:
 	@echo $(RELEASE_FLAGS)
