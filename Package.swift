@@ -133,11 +133,16 @@ let package = Package(
             pkgConfig: "yaml-0.1",
             providers: [.apt(["libyaml-dev"])]
         ),
+        // libcoap's headers only: wharfd is not linked with libcoap. CCoAPLoader loads it when a
+        // CoAP adapter starts (libcoap3-dev for the headers, libcoap3 at run time).
         .systemLibrary(
             name: "CCoAP",
             path: "Sources/CCoAP",
-            pkgConfig: "libcoap-3-openssl",
             providers: [.apt(["libcoap3-dev"])]
+        ),
+        .target(
+            name: "CCoAPLoader",
+            path: "Sources/CCoAPLoader"
         ),
 
         // MARK: Services
@@ -236,6 +241,7 @@ let package = Package(
             name: "WharfCoAP",
             dependencies: [
                 "CCoAP",
+                "CCoAPLoader",
                 "AdapterKit",
                 "WharfConfig",
                 "WharfCore",

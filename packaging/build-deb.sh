@@ -176,9 +176,15 @@ if readelf -V "$root/usr/bin/wharfd" "$root/usr/lib/wharf/wharf-launch" |
     grep GLIBC_ABI_DT_RELR >/dev/null; then
     shlibs_depends="$(sed -E 's/libc6 \(>= 2\.(3[0-5]|[12][0-9])\)/libc6 (>= 2.36)/' <<<"$shlibs_depends")"
 fi
+# wharfd loads libcoap (libcoap-3-openssl.so.3) when a CoAP adapter starts instead of linking
+# it (Sources/CCoAPLoader), so dpkg-shlibdeps does not see it: the version is the one its
+# functions are tested with.
+case "$shlibs_depends" in
+*libcoap3*) fail "wharfd links libcoap again; drop the explicit libcoap3 dependency" ;;
+esac
 # postinst and postrm use adduser, addgroup, deluser and delgroup; the unit's ExecReload
 # runs /bin/kill, which is procps's.
-depends="adduser, procps, $shlibs_depends"
+depends="adduser, procps, libcoap3 (>= 4.3.1), $shlibs_depends"
 
 installed_size="$(du -s -k --apparent-size --exclude=DEBIAN "$root" | cut -f1)"
 sed -e "s|@VERSION@|$deb_version|" -e "s|@ARCH@|$arch|" -e "s|@MAINTAINER@|$maintainer|" \

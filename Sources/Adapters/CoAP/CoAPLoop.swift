@@ -87,6 +87,7 @@ final class CoAPLoop {
 
     /// Creates the context, endpoints and handlers.
     func start() -> Result<Void, StartError> {
+        if let error = CoAPLibrary.load() { return .failure(StartError(description: error)) }
         coap_startup()
         routeLibcoapLogs(to: logger, adapter: adapterName)
         guard let context = coap_new_context(nil) else {
