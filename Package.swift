@@ -309,8 +309,13 @@ let package = Package(
 
         .target(
             name: "WharfSupport",
-            dependencies: ["WharfConfig", "WharfCore"],
+            dependencies: ["WharfConfig", "WharfCore", "CImagePages"],
             swiftSettings: swiftSettings
+        ),
+        // Gives back the pages of wharfd's code that start-up filled (ImagePages.swift).
+        .target(
+            name: "CImagePages",
+            path: "Sources/CImagePages"
         ),
 
         // MARK: Executables
@@ -477,6 +482,11 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WharfSupportTests",
+            dependencies: ["WharfSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -56,9 +56,9 @@ valgrind --tool=callgrind --demangle=no --callgrind-out-file="$work/callgrind.ou
     >"$work/wharfd.log" 2>&1 &
 daemon=$!
 
-python3 - "$port" "$admin" <<'EOF'
+python3 - "$port" "$admin" "$daemon" "$work/callgrind.out" <<'EOF'
 import socket, subprocess, sys, time, urllib.request
-port, admin = sys.argv[1], sys.argv[2]
+port, admin, daemon, out = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 deadline = time.monotonic() + 120
 while True:
     try:
@@ -79,7 +79,11 @@ for qos in ("0", "1", "2"):
 sub.wait(timeout=90)
 for path in ("/healthz", "/metrics", "/api/v1/status", "/api/v1/config"):
     urllib.request.urlopen(f"http://127.0.0.1:{admin}{path}", timeout=30).read()
-time.sleep(20)  # idle: health checks, timers, $SYS
+# What ran so far goes to callgrind.out.1; what runs while idle (health checks, timers, $SYS)
+# to callgrind.out.2.
+subprocess.run(["callgrind_control", "--dump", daemon], check=True, stdout=subprocess.DEVNULL)
+time.sleep(20)
+subprocess.run(["callgrind_control", "--dump", daemon], check=True, stdout=subprocess.DEVNULL)
 EOF
 
 kill -TERM "$daemon"
@@ -87,7 +91,7 @@ wait "$daemon" || true
 daemon=""
 
 python3 - "$work/callgrind.out" "$work/wharfd.map" "$bin/wharfd" >packaging/wharfd.order <<'EOF'
-import re, subprocess, sys
+import glob, re, subprocess, sys
 callgrind, linkmap, binary = sys.argv[1], sys.argv[2], sys.argv[3]
 # How many functions of each name the binary defines.
 copies = {}
@@ -109,25 +113,41 @@ for line in open(linkmap):
         section_size[name] = max(section_size.get(name, 0), current)
     elif in_text and rest.startswith(" " * 8):
         current = int(match.group(1), 16)
-seen, order = set(), []
-for line in open(callgrind):
-    match = re.match(r"c?fn=\((\d+)\) (.+)", line)
-    if match and match.group(1) not in seen:
-        seen.add(match.group(1))
+def executed(path):
+    """The functions of one callgrind dump, in the order they first appear in it."""
+    seen, names = set(), []
+    for line in open(path):
+        match = re.match(r"c?fn=\((\d+)\) (.+)", line)
+        if match and match.group(1) not in seen:
+            seen.add(match.group(1))
+            names.append(match.group(2).strip())
+    return names
+# The dump of the idle minute lists what the daemon keeps running; start-up and serving the
+# clients come before it, shutting down after.
+dumps = sorted(glob.glob(glob.escape(callgrind) + "*"), key=lambda path: (len(path), path))
+idle = executed(callgrind + ".2")
+listed, order = set(), []
+for name in idle + [name for path in dumps for name in executed(path)]:
+    if name not in listed:
+        listed.add(name)
         # Local helpers that the compiler emits into many objects under one name
         # (objectdestroyTm, outlined copies) are listed too: the linker moves every copy, which
         # costs a few bytes each, while leaving the one that runs where it was would keep a
         # 64 KiB stretch of unrelated code resident around it (the kernel maps pages around a
         # fault).
-        name = match.group(2).strip()
         if name in section_size:
             order.append(name)
-# Functions in sections of their own first, packed in the order they first ran; then the
-# objects compiled without a section per function (the Swift runtime, Foundation), which
-# the linker can only move whole and which would otherwise spread the packed ones apart.
+# What runs while idle first, then the rest: each part with its functions in sections of
+# their own first, packed in the order they first ran, then the objects compiled without a
+# section per function (the Swift runtime), which the linker can only move whole and which
+# would otherwise spread the packed ones apart. Start-up's pages are unmapped once it is over
+# (ImagePages); what the idle daemon maps back is then one stretch, not pages all over.
+idle_set = set(idle)
 small = [name for name in order if section_size[name] <= 16384]
 large = [name for name in order if section_size[name] > 16384]
-print("\n".join(small + large))
+parts = [[name for name in part if (name in idle_set) == running] for running in (True, False) for part in (small, large)]
+print("\n".join(name for part in parts for name in part))
+print(f"gen-order-file: {sum(len(part) for part in parts[:2])} functions run while idle", file=sys.stderr)
 shared = sum(1 for name in order if copies.get(name, 0) > 1)
 print(f"gen-order-file: {len(small)} functions in sections of their own ({shared} names with several copies), "
       f"then {len(large)} in larger ones", file=sys.stderr)

@@ -184,6 +184,14 @@ struct Daemon {
                 await serviceGroup.triggerGracefulShutdown()
             }
         }
+        // Once start-up is over (the adapters start within a moment of the group), the pages of
+        // code it ran are unmapped; what runs again maps back (ImagePages, docs/benchmarks.md).
+        let startupPages = Task {
+            try await Task.sleep(for: .seconds(3))
+            let released = ImagePages.releaseStartupPages()
+            logger.debug("start-up code pages released", metadata: ["bytes": "\(released ?? 0)"])
+        }
+        defer { startupPages.cancel() }
         do {
             try await serviceGroup.run()
         } catch {
