@@ -58,7 +58,7 @@ public enum ConfigRedaction {
         case let admin as AdminConfig:
             return .object([
                 ("enabled", .bool(admin.enabled)), ("listen", .string(admin.listen)),
-                ("allow_remote", .bool(admin.allowRemote)),
+                ("allow_remote", .bool(admin.allowRemote)), ("log_lines", .int(admin.logLines)),
             ])
         case let file as ConfigFileSetting: return .string(file.path)
         case let value as String: return .string(value)

@@ -5,6 +5,7 @@ extension AdminConfig {
         self.init()
         enabled = reader.bool("enabled", default: defaults.enabled)
         allowRemote = reader.bool("allow_remote", default: defaults.allowRemote)
+        logLines = reader.int("log_lines", default: defaults.logLines, in: 0...Self.maxLogLines)
         if let node = reader.value("listen"), let text = reader.string(node) {
             if let (host, port) = Self.parseListen(text), NameRules.isBindAddress(host) {
                 self.host = host

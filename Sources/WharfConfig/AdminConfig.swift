@@ -9,13 +9,24 @@ public struct AdminConfig: Sendable, Equatable {
     /// Whether `listen` may name an address other than a loopback one; the API has no
     /// authentication, so opening it to a network is a deliberate choice.
     public var allowRemote: Bool
+    /// How many of the last warning-or-worse log lines are kept in memory for `GET /api/v1/logs`
+    /// (`log_lines`); 0 keeps none.
+    public var logLines: Int
+
+    /// The most `log_lines` taken: each line is bounded (2 KiB of message, 16 metadata values),
+    /// so this bounds the ring's memory to a few tens of MiB at worst.
+    public static let maxLogLines = 10_000
 
     /// Creates the section.
-    public init(enabled: Bool = true, host: String = "127.0.0.1", port: Int = 9883, allowRemote: Bool = false) {
+    public init(
+        enabled: Bool = true, host: String = "127.0.0.1", port: Int = 9883, allowRemote: Bool = false,
+        logLines: Int = 200
+    ) {
         self.enabled = enabled
         self.host = host
         self.port = port
         self.allowRemote = allowRemote
+        self.logLines = logLines
     }
 
     /// `host:port` as written in the config (`[::1]:9883` for IPv6).

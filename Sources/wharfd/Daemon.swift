@@ -33,7 +33,9 @@ struct Daemon {
     func run() async throws {
         try Self.checkDescriptorLimit()
         let levels = LogLevels(configuration.log)
-        LoggingSystem.bootstrap { label in WharfLogHandler(label: label, levels: levels) }
+        // The admin API's log ring; its size is read here, so a change takes effect at a restart.
+        let logRing = LogRing(capacity: configuration.admin.enabled ? configuration.admin.logLines : 0)
+        LoggingSystem.bootstrap { label in WharfLogHandler(label: label, levels: levels, ring: logRing) }
         let metricsRegistry = GatewayMetrics.bootstrapPrometheus()
         let logger = Logger(label: "wharf.main")
         let notifier = SystemdNotifier.fromProcessEnvironment()
@@ -134,7 +136,7 @@ struct Daemon {
         if configuration.admin.enabled {
             let routes = AdminRoutes(
                 provider: runtime, registry: metricsRegistry,
-                maxRemoteConfigBytes: configuration.remoteConfig.maxDocumentBytes)
+                maxRemoteConfigBytes: configuration.remoteConfig.maxDocumentBytes, logs: logRing)
             services.append(
                 .init(
                     service: AdminServer(

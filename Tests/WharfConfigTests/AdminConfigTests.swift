@@ -45,4 +45,14 @@ import WharfConfig
         let found = issues(of: "admin:\n  enabled: maybe\n  listen: nowhere\n  allow_remot: true\n")
         #expect(found.map(\.path).sorted() == ["admin.allow_remot", "admin.enabled", "admin.listen"])
     }
+
+    @Test func logLinesAreBounded() throws {
+        #expect(WharfConfiguration.default.admin.logLines == 200)
+        #expect(try #require(loadValid("admin:\n  log_lines: 0\n")).admin.logLines == 0)
+        #expect(try #require(loadValid("admin:\n  log_lines: 10000\n")).admin.logLines == 10_000)
+        let found = issues(of: "admin:\n  log_lines: 10001\n")
+        #expect(found.map(\.path) == ["admin.log_lines"])
+        #expect(found.first?.line == 2)
+        #expect(issues(of: "admin:\n  log_lines: -1\n").map(\.path) == ["admin.log_lines"])
+    }
 }
