@@ -59,6 +59,7 @@ public enum ConfigRedaction {
             return .object([
                 ("enabled", .bool(admin.enabled)), ("listen", .string(admin.listen)),
                 ("allow_remote", .bool(admin.allowRemote)), ("log_lines", .int(admin.logLines)),
+                ("history_interval", .string(format(admin.historyInterval))),
             ])
         case let file as ConfigFileSetting: return .string(file.path)
         case let value as String: return .string(value)

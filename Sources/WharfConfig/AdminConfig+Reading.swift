@@ -6,6 +6,15 @@ extension AdminConfig {
         enabled = reader.bool("enabled", default: defaults.enabled)
         allowRemote = reader.bool("allow_remote", default: defaults.allowRemote)
         logLines = reader.int("log_lines", default: defaults.logLines, in: 0...Self.maxLogLines)
+        if let node = reader.value("history_interval"),
+            let interval = reader.duration(node, in: Self.minHistoryInterval...)
+        {
+            if interval <= Self.maxHistoryInterval {
+                historyInterval = interval
+            } else {
+                reader.report("expected a duration of at most 10m, got \(node.quoted)", at: node)
+            }
+        }
         if let node = reader.value("listen"), let text = reader.string(node) {
             if let (host, port) = Self.parseListen(text), NameRules.isBindAddress(host) {
                 self.host = host

@@ -12,21 +12,29 @@ public struct AdminConfig: Sendable, Equatable {
     /// How many of the last warning-or-worse log lines are kept in memory for `GET /api/v1/logs`
     /// (`log_lines`); 0 keeps none.
     public var logLines: Int
+    /// The time between two samples of `GET /api/v1/history` (`history_interval`); the history
+    /// keeps an hour of them.
+    public var historyInterval: Duration
 
     /// The most `log_lines` taken: each line is bounded (2 KiB of message, 16 metadata values),
     /// so this bounds the ring's memory to a few tens of MiB at worst.
     public static let maxLogLines = 10_000
+    /// The shortest `history_interval`: an hour of samples at one a second is 3600 of them.
+    public static let minHistoryInterval = Duration.seconds(1)
+    /// The longest `history_interval`.
+    public static let maxHistoryInterval = Duration.seconds(600)
 
     /// Creates the section.
     public init(
         enabled: Bool = true, host: String = "127.0.0.1", port: Int = 9883, allowRemote: Bool = false,
-        logLines: Int = 200
+        logLines: Int = 200, historyInterval: Duration = .seconds(10)
     ) {
         self.enabled = enabled
         self.host = host
         self.port = port
         self.allowRemote = allowRemote
         self.logLines = logLines
+        self.historyInterval = historyInterval
     }
 
     /// `host:port` as written in the config (`[::1]:9883` for IPv6).

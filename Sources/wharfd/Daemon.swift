@@ -134,9 +134,11 @@ struct Daemon {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = gateway.services.map { .init(service: $0) }
         services.append(.init(service: supervisor))
         if configuration.admin.enabled {
+            let history = History(interval: configuration.admin.historyInterval)
+            services.append(.init(service: HistorySampler(history: history) { await runtime.historyCounters() }))
             let routes = AdminRoutes(
                 provider: runtime, registry: metricsRegistry,
-                maxRemoteConfigBytes: configuration.remoteConfig.maxDocumentBytes, logs: logRing)
+                maxRemoteConfigBytes: configuration.remoteConfig.maxDocumentBytes, logs: logRing, history: history)
             services.append(
                 .init(
                     service: AdminServer(

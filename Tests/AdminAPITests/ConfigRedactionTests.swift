@@ -79,7 +79,7 @@ import WharfConfig
             json["admin"]
                 == .object([
                     ("enabled", .bool(true)), ("listen", .string("127.0.0.1:9883")), ("allow_remote", .bool(false)),
-                    ("log_lines", .int(200)),
+                    ("log_lines", .int(200)), ("history_interval", .string("10s")),
                 ]))
         #expect(json["log"]?["level"] == .string("info"))
     }

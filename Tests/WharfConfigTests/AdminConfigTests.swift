@@ -55,4 +55,15 @@ import WharfConfig
         #expect(found.first?.line == 2)
         #expect(issues(of: "admin:\n  log_lines: -1\n").map(\.path) == ["admin.log_lines"])
     }
+
+    @Test func historyIntervalIsBounded() throws {
+        #expect(WharfConfiguration.default.admin.historyInterval == .seconds(10))
+        #expect(try #require(loadValid("admin:\n  history_interval: 1s\n")).admin.historyInterval == .seconds(1))
+        #expect(try #require(loadValid("admin:\n  history_interval: 10m\n")).admin.historyInterval == .seconds(600))
+        for bad in ["500ms", "11m", "0", "soon"] {
+            let found = issues(of: "admin:\n  history_interval: \(bad)\n")
+            #expect(found.map(\.path) == ["admin.history_interval"], "\(bad)")
+            #expect(found.first?.line == 2)
+        }
+    }
 }
