@@ -15,6 +15,8 @@ public struct AdminServer: Service, CustomStringConvertible {
     let logger: Logger
     let group: (any EventLoopGroup)?
     let onBound: @Sendable (SocketAddress?) async -> Void
+    /// The open event streams (`GET /api/v1/events`).
+    let events: EventHub
 
     /// Creates the server; `onBound` runs once it listens, with its address. It runs on `group`
     /// (the daemon's, so that it starts no threads of its own), or on NIO's shared group when
@@ -31,11 +33,17 @@ public struct AdminServer: Service, CustomStringConvertible {
         self.logger = logger
         self.group = group
         self.onBound = onBound
+        self.events = EventHub(limit: configuration.maxEventStreams)
     }
 
-    /// Admin connections served at once; more wait in the listen backlog. Operators' tools and a
-    /// Prometheus scraper need a handful, and each takes a file descriptor.
+    /// Admin connections served at once besides the event streams; more wait in the listen
+    /// backlog. Operators' tools and a Prometheus scraper need a handful, and each takes a file
+    /// descriptor.
     static let maxConnections = 16
+
+    /// Connections served at once: ``maxConnections`` plus one per event stream, so that open
+    /// streams never keep `wharfctl` out.
+    var connectionLimit: Int { Self.maxConnections + events.limit }
 
     /// The name in service lifecycle logs (the default would print the whole configuration).
     public var description: String { "AdminServer(\(configuration.listen))" }
@@ -50,16 +58,24 @@ public struct AdminServer: Service, CustomStringConvertible {
         let logger = self.logger
         let onBound = self.onBound
         let listen = configuration.listen
+        let events = self.events
         do {
             let server = try HTTPServerBuilder.http1().buildServer(
                 configuration: ServerConfiguration(
                     address: .hostname(configuration.host, port: configuration.port),
                     // Its descriptors come out of the reserve the MQTT listeners leave free.
-                    availableConnectionsDelegate: MaximumAvailableConnections(Self.maxConnections, logger: logger)
+                    availableConnectionsDelegate: MaximumAvailableConnections(connectionLimit, logger: logger)
                 ),
                 eventLoopGroup: group ?? MultiThreadedEventLoopGroup.singleton,
                 logger: logger,
                 responder: { request, writer, channel in
+                    if request.uri.path == AdminRoutes.eventsPath {
+                        let (response, stream) = await Self.eventStream(
+                            for: request, routes: routes, hub: events, channel: channel)
+                        defer { if let stream { events.end(stream) } }
+                        try await writer.write(response: response.head, body: response.body)
+                        return
+                    }
                     let response = await Self.respond(
                         to: request, routes: routes, actionsAllowed: Self.isLoopback(configuration.host))
                     try await writer.write(response: response.head, body: response.body)
@@ -72,7 +88,19 @@ public struct AdminServer: Service, CustomStringConvertible {
                     await onBound(channel.localAddress)
                 }
             )
-            try await server.run()
+            // Event streams never end by themselves: graceful shutdown ends them, so that the
+            // server's own shutdown, which waits for answers in progress, can finish.
+            try await withGracefulShutdownHandler {
+                try await withThrowingDiscardingTaskGroup { group in
+                    group.addTask {
+                        await events.run(logs: routes.logs, history: routes.history) { await routes.compactStatus() }
+                    }
+                    try await server.run()
+                    group.cancelAll()
+                }
+            } onGracefulShutdown: {
+                events.close()
+            }
         } catch {
             if Task.isCancelled || Task.isShuttingDownGracefully { return }
             // MQTT service matters more than the admin API: keep running without it.

@@ -60,6 +60,7 @@ public enum ConfigRedaction {
                 ("enabled", .bool(admin.enabled)), ("listen", .string(admin.listen)),
                 ("allow_remote", .bool(admin.allowRemote)), ("log_lines", .int(admin.logLines)),
                 ("history_interval", .string(format(admin.historyInterval))),
+                ("max_event_streams", .int(admin.maxEventStreams)),
             ])
         case let file as ConfigFileSetting: return .string(file.path)
         case let value as String: return .string(value)

@@ -6,6 +6,8 @@ extension AdminConfig {
         enabled = reader.bool("enabled", default: defaults.enabled)
         allowRemote = reader.bool("allow_remote", default: defaults.allowRemote)
         logLines = reader.int("log_lines", default: defaults.logLines, in: 0...Self.maxLogLines)
+        maxEventStreams = reader.int(
+            "max_event_streams", default: defaults.maxEventStreams, in: 0...Self.maxEventStreamsLimit)
         if let node = reader.value("history_interval"),
             let interval = reader.duration(node, in: Self.minHistoryInterval...)
         {

@@ -15,19 +15,25 @@ public struct AdminConfig: Sendable, Equatable {
     /// The time between two samples of `GET /api/v1/history` (`history_interval`); the history
     /// keeps an hour of them.
     public var historyInterval: Duration
+    /// The most event streams (`GET /api/v1/events`) open at once (`max_event_streams`); 0 turns
+    /// them off.
+    public var maxEventStreams: Int
 
     /// The most `log_lines` taken: each line is bounded (2 KiB of message, 16 metadata values),
     /// so this bounds the ring's memory to a few tens of MiB at worst.
     public static let maxLogLines = 10_000
     /// The shortest `history_interval`: an hour of samples at one a second is 3600 of them.
     public static let minHistoryInterval = Duration.seconds(1)
+    /// The most `max_event_streams` taken: each holds a connection and a descriptor on top of the
+    /// 16 the API keeps for tools.
+    public static let maxEventStreamsLimit = 32
     /// The longest `history_interval`.
     public static let maxHistoryInterval = Duration.seconds(600)
 
     /// Creates the section.
     public init(
         enabled: Bool = true, host: String = "127.0.0.1", port: Int = 9883, allowRemote: Bool = false,
-        logLines: Int = 200, historyInterval: Duration = .seconds(10)
+        logLines: Int = 200, historyInterval: Duration = .seconds(10), maxEventStreams: Int = 8
     ) {
         self.enabled = enabled
         self.host = host
@@ -35,6 +41,7 @@ public struct AdminConfig: Sendable, Equatable {
         self.allowRemote = allowRemote
         self.logLines = logLines
         self.historyInterval = historyInterval
+        self.maxEventStreams = maxEventStreams
     }
 
     /// `host:port` as written in the config (`[::1]:9883` for IPv6).

@@ -80,6 +80,7 @@ import WharfConfig
                 == .object([
                     ("enabled", .bool(true)), ("listen", .string("127.0.0.1:9883")), ("allow_remote", .bool(false)),
                     ("log_lines", .int(200)), ("history_interval", .string("10s")),
+                    ("max_event_streams", .int(8)),
                 ]))
         #expect(json["log"]?["level"] == .string("info"))
     }

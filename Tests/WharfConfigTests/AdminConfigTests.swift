@@ -66,4 +66,13 @@ import WharfConfig
             #expect(found.first?.line == 2)
         }
     }
+
+    @Test func eventStreamsAreBounded() throws {
+        #expect(WharfConfiguration.default.admin.maxEventStreams == 8)
+        #expect(try #require(loadValid("admin:\n  max_event_streams: 0\n")).admin.maxEventStreams == 0)
+        #expect(try #require(loadValid("admin:\n  max_event_streams: 32\n")).admin.maxEventStreams == 32)
+        let found = issues(of: "admin:\n  max_event_streams: 33\n")
+        #expect(found.map(\.path) == ["admin.max_event_streams"])
+        #expect(found.first?.line == 2)
+    }
 }
