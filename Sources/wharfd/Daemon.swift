@@ -63,6 +63,7 @@ struct Daemon {
         }
         // Read before anything starts: a missing or malformed file stops wharfd with file:line.
         let accessControl = try MQTTBroker.loadAccessControl(configuration.broker)
+        let adminTLS = try Self.adminTLS(configuration.admin)
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let runtimeBox = LateValue<DaemonRuntime>()
@@ -139,11 +140,15 @@ struct Daemon {
             let routes = AdminRoutes(
                 provider: runtime, registry: metricsRegistry,
                 maxRemoteConfigBytes: configuration.remoteConfig.maxDocumentBytes, logs: logRing, history: history)
+            let adminLogger = Logger(label: "wharf.admin")
+            let access = AdminAccess(
+                settings: .init(configuration.admin), logger: adminLogger,
+                check: Self.adminPasswordCheck(configuration))
             services.append(
                 .init(
                     service: AdminServer(
-                        routes: routes, configuration: configuration.admin, logger: Logger(label: "wharf.admin"),
-                        group: group)
+                        routes: routes, configuration: configuration.admin, logger: adminLogger, group: group,
+                        access: access, tls: adminTLS)
                 )
             )
         }
