@@ -13,6 +13,7 @@ public struct AdminRoutes: Sendable {
     /// Every path served to GET, for the 404 page.
     public static let paths = [
         "/healthz", "/metrics", "\(apiPrefix)/status", "\(apiPrefix)/config", configSourcesPath, deadLettersPath,
+        logsPath, historyPath,
     ]
     /// Where each part of the configuration came from (`GET`).
     public static let configSourcesPath = "\(apiPrefix)/config/sources"
@@ -36,16 +37,24 @@ public struct AdminRoutes: Sendable {
     let registry: PrometheusCollectorRegistry
     /// The largest body of `POST /api/v1/remote-config`.
     public let maxRemoteConfigBytes: Int
+    /// The last warning-or-worse log lines (`GET /api/v1/logs`); none kept when `nil`.
+    public let logs: LogRing?
+    /// The last hour of samples (`GET /api/v1/history`); none when `nil`.
+    public let history: History?
 
     /// Creates the routes over a status provider and the registry the metrics backend writes to;
-    /// `maxRemoteConfigBytes` bounds the documents taken by `POST /api/v1/remote-config`.
+    /// `maxRemoteConfigBytes` bounds the documents taken by `POST /api/v1/remote-config`; `logs`
+    /// serves `GET /api/v1/logs`, `history` `GET /api/v1/history`.
     public init(
         provider: any AdminStatusProvider, registry: PrometheusCollectorRegistry,
-        maxRemoteConfigBytes: Int = AdminRoutes.defaultMaxRemoteConfigBytes
+        maxRemoteConfigBytes: Int = AdminRoutes.defaultMaxRemoteConfigBytes, logs: LogRing? = nil,
+        history: History? = nil
     ) {
         self.provider = provider
         self.registry = registry
         self.maxRemoteConfigBytes = maxRemoteConfigBytes
+        self.logs = logs
+        self.history = history
     }
 
     /// Whether `path` is an action served to POST (`/api/v1/plugins/NAME/restart`,
@@ -94,6 +103,8 @@ public struct AdminRoutes: Sendable {
         case "\(Self.apiPrefix)/config": await config()
         case Self.configSourcesPath: await configSources()
         case Self.deadLettersPath: await deadLetters(query: query)
+        case Self.logsPath: logLines()
+        case Self.historyPath: historySamples()
         default:
             Reply(status: 404, contentType: Self.text, body: "not found; try \(Self.paths.joined(separator: ", "))\n")
         }

@@ -4,6 +4,7 @@ public import Logging
 import Metrics
 public import NIOCore
 import NIOPosix
+public import NIOSSL
 public import ServiceLifecycle
 public import WharfConfig
 
@@ -15,15 +16,24 @@ public struct AdminServer: Service, CustomStringConvertible {
     let logger: Logger
     let group: (any EventLoopGroup)?
     let onBound: @Sendable (SocketAddress?) async -> Void
+    /// The open event streams (`GET /api/v1/events`).
+    let events: EventHub
+    /// Who may do what, and the login.
+    let access: AdminAccess
+    /// HTTPS (`admin.tls`), already checked; plain HTTP stays served to trusted peers.
+    let tls: TLSConfiguration?
 
     /// Creates the server; `onBound` runs once it listens, with its address. It runs on `group`
     /// (the daemon's, so that it starts no threads of its own), or on NIO's shared group when
-    /// `nil`.
+    /// `nil`. Without `access`, nobody can log in (peers that are not trusted get nothing but
+    /// `/healthz` and the page); `tls` is the server side of `admin.tls`.
     public init(
         routes: AdminRoutes,
         configuration: AdminConfig,
         logger: Logger,
         group: (any EventLoopGroup)? = nil,
+        access: AdminAccess? = nil,
+        tls: TLSConfiguration? = nil,
         onBound: @escaping @Sendable (SocketAddress?) async -> Void = { _ in }
     ) {
         self.routes = routes
@@ -31,11 +41,23 @@ public struct AdminServer: Service, CustomStringConvertible {
         self.logger = logger
         self.group = group
         self.onBound = onBound
+        self.events = EventHub(limit: configuration.maxEventStreams)
+        self.access =
+            access
+            ?? AdminAccess(
+                settings: .init(configuration), logger: logger,
+                check: { _, _ in .unavailable("no password file is configured") })
+        self.tls = tls
     }
 
-    /// Admin connections served at once; more wait in the listen backlog. Operators' tools and a
-    /// Prometheus scraper need a handful, and each takes a file descriptor.
+    /// Admin connections served at once besides the event streams; more wait in the listen
+    /// backlog. Operators' tools and a Prometheus scraper need a handful, and each takes a file
+    /// descriptor.
     static let maxConnections = 16
+
+    /// Connections served at once: ``maxConnections`` plus one per event stream, so that open
+    /// streams never keep `wharfctl` out.
+    var connectionLimit: Int { Self.maxConnections + events.limit }
 
     /// The name in service lifecycle logs (the default would print the whole configuration).
     public var description: String { "AdminServer(\(configuration.listen))" }
@@ -50,29 +72,45 @@ public struct AdminServer: Service, CustomStringConvertible {
         let logger = self.logger
         let onBound = self.onBound
         let listen = configuration.listen
+        let events = self.events
+        let context = Context(routes: routes, events: events, access: access, logger: logger, tls: tls != nil)
         do {
-            let server = try HTTPServerBuilder.http1().buildServer(
+            var builder = HTTPServerBuilder.http1()
+            if let tls {
+                let sslContext = try NIOSSLContext(configuration: tls)
+                builder = HTTPServerBuilder { responder in
+                    OptionalTLSChannel(base: HTTP1Channel(responder: responder), context: sslContext)
+                }
+            }
+            let server = try builder.buildServer(
                 configuration: ServerConfiguration(
                     address: .hostname(configuration.host, port: configuration.port),
                     // Its descriptors come out of the reserve the MQTT listeners leave free.
-                    availableConnectionsDelegate: MaximumAvailableConnections(Self.maxConnections, logger: logger)
+                    availableConnectionsDelegate: MaximumAvailableConnections(connectionLimit, logger: logger)
                 ),
                 eventLoopGroup: group ?? MultiThreadedEventLoopGroup.singleton,
                 logger: logger,
                 responder: { request, writer, channel in
-                    let response = await Self.respond(
-                        to: request, routes: routes, actionsAllowed: Self.isLoopback(configuration.host))
-                    try await writer.write(response: response.head, body: response.body)
-                    // A body left unread (too large, or of unknown length) is not drained: the
-                    // connection ends after the answer, which the writes queued before it carry.
-                    if response.headers[.connection] == "close" { channel.close(promise: nil) }
+                    try await Self.serve(request, writer: writer, channel: channel, context: context)
                 },
                 onServerRunning: { channel in
                     logger.notice("admin API ready", metadata: ["admin.address": "\(listen)"])
                     await onBound(channel.localAddress)
                 }
             )
-            try await server.run()
+            // Event streams never end by themselves: graceful shutdown ends them, so that the
+            // server's own shutdown, which waits for answers in progress, can finish.
+            try await withGracefulShutdownHandler {
+                try await withThrowingDiscardingTaskGroup { group in
+                    group.addTask {
+                        await events.run(logs: routes.logs, history: routes.history) { await routes.compactStatus() }
+                    }
+                    try await server.run()
+                    group.cancelAll()
+                }
+            } onGracefulShutdown: {
+                events.close()
+            }
         } catch {
             if Task.isCancelled || Task.isShuttingDownGracefully { return }
             // MQTT service matters more than the admin API: keep running without it.
@@ -84,9 +122,9 @@ public struct AdminServer: Service, CustomStringConvertible {
         }
     }
 
-    /// The answer to one request: the route's reply for GET (and HEAD) on a known path, POST on
-    /// an action path (only when `actionsAllowed`: the API has no authentication, so actions are
-    /// served only on a loopback listener), 404 on an unknown one, 405 for other methods. An action
+    /// The answer to one admitted request (see ``AdminAccess``): the route's reply for GET (and
+    /// HEAD) on a known path, POST on an action path (unless `actionsAllowed` is false), 404 on an
+    /// unknown one, 405 for other methods. An action
     /// that takes a body reads it only after those checks, and only when its `Content-Length` is
     /// within the action's limit (411 without one, 413 above it; both end the connection).
     static func respond(to request: Request, routes: AdminRoutes, actionsAllowed: Bool = true) async -> Response {

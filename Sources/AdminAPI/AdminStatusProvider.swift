@@ -23,6 +23,8 @@ public protocol AdminStatusProvider: Sendable {
     func deadLetters(limit: Int) async throws(DeadLetterAccessError) -> DeadLetterReport
     /// Deletes every dead letter; returns how many there were.
     func clearDeadLetters() async throws(DeadLetterAccessError) -> Int
+    /// The counters of one history sample, read now (cheaply: every few seconds).
+    func historyCounters() async -> HistoryCounters
 }
 
 extension AdminStatusProvider {
@@ -44,4 +46,13 @@ extension AdminStatusProvider {
 
     /// Providers without an uplink have no queue, so nothing to clear.
     public func clearDeadLetters() async throws(DeadLetterAccessError) -> Int { throw .noQueue }
+
+    /// The counters from the status document.
+    public func historyCounters() async -> HistoryCounters {
+        let status = await status()
+        return HistoryCounters(
+            messagesReceived: status.broker.messagesReceived, messagesSent: status.broker.messagesSent,
+            queueDepth: status.queue?.depth ?? 0, queueBytes: status.queue?.bytes ?? 0,
+            connectedClients: status.broker.clientsConnected)
+    }
 }

@@ -58,7 +58,16 @@ public enum ConfigRedaction {
         case let admin as AdminConfig:
             return .object([
                 ("enabled", .bool(admin.enabled)), ("listen", .string(admin.listen)),
-                ("allow_remote", .bool(admin.allowRemote)),
+                ("allow_remote", .bool(admin.allowRemote)), ("log_lines", .int(admin.logLines)),
+                ("history_interval", .string(format(admin.historyInterval))),
+                ("max_event_streams", .int(admin.maxEventStreams)),
+                ("password_file", admin.passwordFile.map { _ in .string(mask) } ?? .null),
+                ("trust_loopback", .bool(admin.trustLoopback)),
+                ("allow_insecure_login", .bool(admin.allowInsecureLogin)),
+                ("session_lifetime", .string(format(admin.sessionLifetime))),
+                ("max_sessions", .int(admin.maxSessions)),
+                ("login_failures_per_minute", .int(admin.loginFailuresPerMinute)),
+                ("tls", admin.tls.map { value(of: $0) } ?? .null),
             ])
         case let file as ConfigFileSetting: return .string(file.path)
         case let value as String: return .string(value)

@@ -9,22 +9,26 @@ public import Logging
 /// Writes one line per event to standard error, as journald and `docker logs` expect:
 /// `TIME LEVEL LABEL: message key=value ...`, with line breaks inside a message or value
 /// escaped so that an event never spans two lines. The level comes from shared ``LogLevels``.
+/// Warning-or-worse lines also go to a ``LogRing`` when one is given (`GET /api/v1/logs`).
 public struct WharfLogHandler: LogHandler {
     /// The logger's label, such as `wharf.broker`.
     public let label: String
     let component: Substring
     let levels: LogLevels
+    let ring: LogRing?
     private var levelOverride: Logger.Level?
     /// Metadata added to every line of this logger.
     public var metadata: Logger.Metadata = [:]
     /// Adds task-local metadata.
     public var metadataProvider: Logger.MetadataProvider?
 
-    /// Creates a handler for `label`; its component is the last dotted part of the label.
-    public init(label: String, levels: LogLevels) {
+    /// Creates a handler for `label`; its component is the last dotted part of the label. Lines
+    /// of level warning and above are kept in `ring` too.
+    public init(label: String, levels: LogLevels, ring: LogRing? = nil) {
         self.label = label
         self.component = label.split(separator: ".").last ?? Substring(label)
         self.levels = levels
+        self.ring = ring
     }
 
     /// The component's level from the shared table, unless set on this logger.
@@ -44,14 +48,15 @@ public struct WharfLogHandler: LogHandler {
         var all = metadata
         if let provided = metadataProvider?.get() { all.merge(provided) { _, new in new } }
         if let extra = event.metadata { all.merge(extra) { _, new in new } }
-        let line = Self.format(
-            time: Self.timestamp(),
-            level: event.level,
-            label: label,
-            message: event.message.description,
-            metadata: all
-        )
-        Self.emit(line)
+        let time = Self.timestamp()
+        let message = event.message.description
+        Self.emit(Self.format(time: time, level: event.level, label: label, message: message, metadata: all))
+        // One comparison for the lines below warning, which are the many.
+        guard event.level >= .warning, let ring else { return }
+        ring.append(
+            LogLine(
+                time: time, level: event.level.rawValue, label: label, message: message,
+                metadata: all.mapValues(\.description)))
     }
 
     /// One line: `time level label: message key=value ...` with keys sorted.

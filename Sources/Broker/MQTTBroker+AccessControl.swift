@@ -46,6 +46,12 @@ extension MQTTBroker {
         return control
     }
 
+    /// Reads and parses a password file other than the broker's (the admin API's logins); `role`
+    /// names it in errors, such as `admin password file (admin.password_file)`.
+    public static func loadPasswordFile(_ path: String, role: String) throws(AuthFileError) -> PasswordFile {
+        try PasswordFile(parsing: try readFile(path, role: role), file: path)
+    }
+
     /// What the broker enforces before any file is loaded: a configured password file that
     /// was not read yet admits nobody, and a configured ACL that was not read yet allows nothing.
     static func initialAccessControl(_ config: BrokerConfig) -> AccessControl {

@@ -9,7 +9,8 @@ import WharfModbus
 
 /// What `wharfd --check` and `wharfctl check` verify beyond the file's own schema: every adapter
 /// section (disabled ones too) as its adapter reads it, the TLS listeners' certificate and key
-/// files, and the broker's password and ACL files.
+/// files, the broker's password and ACL files, and the admin API's certificate, key and password
+/// files.
 public enum ConfigCheck {
     /// Every problem found, one line each (`file:line:column: key.path: message`), in file order.
     public static func problems(
@@ -26,7 +27,22 @@ public enum ConfigCheck {
         } catch {
             lines.append("\(error)")
         }
+        lines += adminIssues(configuration.admin).map(\.description)
         return lines
+    }
+
+    /// The admin API's HTTPS files and its own password file, placed at the settings that name them.
+    static func adminIssues(_ admin: AdminConfig) -> [ConfigIssue] {
+        var issues: [ConfigIssue] = []
+        if let tls = admin.tls { issues += ListenerTLS.problems(tls) }
+        if let setting = admin.passwordFile {
+            do {
+                _ = try MQTTBroker.loadPasswordFile(setting.path, role: "admin password file")
+            } catch {
+                issues.append(setting.issue("\(error)"))
+            }
+        }
+        return issues
     }
 
     /// The issues of each adapter section, as the adapter reads it, with key paths.

@@ -14,14 +14,18 @@ extension WharfConfiguration {
                 at: reader.node
             )
         }
+        let gateway = GatewayConfig(reading: reader.section("gateway"))
+        let log = LogConfig(reading: reader.section("log"))
+        let storage = StorageConfig(reading: reader.section("storage"))
+        let broker = BrokerConfig(reading: reader.section("broker"))
         self.init(
-            gateway: GatewayConfig(reading: reader.section("gateway")),
-            log: LogConfig(reading: reader.section("log")),
-            storage: StorageConfig(reading: reader.section("storage")),
-            broker: BrokerConfig(reading: reader.section("broker")),
+            gateway: gateway,
+            log: log,
+            storage: storage,
+            broker: broker,
             uplink: UplinkConfig(reading: reader.section("uplink")),
             adapters: AdapterConfig.readList(from: reader),
-            admin: AdminConfig(reading: reader.section("admin")),
+            admin: AdminConfig(reading: reader.section("admin"), brokerPasswordFile: broker.passwordFile),
             remoteConfig: RemoteConfigConfig(reading: reader.section("remote_config"))
         )
         // Top-level `x-...` keys are free, as in Compose files: a place for YAML anchors to share.

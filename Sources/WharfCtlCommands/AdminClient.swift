@@ -40,7 +40,8 @@ struct AdminClient {
         let fd = try connect()
         defer { close(fd) }
         let hostHeader = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
-        var headers = method == "POST" ? "Content-Length: \(body.count)\r\n" : ""
+        // Every action needs X-Wharf-Action: 1 (which a cross-site form in a browser cannot send).
+        var headers = method == "POST" ? "Content-Length: \(body.count)\r\nX-Wharf-Action: 1\r\n" : ""
         if let contentType { headers += "Content-Type: \(contentType)\r\n" }
         let request =
             "\(method) \(path) HTTP/1.1\r\nHost: \(hostHeader)\r\nUser-Agent: wharfctl\r\n\(headers)Connection: close\r\n\r\n"

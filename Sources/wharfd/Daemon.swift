@@ -33,7 +33,9 @@ struct Daemon {
     func run() async throws {
         try Self.checkDescriptorLimit()
         let levels = LogLevels(configuration.log)
-        LoggingSystem.bootstrap { label in WharfLogHandler(label: label, levels: levels) }
+        // The admin API's log ring; its size is read here, so a change takes effect at a restart.
+        let logRing = LogRing(capacity: configuration.admin.enabled ? configuration.admin.logLines : 0)
+        LoggingSystem.bootstrap { label in WharfLogHandler(label: label, levels: levels, ring: logRing) }
         let metricsRegistry = GatewayMetrics.bootstrapPrometheus()
         let logger = Logger(label: "wharf.main")
         let notifier = SystemdNotifier.fromProcessEnvironment()
@@ -61,6 +63,7 @@ struct Daemon {
         }
         // Read before anything starts: a missing or malformed file stops wharfd with file:line.
         let accessControl = try MQTTBroker.loadAccessControl(configuration.broker)
+        let adminTLS = try Self.adminTLS(configuration.admin)
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let runtimeBox = LateValue<DaemonRuntime>()
@@ -132,14 +135,20 @@ struct Daemon {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = gateway.services.map { .init(service: $0) }
         services.append(.init(service: supervisor))
         if configuration.admin.enabled {
+            let history = History(interval: configuration.admin.historyInterval)
+            services.append(.init(service: HistorySampler(history: history) { await runtime.historyCounters() }))
             let routes = AdminRoutes(
                 provider: runtime, registry: metricsRegistry,
-                maxRemoteConfigBytes: configuration.remoteConfig.maxDocumentBytes)
+                maxRemoteConfigBytes: configuration.remoteConfig.maxDocumentBytes, logs: logRing, history: history)
+            let adminLogger = Logger(label: "wharf.admin")
+            let access = AdminAccess(
+                settings: .init(configuration.admin), logger: adminLogger,
+                check: Self.adminPasswordCheck(configuration))
             services.append(
                 .init(
                     service: AdminServer(
-                        routes: routes, configuration: configuration.admin, logger: Logger(label: "wharf.admin"),
-                        group: group)
+                        routes: routes, configuration: configuration.admin, logger: adminLogger, group: group,
+                        access: access, tls: adminTLS)
                 )
             )
         }

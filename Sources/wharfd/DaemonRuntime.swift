@@ -162,6 +162,15 @@ final class DaemonRuntime: AdminStatusProvider, Sendable {
         return line
     }
 
+    /// Read from the broker's and the queue's counters, without the health probes of `status()`.
+    func historyCounters() async -> HistoryCounters {
+        let broker = gateway.broker.snapshot()
+        let queue = gateway.queueSnapshot()
+        return HistoryCounters(
+            messagesReceived: broker.messagesReceived, messagesSent: broker.messagesSent,
+            queueDepth: queue?.depth ?? 0, queueBytes: queue?.bytes ?? 0, connectedClients: broker.clientsConnected)
+    }
+
     func effectiveConfiguration() async -> WharfConfiguration {
         configuration
     }

@@ -108,7 +108,8 @@ import WharfConfig
             for _ in 0..<200 where bound.withLock({ $0 }) == nil {
                 try await Task.sleep(for: .milliseconds(10))
             }
-            let head = "POST \(Self.path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2097152\r\n\r\n"
+            let head =
+                "POST \(Self.path) HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Wharf-Action: 1\r\nContent-Length: 2097152\r\n\r\n"
             let refused = try #require(await rawExchange(port: port, request: Array(head.utf8)))
             #expect(refused.text.hasPrefix("HTTP/1.1 413"))
             #expect(refused.endedByServer)
@@ -116,7 +117,7 @@ import WharfConfig
             let body = Array("{\"gateway\":\"gw-test\"}".utf8)
             let post =
                 "POST \(Self.path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: \(body.count)\r\n"
-                + "Connection: close\r\n\r\n"
+                + "X-Wharf-Action: 1\r\nConnection: close\r\n\r\n"
             let taken = try #require(await rawExchange(port: port, request: Array(post.utf8) + body))
             #expect(taken.text.hasPrefix("HTTP/1.1 200"))
             #expect(taken.text.contains("\"result\" : \"pending-confirmation\""))
@@ -148,15 +149,8 @@ func blockingRawExchange(port: Int, request: [UInt8]) -> RawAnswer? {
     // Long enough for a loaded machine; a server that never closes still fails the test, only later.
     var timeout = timeval(tv_sec: 20, tv_usec: 0)
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = UInt16(port).bigEndian
-    let connected = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-            connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-        }
-    }
+    guard let address = try? SocketAddress(ipAddress: "127.0.0.1", port: port) else { return nil }
+    let connected = address.withSockAddr { connect(fd, $0, socklen_t($1)) }
     guard connected == 0 else { return nil }
     _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
     var response: [UInt8] = []

@@ -44,8 +44,11 @@ import WharfConfig
             let posted = try #require(await httpGet(port: port, path: "/healthz", method: "POST"))
             #expect(posted.hasPrefix("HTTP/1.1 405"))
             #expect(posted.lowercased().contains("allow: get, head"))
-            // The one action: POST only, and the fake daemon runs no plugin of that name.
-            let restart = try #require(await httpGet(port: port, path: "/api/v1/plugins/line1/restart", method: "POST"))
+            // The one action: POST only, with its header, and the fake daemon runs no plugin of that name.
+            let restart = try #require(
+                await httpGet(
+                    port: port, path: "/api/v1/plugins/line1/restart", method: "POST", headers: "X-Wharf-Action: 1\r\n")
+            )
             #expect(restart.hasPrefix("HTTP/1.1 404") && restart.contains("no plugin named 'line1'"))
             let restartByGet = try #require(await httpGet(port: port, path: "/api/v1/plugins/line1/restart"))
             #expect(restartByGet.hasPrefix("HTTP/1.1 405") && restartByGet.lowercased().contains("allow: post"))

@@ -79,6 +79,10 @@ import WharfConfig
             json["admin"]
                 == .object([
                     ("enabled", .bool(true)), ("listen", .string("127.0.0.1:9883")), ("allow_remote", .bool(false)),
+                    ("log_lines", .int(200)), ("history_interval", .string("10s")),
+                    ("max_event_streams", .int(8)), ("password_file", .null), ("trust_loopback", .bool(true)),
+                    ("allow_insecure_login", .bool(false)), ("session_lifetime", .string("8h")),
+                    ("max_sessions", .int(32)), ("login_failures_per_minute", .int(5)), ("tls", .null),
                 ]))
         #expect(json["log"]?["level"] == .string("info"))
     }

@@ -1,5 +1,6 @@
 import AdminAPI
 import Foundation
+import NIOCore
 import Prometheus
 import Synchronization
 import WharfConfig
@@ -53,37 +54,36 @@ final class FakeProvider: AdminStatusProvider {
     }
 }
 
-/// A free TCP port on 127.0.0.1 (bound and released; good enough for a test).
+/// A free TCP port on 127.0.0.1 (bound and released; good enough for a test). The addresses go
+/// through NIO's `SocketAddress` and raw bytes: the C structures' members are declared in more than
+/// one module once NIOSSL is in the build.
 func freePort() -> Int {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    _ = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    guard let any = try? SocketAddress(ipAddress: "127.0.0.1", port: 0) else { return 0 }
+    _ = any.withSockAddr { bind(fd, $0, socklen_t($1)) }
+    // sockaddr_in: family (2 bytes), then the port in network order.
+    var bytes = [UInt8](repeating: 0, count: 128)
+    var length = socklen_t(bytes.count)
+    _ = bytes.withUnsafeMutableBytes { raw in
+        getsockname(fd, raw.baseAddress?.assumingMemoryBound(to: sockaddr.self), &length)
     }
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-    }
-    return Int(UInt16(bigEndian: address.sin_port))
+    return Int(bytes[2]) << 8 | Int(bytes[3])
 }
 
 /// ``blockingHTTPGet(port:path:method:)`` on a thread of its own, so that a slow answer does not
 /// hold one of the few threads every test's tasks share.
-func httpGet(port: Int, path: String, method: String = "GET") async -> String? {
+func httpGet(port: Int, path: String, method: String = "GET", headers: String = "") async -> String? {
     await withCheckedContinuation { continuation in
         Thread.detachNewThread {
-            continuation.resume(returning: blockingHTTPGet(port: port, path: path, method: method))
+            continuation.resume(returning: blockingHTTPGet(port: port, path: path, method: method, headers: headers))
         }
     }
 }
 
 /// `METHOD path` on 127.0.0.1:port with a plain socket; the raw response text, or nil if nothing
 /// answers.
-func blockingHTTPGet(port: Int, path: String, method: String = "GET") -> String? {
-    let request = Array("\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8)
+func blockingHTTPGet(port: Int, path: String, method: String = "GET", headers: String = "") -> String? {
+    let request = Array("\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\(headers)Connection: close\r\n\r\n".utf8)
     return blockingRawExchange(port: port, request: request)?.text
 }

@@ -126,7 +126,11 @@ def test_config_is_effective_and_redacted(broker: Broker) -> None:
             "protocol": "mqtt",
         }
     ]
-    assert config["admin"] == {"enabled": True, "listen": f"127.0.0.1:{ADMIN_PORT}", "allow_remote": False}
+    assert {key: config["admin"][key] for key in ("enabled", "listen", "allow_remote")} == {
+        "enabled": True,
+        "listen": f"127.0.0.1:{ADMIN_PORT}",
+        "allow_remote": False,
+    }
     assert config["storage"]["data_dir"] == str(broker.workdir / "data")
     assert "hunter2" not in broker.log()
 
@@ -145,20 +149,24 @@ def test_disabled_admin_api_does_not_listen(broker: Broker, mqtt) -> None:
 
 
 @pytest.mark.parametrize(
-    ("section", "accepted"),
+    ("section", "problem"),
     [
-        ('admin:\n  listen: "0.0.0.0:9883"\n', False),
-        ('admin:\n  listen: "0.0.0.0:9883"\n  allow_remote: true\n', True),
-        ('admin:\n  listen: "[::1]:9883"\n', True),
-        ("admin:\n  listen: 9883\n", False),
+        ('admin:\n  listen: "0.0.0.0:9883"\n', "admin.listen"),
+        # Open to other machines, the API needs a login, so a password file.
+        ('admin:\n  listen: "0.0.0.0:9883"\n  allow_remote: true\n', "admin.allow_remote"),
+        ('admin:\n  listen: "0.0.0.0:9883"\n  allow_remote: true\n  password_file: "{tmp}/passwd"\n', None),
+        ('broker:\n  password_file: "{tmp}/passwd"\nadmin:\n  listen: "0.0.0.0:9883"\n  allow_remote: true\n', None),
+        ('admin:\n  listen: "[::1]:9883"\n', None),
+        ("admin:\n  listen: 9883\n", "admin.listen"),
     ],
 )
-def test_listen_address_is_checked(tmp_path, section: str, accepted: bool) -> None:
+def test_listen_address_is_checked(tmp_path, section: str, problem: str | None) -> None:
+    (tmp_path / "passwd").write_text("")
     config = tmp_path / "wharf.yaml"
-    config.write_text(section)
+    config.write_text(section.replace("{tmp}", str(tmp_path)))
     result = subprocess.run(
         [str(wharfd_path()), "--check", "--config", str(config)], capture_output=True, text=True, timeout=15
     )
-    assert (result.returncode == 0) == accepted, result.stderr
-    if not accepted:
-        assert "admin.listen" in result.stderr
+    assert (result.returncode == 0) == (problem is None), result.stderr
+    if problem is not None:
+        assert problem in result.stderr

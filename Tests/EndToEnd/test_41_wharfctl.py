@@ -122,7 +122,9 @@ def test_config_sources_and_document_limits(broker: Broker) -> None:
         (f"Content-Length: {1024 * 1024 + 1}\r\n", 413),
     ]:
         with socket.create_connection(("127.0.0.1", ADMIN_PORT), timeout=5) as connection:
-            connection.sendall(f"POST /api/v1/remote-config HTTP/1.1\r\nHost: x\r\n{head}\r\n".encode())
+            connection.sendall(
+                f"POST /api/v1/remote-config HTTP/1.1\r\nHost: x\r\nX-Wharf-Action: 1\r\n{head}\r\n".encode()
+            )
             answer = b""
             while chunk := connection.recv(4096):
                 answer += chunk

@@ -57,7 +57,7 @@ import WharfConfig
         let uncommented = section.map { line in
             line.hasPrefix("  #") && !line.hasPrefix("  # ") ? "  " + line.dropFirst(3) : String(line)
         }
-        #expect(uncommented.filter { $0.hasPrefix("  ") && !$0.hasPrefix("  #") }.count == 3)
+        #expect(uncommented.filter { $0.hasPrefix("  ") && !$0.hasPrefix("  #") }.count == 12)
         let configuration = try ConfigLoader.load(yaml: uncommented.joined(separator: "\n"), file: "wharf.yaml").get()
         #expect(configuration.admin == AdminConfig())
         #expect(configuration == .default)

@@ -1,4 +1,4 @@
-import NIOSSL
+public import NIOSSL
 public import WharfConfig
 import WharfCore
 
@@ -27,6 +27,19 @@ public enum ListenerTLS {
         return context
     }
 
+    /// The server settings for `tls` (the admin API's HTTPS), checked as a listener's are; throws a
+    /// ``BrokerError`` listing every problem with the files otherwise.
+    public static func serverConfiguration(_ tls: ListenerTLSConfig, role: String) throws(BrokerError)
+        -> TLSConfiguration
+    {
+        let loaded = load(tls)
+        guard let configuration = loaded.configuration else {
+            let lines = loaded.problems.map(\.description).joined(separator: "; ")
+            throw BrokerError("cannot set up TLS for \(role): \(lines)")
+        }
+        return configuration
+    }
+
     /// The NIOSSL settings: swift-nio-ssl's default cipher suites, the configured oldest version,
     /// and client certificates verified against `ca_file` (required with `require_certificate`,
     /// otherwise verified only when a client presents one).
@@ -46,7 +59,9 @@ public enum ListenerTLS {
         return configuration
     }
 
-    private static func load(_ tls: ListenerTLSConfig) -> (context: NIOSSLContext?, problems: [ConfigIssue]) {
+    private static func load(
+        _ tls: ListenerTLSConfig
+    ) -> (context: NIOSSLContext?, configuration: TLSConfiguration?, problems: [ConfigIssue]) {
         var problems: [ConfigIssue] = []
         var chain: [NIOSSLCertificate]?
         switch certificates(tls.certFile, kind: "certificate chain") {
@@ -65,16 +80,17 @@ public enum ListenerTLS {
             case .failure(let failure): problems.append(failure.issue)
             }
         }
-        guard problems.isEmpty, let chain, let key else { return (nil, problems) }
+        guard problems.isEmpty, let chain, let key else { return (nil, nil, problems) }
+        let settings = configuration(tls, chain: chain, key: key, roots: roots)
         do {
-            let context = try NIOSSLContext(configuration: configuration(tls, chain: chain, key: key, roots: roots))
-            return (context, [])
+            let context = try NIOSSLContext(configuration: settings)
+            return (context, settings, [])
         } catch NIOSSLError.failedToLoadPrivateKey {
             let message = "'\(tls.keyFile.path)' does not match the certificate '\(tls.certFile.path)'"
-            return (nil, [tls.keyFile.issue(message)])
+            return (nil, nil, [tls.keyFile.issue(message)])
         } catch {
             let message = "'\(tls.keyFile.path)' and '\(tls.certFile.path)' cannot be used together: \(error)"
-            return (nil, [tls.keyFile.issue(message)])
+            return (nil, nil, [tls.keyFile.issue(message)])
         }
     }
 

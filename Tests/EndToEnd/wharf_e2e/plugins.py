@@ -222,7 +222,9 @@ class Admin:
         import urllib.error
         import urllib.request
 
-        request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", data=b"", method="POST")
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}{path}", data=b"", method="POST", headers={"X-Wharf-Action": "1"}
+        )
         try:
             with urllib.request.urlopen(request, timeout=timeout) as response:
                 return response.status, response.read().decode()
