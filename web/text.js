@@ -71,10 +71,17 @@ export function ago(seconds) {
   return seconds < 1 ? "just now" : `${duration(seconds)} ago`;
 }
 
-/** `uplink.forward` → "Uplink forward"; `max_bytes` → "Max bytes". */
+const ACRONYMS = new Set(["acl", "api", "cpu", "id", "ip", "mqtt", "qos", "tcp", "tls", "ttl", "udp", "uri", "url", "ws", "wss"]);
+
+/** `uplink.forward` → "Uplink forward"; `max_bytes` → "Max bytes"; `cpu_percent` → "CPU percent". */
 export function label(key) {
-  const words = String(key).replace(/[._-]+/g, " ").trim();
-  return words.charAt(0).toUpperCase() + words.slice(1);
+  const words = String(key)
+    .replace(/[._-]+/g, " ")
+    .trim()
+    .split(" ")
+    .map((word) => (ACRONYMS.has(word.toLowerCase()) ? word.toUpperCase() : word));
+  const text = words.join(" ");
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 /** An adapter's health in words, with the badge class. */
