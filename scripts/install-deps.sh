@@ -15,6 +15,9 @@ build_libraries=(libsqlite3-dev libmodbus-dev libcoap3-dev libyaml-dev)
 # server, socat for serial (RTU) pairs, OpenSSL for test certificates, Python for pytest,
 # RabbitMQ with its MQTT plugin as a 3-node cloud cluster (Tests/EndToEnd/wharf_e2e/rabbitmq.py).
 test_peers=(openssl mosquitto mosquitto-clients libcoap3-bin socat python3 python3-venv procps rabbitmq-server)
+# The admin page's browser tests drive Debian's headless Chromium through its WebDriver
+# (Tests/EndToEnd/test_44_admin_page.py).
+test_peers+=(chromium chromium-driver)
 # The .deb and its install test: dpkg-shlibdeps (dpkg-dev), strip (binutils), lintian,
 # debootstrap for a fresh Debian root, systemd-analyze (systemd), setpriv (util-linux),
 # MQTT clients and Python to talk to the installed daemon and time its start.

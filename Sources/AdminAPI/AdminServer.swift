@@ -145,6 +145,9 @@ public struct AdminServer: Service, CustomStringConvertible {
             } else {
                 response = Self.response(await routes.post(path))
             }
+        } else if AdminRoutes.isPagePath(path) {
+            // The page (`/`, `/ui/...`): embedded files with their own caching and security headers.
+            response = Self.pageResponse(to: request, path: path)
         } else if !AdminRoutes.paths.contains(path) {
             response = Self.response(AdminRoutes.Reply(status: 404, contentType: "text/plain", body: "not found\n"))
         } else if request.method == .get || request.method == .head {
