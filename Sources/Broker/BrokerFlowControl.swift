@@ -29,7 +29,7 @@ final class BrokerFlowControl: Sendable {
         self.credentialChecks = CredentialChecks(
             overall: config.maxAuthInFlight,
             perAddress: config.maxAuthInFlightPerAddress,
-            executor: NIOThreadPool.singleton
+            executor: SharedBlockingPool()
         )
     }
 

@@ -12,6 +12,17 @@ protocol CredentialCheckExecutor: Sendable {
     ) -> EventLoopFuture<AccessControl.Decision>
 }
 
+/// NIO's shared blocking pool, started only when the first password is checked: a gateway
+/// without a password file never starts its threads.
+struct SharedBlockingPool: CredentialCheckExecutor {
+    func run(
+        _ check: @escaping @Sendable () -> AccessControl.Decision,
+        answeringOn eventLoop: any EventLoop
+    ) -> EventLoopFuture<AccessControl.Decision> {
+        NIOThreadPool.singleton.run(check, answeringOn: eventLoop)
+    }
+}
+
 extension NIOThreadPool: CredentialCheckExecutor {
     func run(
         _ check: @escaping @Sendable () -> AccessControl.Decision,
